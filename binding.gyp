@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "indexctl_faiss",
+      "sources": [
+        "native/addon.cc",
+        "native/errors.cc",
+        "native/index.cc",
+        "native/io.cc",
+        "native/params.cc",
+        "native/threads.cc",
+        "native/workers.cc"
+      ],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "include_dirs": ["native/generated"],
+      "cflags_cc": ["-std=c++17", "-O2", "-fopenmp", "<!@(node scripts/faiss-config.js cflags)"],
+      "cflags_cc!": ["-fno-rtti"],
+      "ldflags": ["-fopenmp"],
+      "libraries": ["<!@(node scripts/faiss-config.js libs)"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

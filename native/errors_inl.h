@@ -1,0 +1,18 @@
+#pragma once
+
+#include <exception>
+
+namespace indexctl {
+
+template <typename F>
+auto Guard(Napi::Env env, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw MakeFaissError(env, CurrentExceptionMessage());
+  }
+}
+
+}  // namespace indexctl

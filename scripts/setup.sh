@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs what indexctl needs when it is missing, then builds it. Safe to run again: each step is
+# skipped when its result is already there and up to date.
+#   scripts/setup.sh           runtime: FAISS (AVX2 build from Debian's source, or the system
+#                              libfaiss-dev), npm packages, the native addon, the TypeScript build
+#   scripts/setup.sh --test    also what the tests need: python3-faiss (the reference
+#                              implementation), numpy, clang-format, xxhash
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo "$@"
+  else
+    say "need root to run: $*"
+    say "run this script as root, give this user passwordless sudo, or install the packages by hand"
+    exit 1
+  fi
+}
+
+# Debian packages: the system FAISS (fallback and reference), BLAS, and the FAISS source build's tools.
+packages=(libfaiss-dev libopenblas-dev cmake g++ make dpkg-dev python3)
+[ "$want_test" = 1 ] && packages+=(python3-faiss python3-numpy clang-format xxhash)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# FAISS built for this CPU (cached in ~/.cache/indexctl, a few minutes the first time on a machine).
+# Without AVX2, or when the build fails, the addon links the system libfaiss and says so.
+if ! bash scripts/build-faiss.sh; then
+  say "the optimized FAISS build failed (log above); falling back to the system libfaiss-dev (generic, slower)"
+  export INDEXCTL_FAISS=system
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+# Rebuild the addon when its sources changed or when a different FAISS would now be linked.
+addon=build/Release/indexctl_faiss.node
+wanted=$(node scripts/faiss-config.js describe)
+if [ ! -f "$addon" ] || [ "$(cat build/faiss-describe.txt 2>/dev/null)" != "$wanted" ] ||
+  [ -n "$(find native binding.gyp scripts/build-native.js scripts/faiss-config.js -newer "$addon" -type f 2>/dev/null | grep -v native/generated)" ]; then
+  say "building the native addon"
+  node scripts/build-native.js
+  printf '%s\n' "$wanted" > build/faiss-describe.txt
+fi
+
+if [ ! -f dist/src/cli.js ] || [ -n "$(find src test bench tsconfig.json -newer dist/src/cli.js -type f 2>/dev/null | head -1)" ]; then
+  say "compiling TypeScript"
+  npx tsc -p tsconfig.json
+fi
+say "ready: $(node bin/indexctl.js --version)"

@@ -1,0 +1,25 @@
+/** What every command receives and returns; printing is the CLI runner's job. */
+
+export interface GlobalOptions {
+  root: string;
+  json: boolean;
+  quiet: boolean;
+  threads?: number;
+  verbose: boolean;
+}
+
+export interface CommandContext {
+  args: string[];
+  options: Record<string, unknown>;
+  globals: GlobalOptions;
+  /** Progress and notes for humans: stderr, silenced by --quiet and --json. */
+  log: (line: string) => void;
+}
+
+export interface CommandOutput {
+  /** The versioned --json document. */
+  json: { schema: string };
+  /** The human rendering of the same result. */
+  text: string;
+  exitCode?: number;
+}
