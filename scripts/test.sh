@@ -7,4 +7,5 @@ bash scripts/setup.sh --test
 npm run --silent typecheck
 npm run --silent lint
 npm run --silent format:check
+node scripts/gen-cli-doc.js --check
 npm run --silent test:unit

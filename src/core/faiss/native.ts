@@ -67,10 +67,11 @@ export interface NativeAddon {
   buildInfo: NativeBuildInfo;
 }
 
+/** INDEXCTL_ADDON, when set, is the only candidate: an explicit choice must not fall back silently. */
 function candidates(): string[] {
   const fromEnv = process.env.INDEXCTL_ADDON;
+  if (fromEnv) return [fromEnv];
   return [
-    ...(fromEnv ? [fromEnv] : []),
     path.join(packageRoot, 'build/Release/indexctl_faiss.node'),
     path.join(packageRoot, 'build/Debug/indexctl_faiss.node'),
   ];

@@ -1,0 +1,81 @@
+/**
+ * The indexctl side of the FAISS benchmark: the same calls as bench/faiss_ops.py, through FaissIndex.
+ * usage: node dist/bench/faiss-ops.js OP DATA_FILE N D  -> one JSON line {op, seconds, maxrss_mb, ...}
+ * INDEXCTL_ADDON selects another build of the addon (e.g. the generic one).
+ */
+import { openSync, readSync, closeSync } from 'node:fs';
+
+import { FaissIndex } from '../src/core/faiss/index.js';
+
+const [op, dataFile, nArg, dArg] = process.argv.slice(2);
+const n = Number(nArg);
+const d = Number(dArg);
+
+function readVectors(file: string, count: number): Float32Array {
+  const out = new Float32Array(count);
+  const bytes = new Uint8Array(out.buffer);
+  const fd = openSync(file, 'r');
+  for (let off = 0; off < bytes.length;)
+    off += readSync(fd, bytes, off, Math.min(1 << 26, bytes.length - off), off);
+  closeSync(fd);
+  return out;
+}
+
+const x = readVectors(dataFile!, n * d);
+const ids = BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 7n + 1n);
+const q = x.slice(0, 1000 * d);
+const out: Record<string, unknown> = { op, impl: 'indexctl', n, simd: FaissIndex.buildInfo().simd };
+
+async function timed(fn: () => unknown): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return (performance.now() - t) / 1000;
+}
+
+async function ivf(factory: string, trainN: number): Promise<FaissIndex> {
+  const index = FaissIndex.fromFactory(d, factory).wrapIdMap2();
+  out.train_s = await timed(() => index.trainAsync(x.subarray(0, trainN * d)));
+  return index;
+}
+
+switch (op) {
+  case 'flat_add': {
+    const index = FaissIndex.fromFactory(d, 'Flat').wrapIdMap2();
+    out.seconds = await timed(() => index.addWithIdsAsync(x, ids));
+    break;
+  }
+  case 'flat_search': {
+    const index = FaissIndex.fromFactory(d, 'Flat').wrapIdMap2();
+    await index.addWithIdsAsync(x, ids);
+    out.seconds = await timed(() => index.searchAsync(q, 10));
+    break;
+  }
+  case 'hnsw_add': {
+    const index = FaissIndex.fromFactory(d, 'HNSW32').wrapIdMap2();
+    out.seconds = await timed(() => index.addWithIdsAsync(x, ids));
+    index.setParameters('efSearch=64');
+    out.search_s = await timed(() => index.searchAsync(q, 10));
+    break;
+  }
+  case 'ivf_train_add': {
+    const index = await ivf('IVF1024,Flat', 50_000);
+    out.add_s = await timed(() => index.addWithIdsAsync(x, ids));
+    out.seconds = (out.train_s as number) + (out.add_s as number);
+    index.setParameters('nprobe=16');
+    out.search_s = await timed(() => index.searchAsync(q, 10));
+    break;
+  }
+  case 'ivfpq_fs_search': {
+    const index = await ivf('IVF256,PQ48x4fs', 20_000);
+    await index.addWithIdsAsync(x, ids);
+    index.setParameters('nprobe=16');
+    await index.searchAsync(q.subarray(0, 10 * d), 10);
+    out.seconds = await timed(() => index.searchAsync(q, 10));
+    break;
+  }
+  default:
+    throw new Error(`unknown op ${op}`);
+}
+
+out.maxrss_mb = process.resourceUsage().maxRSS / 1024;
+console.log(JSON.stringify(out));

@@ -1,0 +1,25 @@
+/** Runs the built bin (bin/indexctl.js) as a subprocess, as operators and cron scripts do. */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+import { packageRoot } from '../../src/core/paths.js';
+
+export const bin = path.join(packageRoot, 'bin/indexctl.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; cwd?: string } = {},
+): CliResult {
+  const res = spawnSync(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], {
+    encoding: 'utf8',
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+  });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
