@@ -66,6 +66,7 @@ interface Result {
   op: string;
   impl: string;
   seconds: number;
+  cpu_s: number;
   maxrss_mb: number;
   [key: string]: unknown;
 }
@@ -93,7 +94,7 @@ if (impls.includes('generic') && !existsSync(genericAddon)) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(
-  `| op | n | ${impls.map((i) => `${i} s`).join(' | ')} | ${impls.map((i) => `${i} RSS MB`).join(' | ')} | ratios vs python |`,
+  `| op | n | ${impls.map((i) => `${i} s (cpu s)`).join(' | ')} | ${impls.map((i) => `${i} RSS MB`).join(' | ')} | vs python: wall, cpu, RSS |`,
 );
 console.log(`|---|---|${impls.map(() => '---|').join('')}${impls.map(() => '---|').join('')}---|`);
 for (const op of values.ops!.split(',')) {
@@ -101,15 +102,16 @@ for (const op of values.ops!.split(',')) {
   for (let r = 0; r < Number(values.runs); r++) {
     for (const impl of impls) results[impl]!.push(run(impl, op, file)); // alternate A/B within a run
   }
-  const secs = Object.fromEntries(impls.map((i) => [i, median(results[i]!.map((x) => x.seconds))]));
-  const rss = Object.fromEntries(impls.map((i) => [i, median(results[i]!.map((x) => x.maxrss_mb))]));
+  const med = (impl: string, key: 'seconds' | 'cpu_s' | 'maxrss_mb') =>
+    median(results[impl]!.map((x) => x[key]));
+  const ratio = (impl: string, key: 'seconds' | 'cpu_s' | 'maxrss_mb') =>
+    `${(med(impl, key) / med('python', key)).toFixed(2)}x`;
   const ratios = impls
-    .filter((i) => i !== 'python' && secs.python)
-    .map(
-      (i) => `${i} ${(secs[i]! / secs.python!).toFixed(2)}x time, ${(rss[i]! / rss.python!).toFixed(2)}x RSS`,
-    );
+    .filter((i) => i !== 'python' && impls.includes('python'))
+    .map((i) => `${i} ${ratio(i, 'seconds')}, ${ratio(i, 'cpu_s')}, ${ratio(i, 'maxrss_mb')}`);
+  const cells = impls.map((i) => `${med(i, 'seconds').toFixed(3)} (${med(i, 'cpu_s').toFixed(2)})`);
   console.log(
-    `| ${op} | ${sizes[op]} | ${impls.map((i) => secs[i]!.toFixed(3)).join(' | ')} | ${impls.map((i) => rss[i]!.toFixed(0)).join(' | ')} | ${ratios.join('; ')} |`,
+    `| ${op} | ${sizes[op]} | ${cells.join(' | ')} | ${impls.map((i) => med(i, 'maxrss_mb').toFixed(0)).join(' | ')} | ${ratios.join('; ')} |`,
   );
   for (const impl of impls) console.error(JSON.stringify(results[impl]));
 }

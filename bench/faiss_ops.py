@@ -1,6 +1,6 @@
 """The Python FAISS peer of bench/faiss-ops.ts: the same FAISS calls on the same vectors.
 
-usage: faiss_ops.py OP DATA_FILE N D  -> prints one JSON line {op, seconds, maxrss_mb, ...}
+usage: faiss_ops.py OP DATA_FILE N D  -> prints one JSON line {op, seconds, cpu_s, maxrss_mb, ...}
 """
 import json
 import resource
@@ -17,42 +17,57 @@ q = x[:1000].copy()
 out = {"op": op, "impl": "python", "n": n}
 
 
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(fn):
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
 
 
-def ivf(factory, train_n):
-    index = faiss.IndexIDMap2(faiss.index_factory(d, factory))
-    out["train_s"] = timed(lambda: index.train(x[:train_n]))
-    return index
+def measured(fn):
+    """The measured part of an op: wall seconds and CPU seconds of all threads."""
+    c, t = cpu(), time.perf_counter()
+    fn()
+    out["seconds"] = time.perf_counter() - t
+    out["cpu_s"] = cpu() - c
+
+
+def idmap(factory):
+    return faiss.IndexIDMap2(faiss.index_factory(d, factory))
+
+
+def set_params(index, spec):
+    faiss.ParameterSpace().set_index_parameters(index, spec)
 
 
 if op == "flat_add":
-    index = faiss.IndexIDMap2(faiss.IndexFlatL2(d))
-    out["seconds"] = timed(lambda: index.add_with_ids(x, ids))
+    index = idmap("Flat")
+    measured(lambda: index.add_with_ids(x, ids))
 elif op == "flat_search":
-    index = faiss.IndexIDMap2(faiss.IndexFlatL2(d))
+    index = idmap("Flat")
     index.add_with_ids(x, ids)
-    out["seconds"] = timed(lambda: index.search(q, 10))
+    measured(lambda: index.search(q, 10))
 elif op == "hnsw_add":
-    index = faiss.IndexIDMap2(faiss.index_factory(d, "HNSW32"))
-    out["seconds"] = timed(lambda: index.add_with_ids(x, ids))
-    faiss.ParameterSpace().set_index_parameters(index, "efSearch=64")
+    index = idmap("HNSW32")
+    measured(lambda: index.add_with_ids(x, ids))
+    set_params(index, "efSearch=64")
     out["search_s"] = timed(lambda: index.search(q, 10))
 elif op == "ivf_train_add":
-    index = ivf("IVF1024,Flat", 50_000)
-    out["add_s"] = timed(lambda: index.add_with_ids(x, ids))
-    out["seconds"] = out["train_s"] + out["add_s"]
-    faiss.ParameterSpace().set_index_parameters(index, "nprobe=16")
+    index = idmap("IVF1024,Flat")
+    measured(lambda: (index.train(x[:50_000]), index.add_with_ids(x, ids)))
+    set_params(index, "nprobe=16")
     out["search_s"] = timed(lambda: index.search(q, 10))
 elif op == "ivfpq_fs_search":
-    index = ivf("IVF256,PQ48x4fs", 20_000)
+    index = idmap("IVF256,PQ48x4fs")
+    index.train(x[:20_000])
     index.add_with_ids(x, ids)
-    faiss.ParameterSpace().set_index_parameters(index, "nprobe=16")
+    set_params(index, "nprobe=16")
     index.search(q[:10], 10)
-    out["seconds"] = timed(lambda: index.search(q, 10))
+    measured(lambda: index.search(q, 10))
 else:
     raise SystemExit(f"unknown op {op}")
 
