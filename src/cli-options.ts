@@ -37,4 +37,70 @@ export const commands: CommandSpec[] = [
     examples: ['indexctl doctor', 'indexctl doctor --json'],
     load: () => import('./commands/doctor.js'),
   },
+  {
+    name: 'build',
+    args: [],
+    summary:
+      'build an immutable version directory (FAISS index, idmap, catalog, manifest) from a chunks Parquet file',
+    options: [
+      { flags: '--chunks <file>', description: 'chunks Parquet: id int64, embedding list<float> (required)' },
+      {
+        flags: '--factory <string>',
+        description: 'FAISS factory string (wrapped in IndexIDMap2 in code), or auto',
+        defaultValue: 'auto',
+      },
+      {
+        flags: '--metric <metric>',
+        description: 'l2, ip or cosine (normalizes, then inner product)',
+        defaultValue: 'l2',
+      },
+      { flags: '--version <name>', description: 'version name (default: YYYYMMDDTHHMMSSZ-<8 hex>)' },
+      {
+        flags: '--train-sample <n>',
+        description: 'vectors to train on (default: per FAISS guidance for the index)',
+      },
+      {
+        flags: '--memory-budget <size>',
+        description: 'refuse plans whose peak memory exceeds this (e.g. 8G); guides --factory auto',
+      },
+      {
+        flags: '--materialize',
+        description: 'also store the idmap as a DuckDB table indexed on external_id',
+      },
+      {
+        flags: '--dry-run',
+        description: 'print the plan (factory, estimated bytes, peak memory, time) and stop',
+      },
+      { flags: '--id-column <name>', description: 'id column', defaultValue: 'id' },
+      { flags: '--embedding-column <name>', description: 'embedding column', defaultValue: 'embedding' },
+      { flags: '--dim <n>', description: 'expected embedding dimension; a file with another is refused' },
+      { flags: '--wait <seconds>', description: 'wait this long for another writer instead of exiting 75' },
+      { flags: '--seed <n>', description: 'seed of the training sample', defaultValue: '0' },
+    ],
+    examples: [
+      'indexctl build --chunks chunks.parquet --factory HNSW32 --metric cosine',
+      'indexctl build --chunks chunks.parquet --factory auto --memory-budget 8G --dry-run',
+      'indexctl build --chunks chunks.parquet --factory IVF1024,PQ48x4fs,RFlat --version nightly-001 --json',
+    ],
+    load: () => import('./commands/build.js'),
+  },
+  {
+    name: 'sample',
+    args: [],
+    summary:
+      'make a chunks Parquet file from a source tree, embedded by a deterministic feature-hashing embedder',
+    options: [
+      {
+        flags: '--from <dir>',
+        description: 'source tree to read (skips node_modules, .git, dist, build, binaries)',
+      },
+      { flags: '--out <file>', description: 'chunks Parquet file to write' },
+      { flags: '--dim <n>', description: 'embedding dimension (default: 384)' },
+    ],
+    examples: [
+      'indexctl sample --from src --out chunks.parquet',
+      'indexctl sample --from . --out demo.parquet --dim 128 --json',
+    ],
+    load: () => import('./commands/sample.js'),
+  },
 ];

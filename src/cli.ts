@@ -59,11 +59,15 @@ function program(setExit: (code: number) => void): Command {
     .description('Build, verify, tune and publish a FAISS + DuckDB code-search vector index.')
     .version(versionLine(), '-V, --version', 'print the version of indexctl and of the FAISS it links')
     .showHelpAfterError()
+    // Root options only before the command name, so `build --version V` is build's option; the
+    // global options are declared on every command too, so they work after it as well.
+    .enablePositionalOptions()
     .exitOverride();
   for (const spec of globalOptions) addOption(root, spec);
   for (const spec of commands) {
     const cmd = root.command(spec.name).description(spec.summary).exitOverride();
     for (const arg of spec.args) cmd.argument(arg);
+    for (const option of globalOptions) addOption(cmd, option);
     for (const option of spec.options) addOption(cmd, option);
     if (spec.examples.length > 0) {
       cmd.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}`);

@@ -1,0 +1,192 @@
+/**
+ * Chunk ingestion: Parquet (List<Float32>, ~10 row groups, snappy, written by DuckDB) -> one
+ * Float32Array, in MB/s of floats and peak RSS.
+ *
+ *   node dist/bench/ingest.js [--rows N] [--mode all|read-all|batches|parquet-wasm]
+ *
+ * The file is made once (1,000,000 x 384 by default) in $BENCH_DIR (default /tmp/indexctl-bench) and
+ * reused. Each mode runs in its own process so peak RSS is its own, after one read of the file for the
+ * page cache:
+ *   read-all      readAllChunks: validation + one preallocated Float32Array (what build uses)
+ *   batches       one pass of openChunks().batches(): the same decoding into a reused row-group buffer,
+ *                 so no fresh memory is touched for the destination
+ *   parquet-wasm  the peer: parquet-wasm reading one row group at a time and copying the float buffer
+ *                 straight out of wasm memory through the Arrow C data interface (no validation)
+ * Each run also reports "fresh": the time to first-touch a new Float32Array of the same size, measured
+ * right after, because on a VM that alone can cost seconds per GB and dominates read-all.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openAsBlob, openSync, readSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { DuckDBInstance } from '@duckdb/node-api';
+import * as pw from 'parquet-wasm';
+
+import { openChunks, readAllChunks } from '../src/core/parquet/chunks-reader.js';
+
+const DIM = 384;
+const MODES = ['read-all', 'batches', 'parquet-wasm'] as const;
+type Mode = (typeof MODES)[number];
+
+interface Result {
+  mode: Mode;
+  rows: number;
+  dim: number;
+  seconds: number;
+  mbPerSecond: number;
+  peakRssMB: number;
+  freshTouchSeconds: number;
+}
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const rows = Number(flag('--rows') ?? 1_000_000);
+const mode = flag('--mode') ?? 'all';
+const benchDir = process.env.BENCH_DIR ?? '/tmp/indexctl-bench';
+const file = path.join(benchDir, `chunks-${rows}x${DIM}.parquet`);
+
+async function ensureFile(): Promise<void> {
+  if (existsSync(file)) return;
+  mkdirSync(benchDir, { recursive: true });
+  const partial = `${file}.partial`;
+  console.error(`writing ${file} with DuckDB (about a minute per million rows)...`);
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  await connection.run(
+    `COPY (SELECT i AS id, list_transform(range(${DIM}), j -> random()::FLOAT) AS embedding,
+       'file://src/f' || (i % 1000) || '.ts' AS uri, 'typescript' AS lang,
+       (i % 500)::INTEGER AS start_line, (i % 500 + 20)::INTEGER AS end_line,
+       'function f' || i || '() { return ' || i || '; }' AS text
+     FROM range(${rows}) t(i))
+     TO '${partial.replace(/'/g, "''")}' (FORMAT parquet, ROW_GROUP_SIZE ${Math.ceil(rows / 10)}, COMPRESSION snappy)`,
+  );
+  connection.closeSync();
+  instance.closeSync();
+  renameSync(partial, file);
+}
+
+/** Reads the whole file once: the page cache here forgets files unused for about a minute. */
+function warmPageCache(): void {
+  const fd = openSync(file, 'r');
+  const buffer = Buffer.allocUnsafe(8 << 20);
+  while (readSync(fd, buffer, 0, buffer.length, null) > 0);
+  closeSync(fd);
+}
+
+async function runReadAll(): Promise<number> {
+  const all = await readAllChunks(file);
+  return all.vectors.length;
+}
+
+async function runBatches(): Promise<number> {
+  const reader = await openChunks(file);
+  let floats = 0;
+  try {
+    for await (const batch of reader.batches()) floats += batch.vectors.length;
+  } finally {
+    reader.close();
+  }
+  return floats;
+}
+
+/**
+ * The peer. Offsets are those of the Arrow C data interface structs on wasm32: ArrowArray is
+ * length/null_count/offset/n_buffers/n_children as int64 (0..39), then buffers (40), children (44).
+ */
+async function runParquetWasm(): Promise<number> {
+  const parquet = await pw.ParquetFile.fromFile(await openAsBlob(file));
+  const meta = parquet.metadata();
+  const n = meta.fileMetadata().numRows();
+  const ids = new BigInt64Array(n);
+  const vectors = new Float32Array(n * DIM);
+  let at = 0;
+  for (let group = 0; group < meta.numRowGroups(); group++) {
+    const table = await parquet.read({
+      rowGroups: [group],
+      columns: ['id', 'embedding'],
+      batchSize: meta.rowGroup(group).numRows(),
+    });
+    const stream = table.intoFFI();
+    const memory = pw.wasmMemory().buffer;
+    const view = new DataView(memory);
+    const i64 = (addr: number) => Number(view.getBigInt64(addr, true));
+    const ptr = (addr: number) => view.getUint32(addr, true);
+    for (let b = 0; b < stream.numArrays(); b++) {
+      const batch = stream.arrayAddr(b);
+      const length = i64(batch);
+      const idArray = ptr(ptr(batch + 44));
+      const listArray = ptr(ptr(batch + 44) + 4);
+      const floatArray = ptr(ptr(listArray + 44));
+      if (i64(floatArray) !== length * DIM || i64(listArray + 16) !== 0) {
+        throw new Error(`row group ${group}: not ${length} back-to-back lists of ${DIM}`);
+      }
+      ids.set(new BigInt64Array(memory, ptr(ptr(idArray + 40) + 4) + i64(idArray + 16) * 8, length), at);
+      const values = ptr(ptr(floatArray + 40) + 4) + i64(floatArray + 16) * 4;
+      vectors.set(new Float32Array(memory, values, length * DIM), at * DIM);
+      at += length;
+    }
+    stream.free();
+  }
+  parquet.free();
+  if (at !== n) throw new Error(`read ${at} rows of ${n}`);
+  return vectors.length;
+}
+
+function freshTouchSeconds(floats: number): number {
+  const start = performance.now();
+  const fresh = new Float32Array(floats);
+  fresh.fill(1);
+  return (performance.now() - start) / 1000;
+}
+
+async function measure(m: Mode): Promise<Result> {
+  warmPageCache();
+  const start = performance.now();
+  const floats = await (m === 'read-all' ? runReadAll() : m === 'batches' ? runBatches() : runParquetWasm());
+  const seconds = (performance.now() - start) / 1000;
+  const peakRssMB = process.resourceUsage().maxRSS / 1024;
+  return {
+    mode: m,
+    rows,
+    dim: DIM,
+    seconds,
+    mbPerSecond: (floats * 4) / 1e6 / seconds,
+    peakRssMB,
+    freshTouchSeconds: freshTouchSeconds(floats),
+  };
+}
+
+function print(r: Result): void {
+  console.log(
+    `${r.mode.padEnd(13)} ${r.rows} x ${r.dim}: ${r.seconds.toFixed(2)} s, ${r.mbPerSecond.toFixed(0)} MB/s of floats, ` +
+      `peak RSS ${r.peakRssMB.toFixed(0)} MB (fresh ${((r.rows * r.dim * 4) / 1e9).toFixed(2)} GB first touch: ${r.freshTouchSeconds.toFixed(2)} s)`,
+  );
+}
+
+async function main(): Promise<void> {
+  if (!Number.isSafeInteger(rows) || rows <= 0) throw new Error(`--rows must be a positive integer`);
+  await ensureFile();
+  if ((MODES as readonly string[]).includes(mode)) {
+    const result = await measure(mode as Mode);
+    print(result);
+    console.log(JSON.stringify(result));
+    return;
+  }
+  if (mode !== 'all') throw new Error(`--mode must be all or one of ${MODES.join(', ')}`);
+  const self = fileURLToPath(import.meta.url);
+  for (const m of MODES) {
+    const child = spawnSync(process.execPath, [self, '--rows', String(rows), '--mode', m], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (child.status !== 0) throw new Error(`mode ${m} failed with status ${child.status}`);
+    const json = child.stdout.trim().split('\n').at(-1)!;
+    print(JSON.parse(json) as Result);
+  }
+}
+
+await main();

@@ -1,0 +1,239 @@
+/**
+ * `build`: a chunks Parquet in, an immutable version directory out. Everything is written into
+ * staging/ under the writer lock, synced, and renamed into versions/<V> only when complete; any
+ * failure removes the staging directory, so versions/ and CURRENT are never touched by a bad input.
+ */
+import { copyFile, link, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+import { packageVersion } from '../build-info.js';
+import { createCatalog } from '../catalog/create.js';
+import { BadInputError, FaissError, UsageError } from '../errors.js';
+import { FaissIndex } from '../faiss/index.js';
+import {
+  checkVersionName,
+  commitStagingDir,
+  defaultVersionName,
+  ensureRoot,
+  makeStagingDir,
+  staleStagingDirs,
+  versionExists,
+} from '../layout.js';
+import { acquireWriterLock } from '../lock.js';
+import { computeFileEntries, writeManifestAtomic, type Manifest } from '../manifest.js';
+import { openChunks, type ChunksReader } from '../parquet/chunks-reader.js';
+import { writeIdMap } from '../parquet/idmap-writer.js';
+import { checkEnoughToTrain, createWrappedIndex, innerFactory } from './factory.js';
+import { checkBudget, planBuild, type BuildMetric, type BuildPlan } from './plan.js';
+import { SampleGatherer, sampleRows } from './train-sample.js';
+
+export const VERSION_FILES = ['chunks.parquet', 'faiss.index', 'idmap.parquet', 'catalog.duckdb'] as const;
+
+export interface BuildOptions {
+  root: string;
+  chunks: string;
+  factory: string;
+  metric?: BuildMetric;
+  version?: string;
+  trainSample?: number;
+  memoryBudgetBytes?: number;
+  materialize?: boolean;
+  dryRun?: boolean;
+  idColumn?: string;
+  embeddingColumn?: string;
+  dim?: number;
+  /** Seconds to wait for another writer (default 0: fail at once with exit 75). */
+  waitSeconds?: number;
+  /** Seed of the training sample. */
+  seed?: number;
+  onProgress?: (event: BuildProgress) => void;
+}
+
+export interface BuildProgress {
+  phase: 'sample' | 'train' | 'add' | 'write' | 'checksum' | 'commit';
+  done: number;
+  total: number;
+}
+
+export interface BuildReport {
+  version: string;
+  dryRun: boolean;
+  plan: BuildPlan;
+  /** The version directory (absent for a dry run). */
+  dir?: string;
+  manifest?: Manifest;
+  seconds: Record<string, number>;
+}
+
+export async function build(options: BuildOptions): Promise<BuildReport> {
+  const version = checkVersionName(options.version ?? defaultVersionName());
+  const metric = options.metric ?? 'l2';
+  const chunks = await openChunks(options.chunks, {
+    ...(options.idColumn ? { idColumn: options.idColumn } : {}),
+    ...(options.embeddingColumn ? { embeddingColumn: options.embeddingColumn } : {}),
+    ...(options.dim !== undefined ? { dim: options.dim } : {}),
+    normalize: metric === 'cosine',
+  });
+  try {
+    const plan = planBuild({
+      vectors: chunks.rows,
+      dim: chunks.dim,
+      factory: options.factory === 'auto' ? 'auto' : innerFactory(options.factory),
+      metric,
+      rowGroupRows: Math.ceil(chunks.rows / Math.max(1, chunks.rowGroups)),
+      ...(options.memoryBudgetBytes !== undefined ? { memoryBudgetBytes: options.memoryBudgetBytes } : {}),
+      ...(options.trainSample !== undefined ? { trainSample: options.trainSample } : {}),
+    });
+    checkBudget(plan);
+    // Cheap checks that need no lock come first: a rejected factory or too small a file fails fast.
+    createWrappedIndex(plan.dim, plan.factory, metric).dispose();
+    if (plan.trainSample > 0) checkEnoughToTrain(plan.factory, plan.trainSample, chunks.file);
+    if (options.dryRun) return { version, dryRun: true, plan, seconds: {} };
+    return await buildLocked(options, version, chunks, plan);
+  } finally {
+    chunks.close();
+  }
+}
+
+async function buildLocked(
+  options: BuildOptions,
+  version: string,
+  chunks: ChunksReader,
+  plan: BuildPlan,
+): Promise<BuildReport> {
+  await ensureRoot(options.root);
+  const lock = await acquireWriterLock(options.root, {
+    command: `build ${version}`,
+    ...(options.waitSeconds !== undefined ? { waitSeconds: options.waitSeconds } : {}),
+  });
+  try {
+    if (versionExists(options.root, version)) {
+      throw new UsageError(`version ${version} already exists; versions are immutable (choose another --version)`);
+    }
+    for (const stale of staleStagingDirs(options.root)) await rm(stale.path, { recursive: true, force: true });
+    const staging = await makeStagingDir(options.root, version);
+    try {
+      const report = await fillStaging(options, version, chunks, plan, staging);
+      report.dir = await commitStagingDir(staging, options.root, version);
+      return report;
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      throw err;
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+async function fillStaging(
+  options: BuildOptions,
+  version: string,
+  chunks: ChunksReader,
+  plan: BuildPlan,
+  staging: string,
+): Promise<BuildReport> {
+  const seconds: Record<string, number> = {};
+  const progress = options.onProgress ?? (() => {});
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    const out = await fn();
+    seconds[name] = (performance.now() - t) / 1000;
+    return out;
+  };
+
+  const index = createWrappedIndex(plan.dim, plan.factory, plan.metric);
+  try {
+    if (plan.trainSample > 0) {
+      const sample = await timed('sample', () => gatherSample(chunks, plan, options.seed ?? 0, progress));
+      await timed('train', () => trainIndex(index, sample, plan, chunks.file));
+    }
+    await timed('add', async () => {
+      for await (const batch of chunks.batches()) {
+        await index.addWithIdsAsync(batch.vectors, batch.ids);
+        progress({ phase: 'add', done: batch.rowOffset + batch.rows, total: chunks.rows });
+      }
+    });
+    await timed('write', async () => {
+      progress({ phase: 'write', done: 0, total: 4 });
+      await index.writeAsync(path.join(staging, 'faiss.index'));
+      await writeIdMap(path.join(staging, 'idmap.parquet'), index.idMap());
+      await linkOrCopy(chunks.file, path.join(staging, 'chunks.parquet'));
+      await createCatalog(staging, {
+        materialize: options.materialize ?? false,
+        columns: { id: chunks.idColumn, embedding: chunks.embeddingColumn },
+      });
+    });
+  } finally {
+    index.dispose();
+  }
+
+  const files = await timed('checksum', () =>
+    computeFileEntries(staging, VERSION_FILES, {
+      onProgress: (_name, done, total) => progress({ phase: 'checksum', done, total }),
+    }),
+  );
+  const manifest: Manifest = {
+    schema_version: 1,
+    version,
+    created_ts: Date.now() / 1000,
+    // The upstream convention names the wrapper; indexctl builds it in code, never through the factory.
+    faiss_factory: `IDMap2,${plan.factory}`,
+    metric: plan.metric,
+    vec_dim: plan.dim,
+    vectors_count: plan.vectors,
+    chunks_checksum: files['chunks.parquet']!.checksum,
+    idmap_checksum: files['idmap.parquet']!.checksum,
+    index_checksum: files['faiss.index']!.checksum,
+    files,
+    tuning: null,
+    attrs: {
+      tool: `indexctl ${packageVersion()}`,
+      faiss: `${FaissIndex.buildInfo().faissVersion} ${FaissIndex.buildInfo().simd}`,
+      source_chunks: chunks.file,
+      id_column: chunks.idColumn,
+      embedding_column: chunks.embeddingColumn,
+      train_sample: plan.trainSample,
+      train_seed: options.seed ?? 0,
+      materialized: options.materialize ?? false,
+    },
+  };
+  await writeManifestAtomic(staging, manifest);
+  progress({ phase: 'commit', done: 1, total: 1 });
+  return { version, dryRun: false, plan, manifest, seconds };
+}
+
+async function gatherSample(
+  chunks: ChunksReader,
+  plan: BuildPlan,
+  seed: number,
+  progress: (e: BuildProgress) => void,
+): Promise<Float32Array> {
+  const gatherer = new SampleGatherer(sampleRows(chunks.rows, plan.trainSample, seed), chunks.dim);
+  for await (const batch of chunks.batches()) {
+    gatherer.offer(batch.vectors, batch.rowOffset);
+    progress({ phase: 'sample', done: batch.rowOffset + batch.rows, total: chunks.rows });
+  }
+  return gatherer.vectors;
+}
+
+async function trainIndex(index: FaissIndex, sample: Float32Array, plan: BuildPlan, file: string): Promise<void> {
+  try {
+    await index.trainAsync(sample);
+  } catch (err) {
+    if (err instanceof FaissError) {
+      throw new BadInputError(`${file}: training ${plan.factory} on ${plan.trainSample} vectors failed: ${err.message}`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+/** A hard link when the input is on the same filesystem (instant), else a copy. */
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch {
+    await copyFile(from, to);
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Creates `<versionDir>/catalog.duckdb`: views `chunks`, `idmap` and `v_faiss_join`, and with
+ * `materialize` the table `faiss_idmap_mat` indexed on `external_id` (SPEC "Catalog"). The views store
+ * no path; see location.ts for how they find their Parquet files after the root moves.
+ *
+ * The database is written under a temporary name, checkpointed (no WAL left behind), synced and
+ * renamed into place, so a crash never leaves a half-made catalog under the real name.
+ */
+import { existsSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+import { BadInputError, NotFoundError } from '../errors.js';
+import { fsyncDir, fsyncFile, tempPathFor } from '../fsync.js';
+import { connectCatalog, disconnect, message } from './connect.js';
+import { CATALOG_FILE, CHUNKS_FILE, IDMAP_FILE, globLiteralDir, parquetSource } from './location.js';
+
+/** The chunk columns hydration relies on, by their canonical names. */
+export const CHUNK_COLUMNS = ['id', 'embedding', 'uri', 'lang', 'start_line', 'end_line'] as const;
+export type ChunkColumn = (typeof CHUNK_COLUMNS)[number];
+
+export interface CreateCatalogOptions {
+  /** Also store `faiss_idmap_mat (faiss_row, external_id)` with an index on `external_id`. */
+  materialize?: boolean;
+  /**
+   * Names of the canonical columns in chunks.parquet when they differ (build's column flags). The
+   * `chunks` view renames them, so every query sees `id`, `embedding`, `uri`, ...
+   */
+  columns?: Partial<Record<ChunkColumn, string>>;
+}
+
+export interface CreatedCatalog {
+  path: string;
+  materialized: boolean;
+  chunksCount: number;
+  idmapCount: number;
+}
+
+const IDMAP_COLUMNS = ['faiss_row', 'external_id'] as const;
+
+/** Identifiers cannot be bound as parameters; double-quoting with `"` doubled is DuckDB's escaping. */
+function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+async function parquetColumns(
+  connection: DuckDBConnection,
+  versionDir: string,
+  file: typeof CHUNKS_FILE | typeof IDMAP_FILE,
+): Promise<string[]> {
+  try {
+    const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${parquetSource(file)}`);
+    return reader.getRowObjectsJS().map((row) => String(row.column_name));
+  } catch (err) {
+    throw new BadInputError(`${path.join(versionDir, file)}: not readable as Parquet: ${message(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+function requireColumns(file: string, have: string[], needed: readonly string[]): void {
+  const missing = needed.filter((name) => !have.includes(name));
+  if (missing.length > 0) {
+    throw new BadInputError(
+      `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (has: ${have.join(', ')})`,
+    );
+  }
+}
+
+/** `SELECT * RENAME (...)` for the mapped columns, refusing a mapping that would duplicate a name. */
+function chunksProjection(
+  file: string,
+  have: string[],
+  columns: Partial<Record<ChunkColumn, string>>,
+): string {
+  const renames: string[] = [];
+  for (const canonical of CHUNK_COLUMNS) {
+    const source = columns[canonical] ?? canonical;
+    if (source === canonical) continue;
+    if (have.includes(canonical)) {
+      throw new BadInputError(
+        `${file}: column ${canonical} already exists, so column ${source} cannot be used as ${canonical}`,
+      );
+    }
+    renames.push(`${ident(source)} AS ${ident(canonical)}`);
+  }
+  return renames.length === 0 ? '*' : `* RENAME (${renames.join(', ')})`;
+}
+
+async function defineViews(
+  connection: DuckDBConnection,
+  versionDir: string,
+  columns: Partial<Record<ChunkColumn, string>>,
+): Promise<void> {
+  const chunksFile = path.join(versionDir, CHUNKS_FILE);
+  const chunkColumns = await parquetColumns(connection, versionDir, CHUNKS_FILE);
+  requireColumns(
+    chunksFile,
+    chunkColumns,
+    CHUNK_COLUMNS.map((name) => columns[name] ?? name),
+  );
+  if (chunkColumns.includes('faiss_row')) {
+    throw new BadInputError(`${chunksFile}: a column named faiss_row would clash with v_faiss_join's`);
+  }
+  const idmapColumns = await parquetColumns(connection, versionDir, IDMAP_FILE);
+  requireColumns(path.join(versionDir, IDMAP_FILE), idmapColumns, IDMAP_COLUMNS);
+
+  const projection = chunksProjection(chunksFile, chunkColumns, columns);
+  await connection.run(`CREATE VIEW chunks AS SELECT ${projection} FROM ${parquetSource(CHUNKS_FILE)}`);
+  await connection.run(`CREATE VIEW idmap AS SELECT * FROM ${parquetSource(IDMAP_FILE)}`);
+  await connection.run(
+    `CREATE VIEW v_faiss_join AS SELECT c.*, i.faiss_row FROM chunks c LEFT JOIN idmap i ON i.external_id = c.id`,
+  );
+}
+
+async function count(connection: DuckDBConnection, relation: string): Promise<number> {
+  const reader = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${relation}`);
+  return Number(reader.getRowsJS()[0]![0]);
+}
+
+export async function createCatalog(
+  versionDir: string,
+  options: CreateCatalogOptions = {},
+): Promise<CreatedCatalog> {
+  const dir = path.resolve(versionDir);
+  globLiteralDir(dir);
+  for (const file of [CHUNKS_FILE, IDMAP_FILE]) {
+    if (!existsSync(path.join(dir, file))) {
+      throw new NotFoundError(`${path.join(dir, file)}: not found; the catalog is built over it`);
+    }
+  }
+  const target = path.join(dir, CATALOG_FILE);
+  const temporary = tempPathFor(target);
+  const removeTemporary = async () => {
+    await rm(temporary, { force: true });
+    await rm(`${temporary}.wal`, { force: true });
+  };
+
+  const handle = await connectCatalog(temporary, dir, 'read-write');
+  let created: CreatedCatalog;
+  try {
+    const { connection } = handle;
+    await defineViews(connection, dir, options.columns ?? {});
+    const materialized = options.materialize === true;
+    if (materialized) {
+      await connection.run(
+        'CREATE TABLE faiss_idmap_mat AS SELECT faiss_row, external_id FROM idmap ORDER BY faiss_row',
+      );
+      await connection.run('CREATE INDEX faiss_idmap_mat_external_id ON faiss_idmap_mat (external_id)');
+    }
+    created = {
+      path: target,
+      materialized,
+      chunksCount: await count(connection, 'chunks'),
+      idmapCount: await count(connection, 'idmap'),
+    };
+    await connection.run('CHECKPOINT');
+  } catch (err) {
+    disconnect(handle);
+    await removeTemporary();
+    throw err;
+  }
+  disconnect(handle);
+  try {
+    await fsyncFile(temporary);
+    await rename(temporary, target);
+  } catch (err) {
+    await removeTemporary();
+    throw err;
+  }
+  await fsyncDir(dir);
+  return created;
+}

@@ -1,0 +1,70 @@
+/**
+ * Durability helpers. A file is only safe to point at after its bytes and its directory entry have
+ * both reached the disk: fsync the file, rename it into place, then fsync the directory holding it.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Flushes a file's data and metadata to disk. */
+export async function fsyncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a directory, so entries created, renamed or removed in it survive a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  // Opening read-only is enough on Linux; fsync on a directory fd persists its entries.
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export function fsyncFileSync(file: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function fsyncDirSync(dir: string): void {
+  fsyncFileSync(dir);
+}
+
+/** A name next to `file` for writing before the rename; unique per process and call. */
+export function tempPathFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * Replaces `file` atomically and durably: readers see the old content or the new, never a part,
+ * and after return the new content survives a crash. The temp file lives in the same directory so
+ * the rename never crosses a filesystem.
+ */
+export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempPathFor(file);
+  try {
+    const handle = await open(tmp, 'wx', 0o644);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(path.dirname(file));
+}

@@ -1,0 +1,263 @@
+/**
+ * The on-disk layout of a root (SPEC "On-disk layout"): names, paths, the CURRENT pointer, and the
+ * staging -> versions hand-over. Every path inside a root is built here, from validated version
+ * names only, so nothing a user types can reach outside the root.
+ */
+import { randomBytes } from 'node:crypto';
+import { lstatSync, readdirSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+import { IndexCorruptionError, NotFoundError, UsageError } from './errors.js';
+import { fsyncDir, fsyncFile } from './fsync.js';
+import { isPidAlive } from './pid.js';
+
+/** The files of a version directory. */
+export const VERSION_FILES = {
+  manifest: 'manifest.json',
+  chunks: 'chunks.parquet',
+  index: 'faiss.index',
+  idmap: 'idmap.parquet',
+  catalog: 'catalog.duckdb',
+} as const;
+
+export const versionNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function isValidVersionName(name: string): boolean {
+  return versionNamePattern.test(name);
+}
+
+/** Returns `name` if it is a valid version name; otherwise a UsageError, before any file is touched. */
+export function checkVersionName(name: string): string {
+  if (typeof name !== 'string' || !isValidVersionName(name)) {
+    const shown = typeof name === 'string' && name.length > 40 ? `${name.slice(0, 40)}... (${name.length} chars)` : name;
+    throw new UsageError(
+      `invalid version name ${JSON.stringify(shown)}: expected 1-128 characters of A-Z a-z 0-9 . _ -, ` +
+        `starting with a letter or digit`,
+    );
+  }
+  return name;
+}
+
+/** `YYYYMMDDTHHMMSSZ-<8 random hex>` in UTC: sorts by creation time, unique across hosts. */
+export function defaultVersionName(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return `${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+export function resolveRoot(dir: string): string {
+  return path.resolve(dir);
+}
+
+export const versionsDir = (root: string): string => path.join(root, 'versions');
+export const stagingDir = (root: string): string => path.join(root, 'staging');
+export const currentLink = (root: string): string => path.join(root, 'CURRENT');
+export const publishLog = (root: string): string => path.join(root, 'publish.log');
+export const pinsFile = (root: string): string => path.join(root, 'pins');
+export const lockFile = (root: string): string => path.join(root, '.lock');
+
+/** `<root>/versions/<version>`; the name is validated, so the result is always inside the root. */
+export function versionDir(root: string, version: string): string {
+  return path.join(versionsDir(root), checkVersionName(version));
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return false;
+    throw err;
+  }
+}
+
+/** Throws NotFoundError unless `root` is an existing directory (symlinked roots are fine). */
+export function requireRoot(root: string): void {
+  let ok = false;
+  try {
+    ok = statSync(root).isDirectory();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR')
+      throw err;
+  }
+  if (!ok) throw new NotFoundError(`index root not found: ${root} (set --root or INDEXCTL_ROOT)`);
+}
+
+/** Creates the root with its versions/ and staging/ directories (for the first build). */
+export async function ensureRoot(root: string): Promise<void> {
+  await mkdir(versionsDir(root), { recursive: true });
+  await mkdir(stagingDir(root), { recursive: true });
+}
+
+export function versionExists(root: string, version: string): boolean {
+  return isDirectory(versionDir(root, version));
+}
+
+/** The version directory, or NotFoundError naming the root's versions. */
+export function requireVersionDir(root: string, version: string): string {
+  requireRoot(root);
+  const dir = versionDir(root, version);
+  if (!isDirectory(dir)) throw new NotFoundError(`version not found: ${version} (no directory ${dir})`);
+  return dir;
+}
+
+/** Version names in versions/, sorted; entries that are not directories or not valid names are skipped. */
+export function listVersions(root: string): string[] {
+  requireRoot(root);
+  let entries;
+  try {
+    entries = readdirSync(versionsDir(root), { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return entries
+    .filter((e) => e.isDirectory() && isValidVersionName(e.name))
+    .map((e) => e.name)
+    .sort();
+}
+
+const CURRENT_TARGET = /^versions\/([^/]+)\/?$/;
+
+/**
+ * The version CURRENT names, or undefined when there is no CURRENT. CURRENT must be a relative
+ * symlink `versions/<valid name>`; anything else (absolute, `..`, another directory, a regular file)
+ * is refused with IndexCorruptionError and never followed: the root's pointer is damaged, which
+ * is the same class of fault as a damaged manifest, not a disagreement between counts.
+ */
+export function readCurrent(root: string): string | undefined {
+  const link = currentLink(root);
+  let target: string;
+  try {
+    target = readlinkSync(link);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EINVAL') {
+      throw new IndexCorruptionError(`${link} is not a symlink; it must be a relative symlink to versions/<v>`, {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  const m = CURRENT_TARGET.exec(target);
+  if (!m || !isValidVersionName(m[1]!)) {
+    throw new IndexCorruptionError(
+      `${link} points to ${JSON.stringify(target)}, which is not versions/<version> inside ${root}; ` +
+        `refusing to follow it`,
+    );
+  }
+  return m[1]!;
+}
+
+/** The version CURRENT names, checked to exist; NotFoundError for a missing root, CURRENT or target. */
+export function requireCurrent(root: string): string {
+  requireRoot(root);
+  const version = readCurrent(root);
+  if (version === undefined) throw new NotFoundError(`no CURRENT in ${root}: nothing has been published`);
+  if (!isDirectory(versionDir(root, version))) {
+    throw new NotFoundError(`CURRENT in ${root} points to version ${version}, whose directory is missing`);
+  }
+  return version;
+}
+
+/**
+ * Points CURRENT at `version` with one rename(2) of a fresh symlink over the old one, then syncs
+ * the root, so readers see the old target or the new one and a crash leaves one of the two.
+ * Callers hold the writer lock and have verified the version.
+ */
+export async function flipCurrent(root: string, version: string): Promise<void> {
+  requireVersionDir(root, version);
+  const tmp = path.join(root, `.CURRENT.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  symlinkSync(`versions/${version}`, tmp);
+  try {
+    await rename(tmp, currentLink(root));
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(root);
+}
+
+const STAGING_NAME = /^(.+)\.(\d+)\.([0-9a-f]{8})$/;
+
+/** Creates `staging/<version>.<pid>.<8 hex>`: the pid tells gc whether its builder is still alive. */
+export async function makeStagingDir(root: string, version: string): Promise<string> {
+  checkVersionName(version);
+  await mkdir(stagingDir(root), { recursive: true });
+  const dir = path.join(stagingDir(root), `${version}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  await mkdir(dir);
+  return dir;
+}
+
+async function fsyncTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) await fsyncTree(p);
+    else if (entry.isFile()) await fsyncFile(p);
+  }
+  await fsyncDir(dir);
+}
+
+/**
+ * Moves a finished staging directory to `versions/<version>`: syncs every file and the directory,
+ * renames, and syncs versions/. An existing version is never replaced (UsageError: the name is the
+ * caller's choice, and versions are immutable). Callers hold the writer lock, which is what makes
+ * the exists-check and the rename one step.
+ */
+export async function commitStagingDir(staging: string, root: string, version: string): Promise<string> {
+  const target = versionDir(root, version);
+  await fsyncTree(staging);
+  if (lstatOrUndefined(target) !== undefined) {
+    throw new UsageError(`version ${version} already exists in ${versionsDir(root)}; versions are immutable`);
+  }
+  await mkdir(versionsDir(root), { recursive: true });
+  await rename(staging, target);
+  await fsyncDir(versionsDir(root));
+  await fsyncDir(path.dirname(staging));
+  return target;
+}
+
+function lstatOrUndefined(p: string): ReturnType<typeof lstatSync> | undefined {
+  try {
+    return lstatSync(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export interface StagingEntry {
+  name: string;
+  path: string;
+  /** The version being built, when the entry's name has the staging form. */
+  version?: string;
+  pid?: number;
+}
+
+/**
+ * Entries of staging/ whose builder is gone: the recorded pid is not running here, or the name is
+ * not one indexctl makes. A pid of a build on another host sharing the root cannot be checked;
+ * gc runs under the writer lock, which no build of any host holds at the same time.
+ */
+export function staleStagingDirs(root: string): StagingEntry[] {
+  let names: string[];
+  try {
+    names = readdirSync(stagingDir(root));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const stale: StagingEntry[] = [];
+  for (const name of names.sort()) {
+    const p = path.join(stagingDir(root), name);
+    const m = STAGING_NAME.exec(name);
+    if (!m) {
+      stale.push({ name, path: p });
+      continue;
+    }
+    const pid = Number(m[2]);
+    if (!isPidAlive(pid)) stale.push({ name, path: p, version: m[1]!, pid });
+  }
+  return stale;
+}

@@ -1,0 +1,251 @@
+/**
+ * manifest.json (SPEC "manifest.json"): field names follow the upstream Python `VersionManifest`,
+ * so both sides read the same file. Parsing validates the schema; unknown fields are kept and
+ * written back unchanged, so a newer writer's additions survive a `tune --write`.
+ *
+ * A manifest that is not valid JSON or breaks the schema is IndexCorruptionError (exit 4): it is
+ * a damaged file of the version, found by verify's `manifest.schema` check, like a bad checksum.
+ * Exit 3 is kept for files that are each well-formed but disagree with one another.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+
+import { checksumPattern, xxh64File } from './checksum.js';
+import { IndexCorruptionError } from './errors.js';
+import { INDEX_FAMILIES } from './family.js';
+import { writeFileDurable } from './fsync.js';
+import { VERSION_FILES, versionNamePattern } from './layout.js';
+
+export { familyFromFactory, INDEX_FAMILIES } from './family.js';
+export type { IndexFamily } from './family.js';
+
+export const MANIFEST_SCHEMA_VERSION = 1;
+export const METRICS = ['l2', 'ip', 'cosine'] as const;
+
+const checksum = z.string().regex(checksumPattern, 'xxh64:<16 lowercase hex>');
+/** A plain name inside the version directory: a hostile manifest cannot point verify elsewhere. */
+const fileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a file name inside the version directory');
+
+export const fileEntrySchema = z.looseObject({
+  bytes: z.int().nonnegative(),
+  checksum,
+});
+
+export const tuningSchema = z.looseObject({
+  family: z.enum(INDEX_FAMILIES),
+  k: z.int().positive(),
+  nprobe: z.int().positive().nullish(),
+  hnsw_efSearch: z.int().positive().nullish(),
+  refine_k_factor: z.number().positive().nullish(),
+  notes: z.string().nullish(),
+  recall_at_k: z.number().min(0).max(1).nullish(),
+  latency_ms_p50: z.number().nonnegative().nullish(),
+  measured_ts: z.number().nonnegative().nullish(),
+});
+
+export const manifestSchema = z.looseObject({
+  schema_version: z.literal(MANIFEST_SCHEMA_VERSION),
+  version: z.string().regex(versionNamePattern, 'a version name'),
+  /** Seconds since the epoch, fractional (Python's time.time()). */
+  created_ts: z.number().nonnegative(),
+  faiss_factory: z.string().min(1),
+  metric: z.enum(METRICS),
+  vec_dim: z.int().positive(),
+  vectors_count: z.int().nonnegative(),
+  chunks_checksum: checksum,
+  idmap_checksum: checksum,
+  index_checksum: checksum,
+  files: z.record(fileName, fileEntrySchema),
+  tuning: tuningSchema.nullish(),
+  attrs: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestTuning = z.infer<typeof tuningSchema>;
+export type ManifestFileEntry = z.infer<typeof fileEntrySchema>;
+export type Metric = (typeof METRICS)[number];
+
+/** A manifest that cannot be used; `problems` lists each as `<field path>: <what is wrong>`. */
+export class ManifestError extends IndexCorruptionError {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${problems.join('; ')}`, options);
+  }
+}
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** `files["chunks.parquet"].bytes`: brackets where a key has dots, so the path is unambiguous. */
+function fieldPath(keys: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of keys) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (typeof key === 'string' && IDENT.test(key)) out += out === '' ? key : `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+function valueAt(data: unknown, keys: readonly PropertyKey[]): unknown {
+  let v = data;
+  for (const key of keys) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+/** A short rendering of a bad value: its type, and the value itself when it is a short scalar. */
+function shown(v: unknown): string {
+  const kind = kindOf(v);
+  if (kind === 'object' || kind === 'array') return kind;
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length <= 60 ? `${kind} ${text}` : `${kind} ${text.slice(0, 57)}...`;
+}
+
+function describe(issue: z.core.$ZodIssue, data: unknown): string {
+  const where = fieldPath(issue.path);
+  const actual = valueAt(data, issue.path);
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = issue.expected === 'int' ? 'integer' : issue.expected;
+      return actual === undefined ? `${where}: missing (expected ${expected})` : `${where}: expected ${expected}, got ${shown(actual)}`;
+    }
+    case 'invalid_format':
+      return `${where}: expected ${issue.message ?? issue.format}, got ${shown(actual)}`;
+    case 'invalid_value':
+      return `${where}: expected ${issue.values.map((x) => JSON.stringify(x)).join(' | ')}, got ${shown(actual)}`;
+    case 'too_small':
+    case 'too_big': {
+      const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
+      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+      const what = issue.origin === 'string' ? 'length ' : '';
+      return `${where}: expected ${what}${op} ${String(bound)}, got ${shown(actual)}`;
+    }
+    case 'invalid_key':
+      return `${where}: invalid key: ${issue.issues.map((i) => i.message).join(', ')}`;
+    default:
+      return `${where}: ${issue.message}`;
+  }
+}
+
+const MAX_PROBLEMS = 10;
+
+/** The first problems of a failed parse, each naming its field. */
+function problemsOf(error: z.ZodError, data: unknown): string[] {
+  const all = error.issues.map((i) => describe(i, data));
+  return all.length > MAX_PROBLEMS ? [...all.slice(0, MAX_PROBLEMS), `and ${all.length - MAX_PROBLEMS} more`] : all;
+}
+
+/**
+ * Parses and validates manifest text. `file` names the file in messages. Throws ManifestError
+ * (IndexCorruptionError, exit 4) for invalid JSON, an unsupported schema_version, or schema
+ * violations, naming each offending field.
+ */
+export function parseManifest(text: string, file: string): Manifest {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new ManifestError(file, [`not valid JSON: ${(err as Error).message}`], { cause: err });
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ManifestError(file, [`expected a JSON object, got ${kindOf(data)}`]);
+  }
+  // Checked first: a newer schema may fail validation in many ways that all mean "upgrade indexctl".
+  const sv = (data as Record<string, unknown>).schema_version;
+  if (sv !== MANIFEST_SCHEMA_VERSION) {
+    throw new ManifestError(file, [
+      sv === undefined
+        ? `schema_version: missing (expected ${MANIFEST_SCHEMA_VERSION})`
+        : `schema_version: ${JSON.stringify(sv)} is not supported (this indexctl reads ${MANIFEST_SCHEMA_VERSION})`,
+    ]);
+  }
+  const parsed = manifestSchema.safeParse(data);
+  if (!parsed.success) throw new ManifestError(file, problemsOf(parsed.error, data));
+  return parsed.data;
+}
+
+export function manifestPath(versionDir: string): string {
+  return path.join(versionDir, VERSION_FILES.manifest);
+}
+
+/** Reads `<versionDir>/manifest.json`. A missing or unreadable manifest is a damaged version (exit 4). */
+export async function readManifest(versionDir: string): Promise<Manifest> {
+  const file = manifestPath(versionDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ManifestError(file, [code === 'ENOENT' ? 'missing' : `unreadable: ${(err as Error).message}`], {
+      cause: err,
+    });
+  }
+  return parseManifest(text, file);
+}
+
+/** The exact bytes written: two-space JSON with a trailing newline, keys in insertion order. */
+export function serializeManifest(manifest: Manifest): string {
+  return JSON.stringify(manifest, null, 2) + '\n';
+}
+
+/**
+ * Writes manifest.json atomically and durably (temp file, fsync, rename, fsync dir). The manifest
+ * is validated first: writing one that the next reader would reject is a bug, not a user error.
+ */
+export async function writeManifestAtomic(versionDir: string, manifest: Manifest): Promise<void> {
+  const file = manifestPath(versionDir);
+  const checked = manifestSchema.safeParse(manifest);
+  if (!checked.success) {
+    throw new Error(`refusing to write an invalid manifest to ${file}: ${problemsOf(checked.error, manifest).join('; ')}`);
+  }
+  await writeFileDurable(file, serializeManifest(manifest));
+}
+
+export interface FileEntriesOptions {
+  /** Called as each file is checksummed: its name and bytes hashed so far of its size. */
+  onProgress?: (name: string, bytesDone: number, bytesTotal: number) => void;
+}
+
+/**
+ * `files` entries (size and checksum) for the named files of a version directory. A missing or
+ * unreadable file is IndexCorruptionError naming it.
+ */
+export async function computeFileEntries(
+  versionDir: string,
+  names: readonly string[],
+  options: FileEntriesOptions = {},
+): Promise<Record<string, ManifestFileEntry>> {
+  const files: Record<string, ManifestFileEntry> = {};
+  for (const name of names) {
+    if (!fileName.safeParse(name).success) throw new TypeError(`not a plain file name: ${JSON.stringify(name)}`);
+    const file = path.join(versionDir, name);
+    try {
+      const { size, isFile } = await stat(file).then((s) => ({ size: s.size, isFile: s.isFile() }));
+      if (!isFile) throw new IndexCorruptionError(`${file}: not a regular file`);
+      const sum = await xxh64File(file, { onProgress: (done) => options.onProgress?.(name, done, size) });
+      files[name] = { bytes: size, checksum: sum };
+    } catch (err) {
+      if (err instanceof IndexCorruptionError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+        throw new IndexCorruptionError(`${file}: ${code === 'ENOENT' ? 'missing' : (err as Error).message}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+  return files;
+}

@@ -1,0 +1,80 @@
+/**
+ * Writes idmap.parquet: `faiss_row` int64 (0..n-1) and `external_id` int64, one row per FAISS row, in
+ * row order (SPEC "On-disk layout"). Arrow columns are made straight from typed arrays and the file is
+ * streamed through parquet-wasm one row group at a time, so wasm memory holds one group, not the file.
+ */
+import { open } from 'node:fs/promises';
+
+import * as arrow from 'apache-arrow';
+import { Compression, Table as WasmTable, WriterPropertiesBuilder, transformParquetStream } from 'parquet-wasm';
+
+export const IDMAP_COLUMNS = ['faiss_row', 'external_id'] as const;
+
+/** Rows per row group (16 MiB of ids). */
+const ROWS_PER_GROUP = 1 << 20;
+
+const SCHEMA = new arrow.Schema([
+  new arrow.Field('faiss_row', new arrow.Int64(), false),
+  new arrow.Field('external_id', new arrow.Int64(), false),
+]);
+
+export interface IdMapWriteOptions {
+  /** Rows per row group; default 1,048,576. */
+  rowGroupRows?: number;
+}
+
+/** Writes `ids[i]` as the external id of FAISS row i. Overwrites `file`. */
+export async function writeIdMap(file: string, ids: BigInt64Array, options: IdMapWriteOptions = {}): Promise<void> {
+  const groupRows = options.rowGroupRows ?? ROWS_PER_GROUP;
+  if (!Number.isSafeInteger(groupRows) || groupRows <= 0) {
+    throw new RangeError(`rowGroupRows must be a positive integer, got ${groupRows}`);
+  }
+  const n = ids.length;
+  let next = 0;
+  const batches = new ReadableStream({
+    // Called until closed; an empty idmap still gets one empty batch so the file carries the schema.
+    pull(controller) {
+      const end = Math.min(n, next + groupRows);
+      controller.enqueue(wasmBatch(next, ids.subarray(next, end)));
+      next = end;
+      if (next >= n) controller.close();
+    },
+  });
+  const properties = new WriterPropertiesBuilder()
+    .setCompression(Compression.ZSTD)
+    .setMaxRowGroupSize(groupRows)
+    .setCreatedBy('indexctl')
+    .build();
+  const bytes: ReadableStream<Uint8Array> = await transformParquetStream(batches, properties);
+  const handle = await open(file, 'w');
+  try {
+    for await (const piece of bytes) await handle.write(piece);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** One Arrow record batch in wasm memory for rows [first, first + ids.length). */
+function wasmBatch(first: number, ids: BigInt64Array) {
+  const n = ids.length;
+  const rows = new BigInt64Array(n);
+  // Row numbers fit in 32 bits; writing the low words (little-endian) avoids making n BigInts.
+  const words = new Uint32Array(rows.buffer);
+  for (let i = 0; i < n; i++) words[2 * i] = first + i;
+  const column = (data: BigInt64Array) => arrow.makeData({ type: new arrow.Int64(), length: n, nullCount: 0, data });
+  const struct = arrow.makeData({
+    type: new arrow.Struct(SCHEMA.fields),
+    length: n,
+    nullCount: 0,
+    children: [column(rows), column(ids)],
+  });
+  const table = new arrow.Table([new arrow.RecordBatch(SCHEMA, struct)]);
+  const wasmTable = WasmTable.fromIPCStream(arrow.tableToIPC(table, 'stream'));
+  try {
+    const batch = wasmTable.recordBatch(0);
+    if (!batch) throw new Error('parquet-wasm returned no record batch for an Arrow table with one');
+    return batch;
+  } finally {
+    wasmTable.free();
+  }
+}
