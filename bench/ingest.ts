@@ -35,6 +35,8 @@ interface Result {
   dim: number;
   seconds: number;
   mbPerSecond: number;
+  /** User + system CPU of the whole process (DuckDB's threads included) during the run. */
+  cpuSeconds: number;
   peakRssMB: number;
   freshTouchSeconds: number;
 }
@@ -145,9 +147,11 @@ function freshTouchSeconds(floats: number): number {
 
 async function measure(m: Mode): Promise<Result> {
   warmPageCache();
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const floats = await (m === 'read-all' ? runReadAll() : m === 'batches' ? runBatches() : runParquetWasm());
   const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   return {
     mode: m,
@@ -155,6 +159,7 @@ async function measure(m: Mode): Promise<Result> {
     dim: DIM,
     seconds,
     mbPerSecond: (floats * 4) / 1e6 / seconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
     peakRssMB,
     freshTouchSeconds: freshTouchSeconds(floats),
   };
@@ -163,6 +168,7 @@ async function measure(m: Mode): Promise<Result> {
 function print(r: Result): void {
   console.log(
     `${r.mode.padEnd(13)} ${r.rows} x ${r.dim}: ${r.seconds.toFixed(2)} s, ${r.mbPerSecond.toFixed(0)} MB/s of floats, ` +
+      `CPU ${r.cpuSeconds.toFixed(2)} s, ` +
       `peak RSS ${r.peakRssMB.toFixed(0)} MB (fresh ${((r.rows * r.dim * 4) / 1e9).toFixed(2)} GB first touch: ${r.freshTouchSeconds.toFixed(2)} s)`,
   );
 }

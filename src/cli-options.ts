@@ -85,6 +85,42 @@ export const commands: CommandSpec[] = [
     load: () => import('./commands/build.js'),
   },
   {
+    name: 'export-idmap',
+    args: ['<version>'],
+    summary: "re-derive idmap.parquet (faiss_row -> external_id, in row order) from a version's faiss.index",
+    options: [
+      {
+        flags: '--out <file>',
+        description: 'write here (required once the version has a manifest: versions are immutable)',
+      },
+      { flags: '--wait <seconds>', description: 'wait this long for another writer instead of exiting 75' },
+    ],
+    examples: [
+      'indexctl export-idmap 20261123T193000Z-3f2a9c1b --out /tmp/idmap.parquet',
+      'indexctl export-idmap adopted-v1',
+    ],
+    load: () => import('./commands/export-idmap.js'),
+  },
+  {
+    name: 'write-manifest',
+    args: ['<version>'],
+    summary:
+      '(re)compute counts and checksums and write manifest.json; adopts a version made by another tool',
+    options: [
+      {
+        flags: '--factory <string>',
+        description: 'the factory string the index was built with (derived for Flat)',
+      },
+      { flags: '--metric <metric>', description: 'l2, ip or cosine (default: the index metric)' },
+      { flags: '--attr <key=value...>', description: 'extra attrs to record (repeatable)' },
+      { flags: '--wait <seconds>', description: 'wait this long for another writer instead of exiting 75' },
+    ],
+    examples: [
+      'indexctl write-manifest py-20261124 --factory HNSW32 --metric cosine --attr pipeline=nightly',
+    ],
+    load: () => import('./commands/write-manifest.js'),
+  },
+  {
     name: 'sample',
     args: [],
     summary:

@@ -57,7 +57,10 @@ function deadPid(): number {
 
 function writeLock(root: string, owner: Record<string, unknown>): string {
   const file = path.join(root, '.lock');
-  writeFileSync(file, JSON.stringify({ command: 'build', started: new Date().toISOString(), token: 'old', ...owner }));
+  writeFileSync(
+    file,
+    JSON.stringify({ command: 'build', started: new Date().toISOString(), token: 'old', ...owner }),
+  );
   return file;
 }
 
@@ -92,7 +95,10 @@ describe('writer lock within one process', () => {
       return true;
     });
     // Waiting a little and still not getting it ends with the same error.
-    await assert.rejects(acquireWriterLock(root, { command: 'gc', waitSeconds: 0.1, pollMs: 10 }), LockHeldError);
+    await assert.rejects(
+      acquireWriterLock(root, { command: 'gc', waitSeconds: 0.1, pollMs: 10 }),
+      LockHeldError,
+    );
     lock.release();
   });
 

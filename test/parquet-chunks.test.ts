@@ -17,7 +17,8 @@ const MAX = (1n << 63n) - 1n;
 
 /** The value every fixture stores at (row i, column j): exact in float32. */
 const value = (i: number, j: number): number => ((i * 31 + j * 7) % 1000) / 8;
-const vecSql = (d: number): string => `list_transform(range(${d}), j -> (((i * 31 + j * 7) % 1000) / 8)::FLOAT)`;
+const vecSql = (d: number): string =>
+  `list_transform(range(${d}), j -> (((i * 31 + j * 7) % 1000) / 8)::FLOAT)`;
 
 interface Fixture {
   n: number;
@@ -62,7 +63,13 @@ async function rejectsBadInput(promise: Promise<unknown>, ...fragments: string[]
 }
 
 /** A FixedSizeList<Float32> file written by apache-arrow + parquet-wasm, as a Rust/Python pipeline would. */
-function writeFixedSizeList(file: string, ids: BigInt64Array, vectors: Float32Array, d: number, groupRows: number): void {
+function writeFixedSizeList(
+  file: string,
+  ids: BigInt64Array,
+  vectors: Float32Array,
+  d: number,
+  groupRows: number,
+): void {
   const n = ids.length;
   const item = new arrow.Field('item', new arrow.Float32(), false);
   const child = arrow.makeData({ type: new arrow.Float32(), length: n * d, nullCount: 0, data: vectors });
@@ -98,7 +105,10 @@ describe('chunks Parquet: reading', () => {
       reader.close();
     }
     const all = await readAllChunks(file);
-    assert.deepEqual(all.ids, BigInt64Array.from({ length: n }, (_, i) => BigInt(i)));
+    assert.deepEqual(
+      all.ids,
+      BigInt64Array.from({ length: n }, (_, i) => BigInt(i)),
+    );
     assert.deepEqual(all.vectors, expectedVectors(n, 8));
   });
 
@@ -130,7 +140,10 @@ describe('chunks Parquet: reading', () => {
     const all = await readAllChunks(file);
     assert.equal(all.ids[0], MAX);
     assert.equal(all.ids[n - 1], MAX - BigInt(n - 1));
-    assert.deepEqual(all.ids, BigInt64Array.from({ length: n }, (_, i) => MAX - BigInt(i)));
+    assert.deepEqual(
+      all.ids,
+      BigInt64Array.from({ length: n }, (_, i) => MAX - BigInt(i)),
+    );
   });
 
   it('accepts narrower integer id columns', async () => {
@@ -222,7 +235,8 @@ describe('chunks Parquet: reading', () => {
     }
     const reader = await openChunks(file, { normalize: true });
     const streamed = new Float32Array(3000 * 8);
-    for await (const batch of reader.batches({ batchRows: 700 })) streamed.set(batch.vectors, batch.rowOffset * 8);
+    for await (const batch of reader.batches({ batchRows: 700 }))
+      streamed.set(batch.vectors, batch.rowOffset * 8);
     reader.close();
     assert.deepEqual(streamed, manual);
   });
@@ -275,7 +289,12 @@ describe('chunks Parquet: bad input (BadInputError, exit 5)', () => {
     const idUnsigned = await fixture({ n: 10, id: 'i::UBIGINT' });
     await rejectsBadInput(openChunks(idUnsigned), idUnsigned, 'column "id" has type UBIGINT');
     const doubles = await fixture({ n: 10, embedding: 'list_transform(range(8), j -> j::DOUBLE)' });
-    await rejectsBadInput(openChunks(doubles), doubles, 'column "embedding" has type DOUBLE[]', 'List<Float32>');
+    await rejectsBadInput(
+      openChunks(doubles),
+      doubles,
+      'column "embedding" has type DOUBLE[]',
+      'List<Float32>',
+    );
     const text = await fixture({ n: 10, embedding: "'[1, 2]'" });
     await rejectsBadInput(openChunks(text), text, 'column "embedding" has type VARCHAR');
   });
@@ -303,7 +322,12 @@ describe('chunks Parquet: bad input (BadInputError, exit 5)', () => {
 
   it('refuses a dimension other than the expected one', async () => {
     const file = await fixture({ n: 10 });
-    await rejectsBadInput(openChunks(file, { dim: 16 }), file, 'column "embedding" has dimension 8', 'expected 16');
+    await rejectsBadInput(
+      openChunks(file, { dim: 16 }),
+      file,
+      'column "embedding" has dimension 8',
+      'expected 16',
+    );
     assert.equal((await readAllChunks(file, { dim: 8 })).dim, 8);
   });
 
@@ -323,7 +347,12 @@ describe('chunks Parquet: bad input (BadInputError, exit 5)', () => {
       n: 3000,
       embedding: `CASE WHEN i % 100 = 1 THEN [1, 'nan'::FLOAT, 2, 3, 4, 5, 6, 7] ELSE ${vecSql(8)} END`,
     });
-    await rejectsBadInput(readAllChunks(many), many, '30 rows have NaN or Inf values', 'first ids: 1, 101, 201, 301, 401, ... 25 more');
+    await rejectsBadInput(
+      readAllChunks(many),
+      many,
+      '30 rows have NaN or Inf values',
+      'first ids: 1, 101, 201, 301, 401, ... 25 more',
+    );
   });
 
   it('hands out no batch after a bad row, and still counts the rest of the file', async () => {
@@ -346,13 +375,29 @@ describe('chunks Parquet: bad input (BadInputError, exit 5)', () => {
   });
 
   it('refuses null ids, naming the row numbers and the count', async () => {
-    const file = await fixture({ n: 5000, rowGroupSize: 2048, id: 'CASE WHEN i IN (7, 3000) THEN NULL ELSE i END' });
-    await rejectsBadInput(openChunks(file), file, 'column "id"', '2 rows have a null id', 'first rows, 0-based: 7, 3000');
+    const file = await fixture({
+      n: 5000,
+      rowGroupSize: 2048,
+      id: 'CASE WHEN i IN (7, 3000) THEN NULL ELSE i END',
+    });
+    await rejectsBadInput(
+      openChunks(file),
+      file,
+      'column "id"',
+      '2 rows have a null id',
+      'first rows, 0-based: 7, 3000',
+    );
   });
 
   it('refuses negative ids', async () => {
     const file = await fixture({ n: 100, id: 'CASE WHEN i IN (1, 2) THEN -i ELSE i END' });
-    await rejectsBadInput(openChunks(file), file, 'column "id"', '2 rows have negative ids', 'first ids: -1, -2');
+    await rejectsBadInput(
+      openChunks(file),
+      file,
+      'column "id"',
+      '2 rows have negative ids',
+      'first ids: -1, -2',
+    );
   });
 
   it('refuses duplicate ids across the whole file, with examples and counts', async () => {
@@ -377,7 +422,13 @@ describe('chunks Parquet: bad input (BadInputError, exit 5)', () => {
       rowGroupSize: 2048,
       embedding: `CASE WHEN i IN (2, 2049) THEN NULL ELSE ${vecSql(8)} END`,
     });
-    await rejectsBadInput(readAllChunks(file), file, 'column "embedding"', '2 rows have null embeddings', 'first ids: 2, 2049');
+    await rejectsBadInput(
+      readAllChunks(file),
+      file,
+      'column "embedding"',
+      '2 rows have null embeddings',
+      'first ids: 2, 2049',
+    );
     const allNull = await fixture({ n: 10, embedding: 'NULL::FLOAT[]' });
     await rejectsBadInput(openChunks(allNull), allNull, 'every embedding is null');
   });
@@ -387,7 +438,12 @@ describe('chunks Parquet: bad input (BadInputError, exit 5)', () => {
       n: 100,
       embedding: `CASE WHEN i = 6 THEN [1, NULL, 2, 3, 4, 5, 6, 7]::FLOAT[] ELSE ${vecSql(8)} END`,
     });
-    await rejectsBadInput(readAllChunks(file), file, '1 row has null values inside the embedding', 'first ids: 6');
+    await rejectsBadInput(
+      readAllChunks(file),
+      file,
+      '1 row has null values inside the embedding',
+      'first ids: 6',
+    );
   });
 
   it('reports every kind of bad row found in one pass', async () => {
@@ -431,7 +487,8 @@ describe('normalizeL2', () => {
       () => normalizeL2(zero, 2, BigInt64Array.from([7n, 8n, 9n]), 'queries.parquet'),
       (err: unknown) =>
         err instanceof BadInputError &&
-        err.message === 'queries.parquet: 2 vectors are all zero and cannot be normalized for cosine (first ids: 8, 9)',
+        err.message ===
+          'queries.parquet: 2 vectors are all zero and cannot be normalized for cosine (first ids: 8, 9)',
     );
     assert.deepEqual(zero, Float32Array.from([3, 4, 0, 0, 0, 0]));
     assert.throws(() => normalizeL2(Float32Array.from([1, NaN]), 2, BigInt64Array.from([5n])), {

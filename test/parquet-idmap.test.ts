@@ -15,7 +15,9 @@ const MIN = -(1n << 63n);
 
 /** Ids spread over the whole int64 range, so any Number conversion would show. */
 function spreadIds(n: number): BigInt64Array {
-  return BigInt64Array.from({ length: n }, (_, i) => (i === 0 ? MAX : i === 1 ? 0n : MAX - BigInt(i) * 1_000_003n));
+  return BigInt64Array.from({ length: n }, (_, i) =>
+    i === 0 ? MAX : i === 1 ? 0n : MAX - BigInt(i) * 1_000_003n,
+  );
 }
 
 describe('idmap.parquet', () => {
@@ -42,7 +44,10 @@ describe('idmap.parquet', () => {
     const file = path.join(dir, 'duckdb.parquet');
     const ids = spreadIds(3000);
     await writeIdMap(file, ids, { rowGroupRows: 1024 });
-    const types = await duckdbRows('SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet($1))', [file]);
+    const types = await duckdbRows(
+      'SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet($1))',
+      [file],
+    );
     assert.deepEqual(types, [
       ['faiss_row', 'BIGINT'],
       ['external_id', 'BIGINT'],
@@ -69,7 +74,10 @@ describe('idmap.parquet', () => {
   it('reports a file that is not an idmap as corruption', async () => {
     const text = path.join(dir, 'text.parquet');
     writeFileSync(text, 'faiss_row,external_id\n0,1\n');
-    await assert.rejects(readIdMap(text), (err: unknown) => err instanceof IndexCorruptionError && err.message.includes(text));
+    await assert.rejects(
+      readIdMap(text),
+      (err: unknown) => err instanceof IndexCorruptionError && err.message.includes(text),
+    );
 
     const good = path.join(dir, 'good.parquet');
     await writeIdMap(good, spreadIds(100));
@@ -87,6 +95,9 @@ describe('idmap.parquet', () => {
 
     const wrongType = path.join(dir, 'wrong-type.parquet');
     await copyToParquet(wrongType, 'SELECT i::INTEGER AS faiss_row, i AS external_id FROM range(10) t(i)');
-    await assert.rejects(readIdMap(wrongType), { name: 'IndexCorruptionError', message: /"faiss_row" has type Int32/ });
+    await assert.rejects(readIdMap(wrongType), {
+      name: 'IndexCorruptionError',
+      message: /"faiss_row" has type Int32/,
+    });
   });
 });

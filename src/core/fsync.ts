@@ -43,7 +43,10 @@ export function fsyncDirSync(dir: string): void {
 
 /** A name next to `file` for writing before the rename; unique per process and call. */
 export function tempPathFor(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  return path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
 }
 
 /**

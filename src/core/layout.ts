@@ -30,7 +30,8 @@ export function isValidVersionName(name: string): boolean {
 /** Returns `name` if it is a valid version name; otherwise a UsageError, before any file is touched. */
 export function checkVersionName(name: string): string {
   if (typeof name !== 'string' || !isValidVersionName(name)) {
-    const shown = typeof name === 'string' && name.length > 40 ? `${name.slice(0, 40)}... (${name.length} chars)` : name;
+    const shown =
+      typeof name === 'string' && name.length > 40 ? `${name.slice(0, 40)}... (${name.length} chars)` : name;
     throw new UsageError(
       `invalid version name ${JSON.stringify(shown)}: expected 1-128 characters of A-Z a-z 0-9 . _ -, ` +
         `starting with a letter or digit`,
@@ -41,7 +42,10 @@ export function checkVersionName(name: string): string {
 
 /** `YYYYMMDDTHHMMSSZ-<8 random hex>` in UTC: sorts by creation time, unique across hosts. */
 export function defaultVersionName(now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
   return `${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
@@ -95,8 +99,8 @@ export function versionExists(root: string, version: string): boolean {
 
 /** The version directory, or NotFoundError naming the root's versions. */
 export function requireVersionDir(root: string, version: string): string {
-  requireRoot(root);
   const dir = versionDir(root, version);
+  requireRoot(root);
   if (!isDirectory(dir)) throw new NotFoundError(`version not found: ${version} (no directory ${dir})`);
   return dir;
 }
@@ -134,9 +138,12 @@ export function readCurrent(root: string): string | undefined {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     if (code === 'EINVAL') {
-      throw new IndexCorruptionError(`${link} is not a symlink; it must be a relative symlink to versions/<v>`, {
-        cause: err,
-      });
+      throw new IndexCorruptionError(
+        `${link} is not a symlink; it must be a relative symlink to versions/<v>`,
+        {
+          cause: err,
+        },
+      );
     }
     throw err;
   }

@@ -119,7 +119,9 @@ function describe(issue: z.core.$ZodIssue, data: unknown): string {
   switch (issue.code) {
     case 'invalid_type': {
       const expected = issue.expected === 'int' ? 'integer' : issue.expected;
-      return actual === undefined ? `${where}: missing (expected ${expected})` : `${where}: expected ${expected}, got ${shown(actual)}`;
+      return actual === undefined
+        ? `${where}: missing (expected ${expected})`
+        : `${where}: expected ${expected}, got ${shown(actual)}`;
     }
     case 'invalid_format':
       return `${where}: expected ${issue.message ?? issue.format}, got ${shown(actual)}`;
@@ -144,7 +146,9 @@ const MAX_PROBLEMS = 10;
 /** The first problems of a failed parse, each naming its field. */
 function problemsOf(error: z.ZodError, data: unknown): string[] {
   const all = error.issues.map((i) => describe(i, data));
-  return all.length > MAX_PROBLEMS ? [...all.slice(0, MAX_PROBLEMS), `and ${all.length - MAX_PROBLEMS} more`] : all;
+  return all.length > MAX_PROBLEMS
+    ? [...all.slice(0, MAX_PROBLEMS), `and ${all.length - MAX_PROBLEMS} more`]
+    : all;
 }
 
 /**
@@ -208,7 +212,9 @@ export async function writeManifestAtomic(versionDir: string, manifest: Manifest
   const file = manifestPath(versionDir);
   const checked = manifestSchema.safeParse(manifest);
   if (!checked.success) {
-    throw new Error(`refusing to write an invalid manifest to ${file}: ${problemsOf(checked.error, manifest).join('; ')}`);
+    throw new Error(
+      `refusing to write an invalid manifest to ${file}: ${problemsOf(checked.error, manifest).join('; ')}`,
+    );
   }
   await writeFileDurable(file, serializeManifest(manifest));
 }
@@ -229,7 +235,8 @@ export async function computeFileEntries(
 ): Promise<Record<string, ManifestFileEntry>> {
   const files: Record<string, ManifestFileEntry> = {};
   for (const name of names) {
-    if (!fileName.safeParse(name).success) throw new TypeError(`not a plain file name: ${JSON.stringify(name)}`);
+    if (!fileName.safeParse(name).success)
+      throw new TypeError(`not a plain file name: ${JSON.stringify(name)}`);
     const file = path.join(versionDir, name);
     try {
       const { size, isFile } = await stat(file).then((s) => ({ size: s.size, isFile: s.isFile() }));

@@ -10,11 +10,16 @@ import { acquireWriterLock } from '../../src/core/lock.js';
 
 const [root, wait] = process.argv.slice(2);
 try {
-  const lock = await acquireWriterLock(root!, { command: 'test child', waitSeconds: Number(wait ?? 0), pollMs: 20 });
+  const lock = await acquireWriterLock(root!, {
+    command: 'test child',
+    waitSeconds: Number(wait ?? 0),
+    pollMs: 20,
+  });
   console.log(JSON.stringify({ event: 'acquired', pid: process.pid }));
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) if (line.trim() === 'release') break;
   lock.release();
+  process.stdin.destroy();
   console.log(JSON.stringify({ event: 'released' }));
 } catch (err) {
   const e = err as Error & { exitCode?: number };

@@ -6,7 +6,6 @@
 import { copyFile, link, rm } from 'node:fs/promises';
 import path from 'node:path';
 
-import { packageVersion } from '../build-info.js';
 import { createCatalog } from '../catalog/create.js';
 import { BadInputError, FaissError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
@@ -20,14 +19,13 @@ import {
   versionExists,
 } from '../layout.js';
 import { acquireWriterLock } from '../lock.js';
-import { computeFileEntries, writeManifestAtomic, type Manifest } from '../manifest.js';
+import { writeManifestAtomic, type Manifest } from '../manifest.js';
 import { openChunks, type ChunksReader } from '../parquet/chunks-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
+import { assembleManifest } from '../version-manifest.js';
 import { checkEnoughToTrain, createWrappedIndex, innerFactory } from './factory.js';
 import { checkBudget, planBuild, type BuildMetric, type BuildPlan } from './plan.js';
 import { SampleGatherer, sampleRows } from './train-sample.js';
-
-export const VERSION_FILES = ['chunks.parquet', 'faiss.index', 'idmap.parquet', 'catalog.duckdb'] as const;
 
 export interface BuildOptions {
   root: string;
@@ -167,36 +165,25 @@ async function fillStaging(
     index.dispose();
   }
 
-  const files = await timed('checksum', () =>
-    computeFileEntries(staging, VERSION_FILES, {
-      onProgress: (_name, done, total) => progress({ phase: 'checksum', done, total }),
+  const manifest = await timed('checksum', () =>
+    assembleManifest(staging, {
+      version,
+      // The upstream convention names the wrapper; indexctl builds it in code, never through the factory.
+      factory: `IDMap2,${plan.factory}`,
+      metric: plan.metric,
+      dim: plan.dim,
+      vectors: plan.vectors,
+      attrs: {
+        source_chunks: chunks.file,
+        id_column: chunks.idColumn,
+        embedding_column: chunks.embeddingColumn,
+        train_sample: plan.trainSample,
+        train_seed: options.seed ?? 0,
+        materialized: options.materialize ?? false,
+      },
+      onChecksumProgress: (_name, done, total) => progress({ phase: 'checksum', done, total }),
     }),
   );
-  const manifest: Manifest = {
-    schema_version: 1,
-    version,
-    created_ts: Date.now() / 1000,
-    // The upstream convention names the wrapper; indexctl builds it in code, never through the factory.
-    faiss_factory: `IDMap2,${plan.factory}`,
-    metric: plan.metric,
-    vec_dim: plan.dim,
-    vectors_count: plan.vectors,
-    chunks_checksum: files['chunks.parquet']!.checksum,
-    idmap_checksum: files['idmap.parquet']!.checksum,
-    index_checksum: files['faiss.index']!.checksum,
-    files,
-    tuning: null,
-    attrs: {
-      tool: `indexctl ${packageVersion()}`,
-      faiss: `${FaissIndex.buildInfo().faissVersion} ${FaissIndex.buildInfo().simd}`,
-      source_chunks: chunks.file,
-      id_column: chunks.idColumn,
-      embedding_column: chunks.embeddingColumn,
-      train_sample: plan.trainSample,
-      train_seed: options.seed ?? 0,
-      materialized: options.materialize ?? false,
-    },
-  };
   await writeManifestAtomic(staging, manifest);
   progress({ phase: 'commit', done: 1, total: 1 });
   return { version, dryRun: false, plan, manifest, seconds };

@@ -65,7 +65,8 @@ export class ChunkChecker {
       vectors = values.subarray(first, first + rows * dim);
     } else {
       if (this.scratch.length < rows * dim) this.scratch = new Float32Array(rows * dim);
-      for (let i = 0; i < rows; i++) this.scratch.set(values.subarray(entries[4 * i]!, entries[4 * i]! + dim), i * dim);
+      for (let i = 0; i < rows; i++)
+        this.scratch.set(values.subarray(entries[4 * i]!, entries[4 * i]! + dim), i * dim);
       vectors = this.scratch.subarray(0, rows * dim);
     }
     const scales = this.checkValues(v, vectors, contiguous ? first : -1, ids);
@@ -76,7 +77,12 @@ export class ChunkChecker {
    * `vectors` holds ids.length rows; `childStart` is where they begin in the child vector when they
    * are back to back there, else -1 (then each row's offset comes from the list entries).
    */
-  private checkValues(v: ChunkViews, vectors: Float32Array, childStart: number, ids: BigInt64Array): Float32Array | undefined {
+  private checkValues(
+    v: ChunkViews,
+    vectors: Float32Array,
+    childStart: number,
+    ids: BigInt64Array,
+  ): Float32Array | undefined {
     const { dim, bad } = this;
     const rows = ids.length;
     const nulls = v.valueValidity;

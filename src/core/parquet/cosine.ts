@@ -26,7 +26,13 @@ export function inverseNorms(
 }
 
 /** dest[destOffset + i] = src[i] * scales[row of i]: the copy and the scaling in one pass. */
-export function copyScaled(src: Float32Array, scales: Float32Array, dim: number, dest: Float32Array, destOffset: number): void {
+export function copyScaled(
+  src: Float32Array,
+  scales: Float32Array,
+  dim: number,
+  dest: Float32Array,
+  destOffset: number,
+): void {
   const rows = src.length / dim;
   for (let row = 0; row < rows; row++) {
     const s = scales[row]!;
@@ -41,9 +47,21 @@ export function copyScaled(src: Float32Array, scales: Float32Array, dim: number,
  * and the count, rows that are all zero or hold NaN/Inf; nothing is modified in that case.
  * `source` prefixes the message (e.g. the file the vectors came from).
  */
-export function normalizeL2(vectors: Float32Array, dim: number, ids: BigInt64Array, source = 'vectors'): void {
-  if (!Number.isInteger(dim) || dim <= 0 || vectors.length % dim !== 0 || vectors.length / dim !== ids.length) {
-    throw new RangeError(`normalizeL2: ${vectors.length} floats, dim ${dim} and ${ids.length} ids do not agree`);
+export function normalizeL2(
+  vectors: Float32Array,
+  dim: number,
+  ids: BigInt64Array,
+  source = 'vectors',
+): void {
+  if (
+    !Number.isInteger(dim) ||
+    dim <= 0 ||
+    vectors.length % dim !== 0 ||
+    vectors.length / dim !== ids.length
+  ) {
+    throw new RangeError(
+      `normalizeL2: ${vectors.length} floats, dim ${dim} and ${ids.length} ids do not agree`,
+    );
   }
   const scales = new Float32Array(ids.length);
   const bad = { zero: [] as bigint[], zeroCount: 0, nonFinite: [] as bigint[], nonFiniteCount: 0 };

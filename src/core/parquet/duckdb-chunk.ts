@@ -71,7 +71,8 @@ function typedView<T extends { set(a: ArrayLike<unknown>): void }>(
   Type: TypedArrayOf<T>,
   length: number,
 ): T {
-  if (bytes.byteOffset % Type.BYTES_PER_ELEMENT === 0) return new Type(bytes.buffer, bytes.byteOffset, length);
+  if (bytes.byteOffset % Type.BYTES_PER_ELEMENT === 0)
+    return new Type(bytes.buffer, bytes.byteOffset, length);
   // DuckDB's buffers are aligned; this copy only guards against a binding that ever hands out an odd offset.
   const aligned = new Uint8Array(length * Type.BYTES_PER_ELEMENT);
   aligned.set(bytes.subarray(0, aligned.length));

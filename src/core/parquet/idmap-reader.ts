@@ -42,7 +42,8 @@ export async function readIdMap(file: string): Promise<IdMap> {
       offset = copyColumn(rows!, faissRow, offset, file, 'faiss_row');
       copyColumn(ids!, externalId, offset - rows!.length, file, 'external_id');
     }
-    if (offset !== n) throw new IndexCorruptionError(`${file}: the footer says ${n} rows but ${offset} were read`);
+    if (offset !== n)
+      throw new IndexCorruptionError(`${file}: the footer says ${n} rows but ${offset} were read`);
     return { faissRow, externalId };
   } catch (err) {
     if (err instanceof IndexCorruptionError) throw err;
@@ -59,13 +60,22 @@ function column(file: string, table: arrow.Table, name: string): arrow.Vector {
     throw new IndexCorruptionError(`${file}: idmap has no column "${name}" (columns: ${present})`);
   }
   if (!arrow.DataType.isInt(vector.type) || vector.type.bitWidth !== 64 || !vector.type.isSigned) {
-    throw new IndexCorruptionError(`${file}: idmap column "${name}" has type ${String(vector.type)}, expected Int64`);
+    throw new IndexCorruptionError(
+      `${file}: idmap column "${name}" has type ${String(vector.type)}, expected Int64`,
+    );
   }
   return vector;
 }
 
-function copyColumn(vector: arrow.Vector, into: BigInt64Array, offset: number, file: string, name: string): number {
-  if (vector.nullCount > 0) throw new IndexCorruptionError(`${file}: idmap column "${name}" has ${vector.nullCount} nulls`);
+function copyColumn(
+  vector: arrow.Vector,
+  into: BigInt64Array,
+  offset: number,
+  file: string,
+  name: string,
+): number {
+  if (vector.nullCount > 0)
+    throw new IndexCorruptionError(`${file}: idmap column "${name}" has ${vector.nullCount} nulls`);
   for (const data of vector.data) {
     into.set((data.values as BigInt64Array).subarray(data.offset, data.offset + data.length), offset);
     offset += data.length;

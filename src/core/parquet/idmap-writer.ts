@@ -6,7 +6,12 @@
 import { open } from 'node:fs/promises';
 
 import * as arrow from 'apache-arrow';
-import { Compression, Table as WasmTable, WriterPropertiesBuilder, transformParquetStream } from 'parquet-wasm';
+import {
+  Compression,
+  Table as WasmTable,
+  WriterPropertiesBuilder,
+  transformParquetStream,
+} from 'parquet-wasm';
 
 export const IDMAP_COLUMNS = ['faiss_row', 'external_id'] as const;
 
@@ -24,7 +29,11 @@ export interface IdMapWriteOptions {
 }
 
 /** Writes `ids[i]` as the external id of FAISS row i. Overwrites `file`. */
-export async function writeIdMap(file: string, ids: BigInt64Array, options: IdMapWriteOptions = {}): Promise<void> {
+export async function writeIdMap(
+  file: string,
+  ids: BigInt64Array,
+  options: IdMapWriteOptions = {},
+): Promise<void> {
   const groupRows = options.rowGroupRows ?? ROWS_PER_GROUP;
   if (!Number.isSafeInteger(groupRows) || groupRows <= 0) {
     throw new RangeError(`rowGroupRows must be a positive integer, got ${groupRows}`);
@@ -61,7 +70,8 @@ function wasmBatch(first: number, ids: BigInt64Array) {
   // Row numbers fit in 32 bits; writing the low words (little-endian) avoids making n BigInts.
   const words = new Uint32Array(rows.buffer);
   for (let i = 0; i < n; i++) words[2 * i] = first + i;
-  const column = (data: BigInt64Array) => arrow.makeData({ type: new arrow.Int64(), length: n, nullCount: 0, data });
+  const column = (data: BigInt64Array) =>
+    arrow.makeData({ type: new arrow.Int64(), length: n, nullCount: 0, data });
   const struct = arrow.makeData({
     type: new arrow.Struct(SCHEMA.fields),
     length: n,

@@ -28,7 +28,9 @@ export function assertParquetFile(file: string): void {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new BadInputError(`${file}: not a Parquet file (not a regular file)`);
     if (stat.size < 12) {
-      throw new BadInputError(`${file}: not a Parquet file (${stat.size} bytes, too short for a header and footer)`);
+      throw new BadInputError(
+        `${file}: not a Parquet file (${stat.size} bytes, too short for a header and footer)`,
+      );
     }
     const head = Buffer.alloc(4);
     const tail = Buffer.alloc(4);
@@ -93,7 +95,11 @@ export function checkNotEmpty(source: ParquetSource): void {
  * Null, negative and duplicate ids over the whole file, in SQL on the id column alone (cheap next to
  * the embeddings), before any vector is read, so a build never starts on ids it would have to refuse.
  */
-export async function checkIds(connection: DuckDBConnection, source: ParquetSource, idColumn: string): Promise<void> {
+export async function checkIds(
+  connection: DuckDBConnection,
+  source: ParquetSource,
+  idColumn: string,
+): Promise<void> {
   const id = quoteIdent(idColumn);
   const from = `read_parquet($1, file_row_number = true)`;
   const summary = await connection.runAndReadAll(
@@ -109,7 +115,9 @@ export async function checkIds(connection: DuckDBConnection, source: ParquetSour
       `SELECT file_row_number FROM ${from} WHERE ${id} IS NULL ORDER BY file_row_number LIMIT ${EXAMPLES}`,
       source.pattern,
     );
-    throw new BadInputError(`${where}: ${plural(nulls, 'row has a null id', 'rows have a null id')} (${rowList(rows, nulls)})`);
+    throw new BadInputError(
+      `${where}: ${plural(nulls, 'row has a null id', 'rows have a null id')} (${rowList(rows, nulls)})`,
+    );
   }
   if (negatives > 0) {
     const ids = await column(

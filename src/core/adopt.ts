@@ -1,0 +1,161 @@
+/**
+ * `write-manifest`: (re)computes counts and checksums and writes manifest.json. This is how a version
+ * directory made by another tool (a Python pipeline writing faiss.index and chunks.parquet) is
+ * adopted: the id map and catalog are derived when missing, the index, id map and chunks are checked
+ * against each other, and only a consistent directory is sealed with a manifest.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+import { createCatalog } from './catalog/create.js';
+import { openCatalog } from './catalog/open.js';
+import { FaissError, InvariantViolationError, NotFoundError, UsageError } from './errors.js';
+import { readVersionIndex } from './export-idmap.js';
+import { requireVersionDir } from './layout.js';
+import { acquireWriterLock } from './lock.js';
+import { readManifest, writeManifestAtomic, type Manifest, type Metric } from './manifest.js';
+import { readIdMap } from './parquet/idmap-reader.js';
+import { writeIdMap } from './parquet/idmap-writer.js';
+import { assembleManifest } from './version-manifest.js';
+
+export interface WriteManifestOptions {
+  root: string;
+  version: string;
+  /** The factory string the index was built with; derived for Flat indexes, required otherwise. */
+  factory?: string;
+  /** Default: the previous manifest's, else the index's (cosine cannot be seen in the file: say so here). */
+  metric?: Metric;
+  attrs?: Record<string, string>;
+  waitSeconds?: number;
+}
+
+export interface WriteManifestReport {
+  version: string;
+  dir: string;
+  derived: string[];
+  manifest: Manifest;
+}
+
+/** "k=v" -> [k, v]; keys are plain identifiers. */
+export function parseAttr(text: string): [string, string] {
+  const m = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$/s.exec(text);
+  if (!m) throw new UsageError(`--attr expects key=value, got ${JSON.stringify(text)}`);
+  return [m[1]!, m[2]!];
+}
+
+function factoryOf(className: string, given: string | undefined): string {
+  if (given !== undefined) return /^IDMap2?,/i.test(given) ? given : `IDMap2,${given}`;
+  if (/^IndexIDMap2<IndexFlat(L2|IP)?>$/.test(className)) return 'IDMap2,Flat';
+  throw new UsageError(
+    `cannot derive the factory string of ${className} from the file: pass --factory (e.g. HNSW32)`,
+  );
+}
+
+function firstIds(ids: readonly bigint[], count: number): string {
+  return `${ids.slice(0, 5).join(', ')}${count > 5 ? ', ...' : ''} (${count} in all)`;
+}
+
+export async function writeManifest(options: WriteManifestOptions): Promise<WriteManifestReport> {
+  const dir = requireVersionDir(options.root, options.version);
+  if (!existsSync(path.join(dir, 'chunks.parquet')))
+    throw new NotFoundError(`${path.join(dir, 'chunks.parquet')}: missing`);
+  const lock = await acquireWriterLock(options.root, {
+    command: `write-manifest ${options.version}`,
+    ...(options.waitSeconds !== undefined ? { waitSeconds: options.waitSeconds } : {}),
+  });
+  try {
+    const previous = existsSync(path.join(dir, 'manifest.json')) ? await readManifest(dir) : undefined;
+    const derived: string[] = [];
+    const index = await readVersionIndex(dir);
+    let facts: { d: number; ntotal: number; metric: string; className: string };
+    try {
+      facts = { d: index.d, ntotal: index.ntotal, metric: index.metric, className: index.className };
+      try {
+        index.checkConsistency();
+      } catch (err) {
+        if (err instanceof FaissError) {
+          throw new InvariantViolationError(
+            `${dir}/faiss.index: id_map and rev_map disagree (duplicate ids?): ${err.message}`,
+          );
+        }
+        throw err;
+      }
+      const ids = index.idMap();
+      const idmapFile = path.join(dir, 'idmap.parquet');
+      if (!existsSync(idmapFile)) {
+        await writeIdMap(idmapFile, ids);
+        derived.push('idmap.parquet');
+      } else {
+        checkIdMapMatches(idmapFile, (await readIdMap(idmapFile)).externalId, ids);
+      }
+    } finally {
+      index.dispose();
+    }
+    if (!existsSync(path.join(dir, 'catalog.duckdb'))) {
+      await createCatalog(dir, { materialize: false });
+      derived.push('catalog.duckdb');
+    }
+    await checkCoverage(dir);
+    const metric =
+      options.metric ?? (facts.metric === 'ip' ? 'ip' : facts.metric === 'l2' ? 'l2' : undefined);
+    if (metric === undefined) throw new UsageError(`the index metric is ${facts.metric}: pass --metric`);
+    const manifest = await assembleManifest(dir, {
+      version: options.version,
+      factory: factoryOf(facts.className, options.factory ?? previous?.faiss_factory),
+      metric,
+      dim: facts.d,
+      vectors: facts.ntotal,
+      attrs: {
+        ...previous?.attrs,
+        adopted: previous === undefined ? true : previous.attrs?.adopted,
+        ...options.attrs,
+      },
+    });
+    // Re-sealing keeps the recorded tuning: checksums change, the operating point does not.
+    if (previous?.tuning) manifest.tuning = previous.tuning;
+    await writeManifestAtomic(dir, manifest);
+    return { version: options.version, dir, derived, manifest };
+  } finally {
+    lock.release();
+  }
+}
+
+function checkIdMapMatches(file: string, stored: BigInt64Array, fromIndex: BigInt64Array): void {
+  if (stored.length !== fromIndex.length) {
+    throw new InvariantViolationError(
+      `${file}: ${stored.length} rows, but faiss.index holds ${fromIndex.length}`,
+    );
+  }
+  const differ: bigint[] = [];
+  let count = 0;
+  for (let i = 0; i < stored.length; i++) {
+    if (stored[i] !== fromIndex[i]) {
+      count++;
+      if (differ.length < 5) differ.push(BigInt(i));
+    }
+  }
+  if (count > 0) {
+    throw new InvariantViolationError(
+      `${file}: external_id differs from faiss.index's id_map at faiss_row ${firstIds(differ, count)}`,
+    );
+  }
+}
+
+async function checkCoverage(dir: string): Promise<void> {
+  const catalog = await openCatalog(dir);
+  try {
+    const { idmapNotInChunks, chunksNotInIdmap } = await catalog.coverage({ limit: 5 });
+    if (idmapNotInChunks.count > 0) {
+      throw new InvariantViolationError(
+        `${dir}: ids in the index with no chunk in chunks.parquet: ${firstIds(idmapNotInChunks.first, idmapNotInChunks.count)}`,
+      );
+    }
+    if (chunksNotInIdmap.count > 0) {
+      throw new InvariantViolationError(
+        `${dir}: embedded chunks missing from the index: ${firstIds(chunksNotInIdmap.first, chunksNotInIdmap.count)}`,
+      );
+    }
+  } finally {
+    catalog.close();
+  }
+}

@@ -1,0 +1,43 @@
+/** Assembling a version's manifest.json from its files: shared by build and write-manifest. */
+import { packageVersion } from './build-info.js';
+import { FaissIndex } from './faiss/index.js';
+import { computeFileEntries, type Manifest, type Metric } from './manifest.js';
+
+/** The files a complete version holds besides manifest.json, in the order they are checksummed. */
+export const VERSION_FILES = ['chunks.parquet', 'faiss.index', 'idmap.parquet', 'catalog.duckdb'] as const;
+
+export interface ManifestFacts {
+  version: string;
+  factory: string;
+  metric: Metric;
+  dim: number;
+  vectors: number;
+  attrs?: Record<string, unknown>;
+  onChecksumProgress?: (name: string, done: number, total: number) => void;
+}
+
+export async function assembleManifest(versionDir: string, facts: ManifestFacts): Promise<Manifest> {
+  const files = await computeFileEntries(versionDir, VERSION_FILES, {
+    ...(facts.onChecksumProgress ? { onProgress: facts.onChecksumProgress } : {}),
+  });
+  const info = FaissIndex.buildInfo();
+  return {
+    schema_version: 1,
+    version: facts.version,
+    created_ts: Date.now() / 1000,
+    faiss_factory: facts.factory,
+    metric: facts.metric,
+    vec_dim: facts.dim,
+    vectors_count: facts.vectors,
+    chunks_checksum: files['chunks.parquet']!.checksum,
+    idmap_checksum: files['idmap.parquet']!.checksum,
+    index_checksum: files['faiss.index']!.checksum,
+    files,
+    tuning: null,
+    attrs: {
+      tool: `indexctl ${packageVersion()}`,
+      faiss: `${info.faissVersion} ${info.simd}`,
+      ...facts.attrs,
+    },
+  };
+}
