@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['build/**', 'dist/**', 'node_modules/**', 'index/**', 'tmp/**'] },
+  { ignores: ['build/**', 'dist/**', 'demo-index/**', 'node_modules/**', 'index/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

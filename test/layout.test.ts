@@ -77,7 +77,11 @@ describe('version names', () => {
   it('refuses hostile names with UsageError (exit 2), before any path is built', () => {
     const root = path.join(tmpDir(), 'never-created');
     for (const bad of hostile) {
-      assert.throws(() => checkVersionName(bad), (err: unknown) => err instanceof UsageError && err.exitCode === 2, bad);
+      assert.throws(
+        () => checkVersionName(bad),
+        (err: unknown) => err instanceof UsageError && err.exitCode === 2,
+        bad,
+      );
       assert.throws(() => versionDir(root, bad), UsageError, bad);
       assert.throws(() => requireVersionDir(root, bad), UsageError, bad);
       assert.throws(() => versionExists(root, bad), UsageError, bad);
@@ -115,7 +119,10 @@ describe('root paths', () => {
 
   it('NotFoundError for a missing root or version', async () => {
     const missing = path.join(tmpDir(), 'nope');
-    assert.throws(() => requireRoot(missing), (err: unknown) => err instanceof NotFoundError && err.exitCode === 6);
+    assert.throws(
+      () => requireRoot(missing),
+      (err: unknown) => err instanceof NotFoundError && err.exitCode === 6,
+    );
     assert.throws(() => listVersions(missing), NotFoundError);
     assert.throws(() => requireCurrent(missing), NotFoundError);
     const file = path.join(tmpDir(), 'a-file');
@@ -144,7 +151,10 @@ describe('CURRENT', () => {
   it('is undefined before the first publish; requireCurrent says nothing is published', async () => {
     const root = await freshRoot('v1');
     assert.equal(readCurrent(root), undefined);
-    assert.throws(() => requireCurrent(root), (err: unknown) => err instanceof NotFoundError && /nothing has been published/.test(err.message));
+    assert.throws(
+      () => requireCurrent(root),
+      (err: unknown) => err instanceof NotFoundError && /nothing has been published/.test(err.message),
+    );
   });
 
   it('flips atomically to a relative symlink, and survives moving the root', async () => {
@@ -217,7 +227,10 @@ describe('CURRENT', () => {
     const root = await freshRoot();
     symlinkSync('versions/gone', currentLink(root));
     assert.equal(readCurrent(root), 'gone');
-    assert.throws(() => requireCurrent(root), (err: unknown) => err instanceof NotFoundError && /gone/.test(err.message));
+    assert.throws(
+      () => requireCurrent(root),
+      (err: unknown) => err instanceof NotFoundError && /gone/.test(err.message),
+    );
   });
 });
 
@@ -261,7 +274,9 @@ describe('staging', () => {
   it('lists staging entries whose builder is gone, and names indexctl did not make', async () => {
     const root = await freshRoot();
     const mine = await makeStagingDir(root, 'live');
-    const dead = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout);
+    const dead = Number(
+      spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout,
+    );
     mkdirSync(path.join(stagingDir(root), `v.1.2.${dead}.0123abcd`));
     mkdirSync(path.join(stagingDir(root), 'junk'));
     const stale = staleStagingDirs(root);

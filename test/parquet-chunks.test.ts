@@ -9,7 +9,7 @@ import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet 
 import { BadInputError, UsageError } from '../src/core/errors.js';
 import { openChunks, readAllChunks, type ChunksOptions } from '../src/core/parquet/chunks-reader.js';
 import { normalizeL2 } from '../src/core/parquet/cosine.js';
-import { copyToParquet } from './helpers/duckdb-parquet.js';
+import { copyToParquet, duckdbRows } from './helpers/duckdb-parquet.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const dir = tmpDir('indexctl-parquet-chunks-');
@@ -265,6 +265,20 @@ describe('chunks Parquet: bad input (BadInputError, exit 5)', () => {
     const missing = path.join(dir, 'no-such.parquet');
     await rejectsBadInput(openChunks(missing), missing, 'does not exist');
     await rejectsBadInput(openChunks(dir), dir, 'not a regular file');
+  });
+
+  it('refuses a file whose data pages are corrupt, passing on what DuckDB found', async () => {
+    const file = await fixture({ n: 5000, rowGroupSize: 2048 });
+    const chunks = await duckdbRows(
+      `SELECT data_page_offset, total_compressed_size FROM parquet_metadata($1)
+        WHERE path_in_schema LIKE 'embedding%' ORDER BY row_group_id DESC LIMIT 1`,
+      [file],
+    );
+    const [offset, size] = chunks[0]!.map(Number) as [number, number];
+    const bytes = readFileSync(file);
+    bytes.fill(0xff, offset + 40, offset + size - 10);
+    writeFileSync(file, bytes);
+    await rejectsBadInput(readAllChunks(file), file, 'cannot be read', 'Snappy decompression failure');
   });
 
   it('refuses an empty file', async () => {

@@ -51,6 +51,12 @@ function factoryOf(className: string, given: string | undefined): string {
   );
 }
 
+function metricOf(inIndex: string, given: Metric | undefined): Metric {
+  if (given !== undefined) return given;
+  if (inIndex === 'l2' || inIndex === 'ip') return inIndex;
+  throw new UsageError(`the index metric is ${inIndex}: pass --metric`);
+}
+
 function firstIds(ids: readonly bigint[], count: number): string {
   return `${ids.slice(0, 5).join(', ')}${count > 5 ? ', ...' : ''} (${count} in all)`;
 }
@@ -67,9 +73,15 @@ export async function writeManifest(options: WriteManifestOptions): Promise<Writ
     const previous = existsSync(path.join(dir, 'manifest.json')) ? await readManifest(dir) : undefined;
     const derived: string[] = [];
     const index = await readVersionIndex(dir);
-    let facts: { d: number; ntotal: number; metric: string; className: string };
+    let facts: { d: number; ntotal: number; metric: Metric; factory: string };
     try {
-      facts = { d: index.d, ntotal: index.ntotal, metric: index.metric, className: index.className };
+      // Everything the user must supply is checked before anything is derived into the directory.
+      facts = {
+        d: index.d,
+        ntotal: index.ntotal,
+        metric: metricOf(index.metric, options.metric ?? previous?.metric),
+        factory: factoryOf(index.className, options.factory ?? previous?.faiss_factory),
+      };
       try {
         index.checkConsistency();
       } catch (err) {
@@ -96,13 +108,10 @@ export async function writeManifest(options: WriteManifestOptions): Promise<Writ
       derived.push('catalog.duckdb');
     }
     await checkCoverage(dir);
-    const metric =
-      options.metric ?? (facts.metric === 'ip' ? 'ip' : facts.metric === 'l2' ? 'l2' : undefined);
-    if (metric === undefined) throw new UsageError(`the index metric is ${facts.metric}: pass --metric`);
     const manifest = await assembleManifest(dir, {
       version: options.version,
-      factory: factoryOf(facts.className, options.factory ?? previous?.faiss_factory),
-      metric,
+      factory: facts.factory,
+      metric: facts.metric,
       dim: facts.d,
       vectors: facts.ntotal,
       attrs: {

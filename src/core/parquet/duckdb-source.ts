@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 
-import { BadInputError } from '../errors.js';
+import { BadInputError, IndexctlError } from '../errors.js';
 
 export interface ParquetColumn {
   name: string;
@@ -95,6 +95,19 @@ export function globLiteral(file: string): string {
     );
   }
   return file.replace(/[*?[]/g, (ch) => `[${ch}]`);
+}
+
+/**
+ * Runs DuckDB work over the file: DuckDB's own failures (a corrupt page, a bad footer) become bad
+ * input naming the file and what was being done; our own errors pass through.
+ */
+export async function reading<T>(file: string, doing: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof IndexctlError) throw err;
+    throw new BadInputError(`${file}: cannot be read (${doing}): ${firstLine(err)}`, { cause: err });
+  }
 }
 
 export function firstLine(err: unknown): string {
