@@ -7,7 +7,7 @@ import { inverseNorms } from './cosine.js';
 import { anyInvalid, isValid, type ChunkViews } from './duckdb-chunk.js';
 import { BadRows, markNonFinite } from './validate.js';
 
-/** A run of validated rows in row order, pointing into DuckDB's memory until the next chunk. */
+/** A run of validated rows in row order, in buffers that are reused or dropped with the next chunk. */
 export interface Piece {
   ids: BigInt64Array;
   vectors: Float32Array;

@@ -66,7 +66,8 @@ interface TypedArrayType<T> {
 }
 
 function typedView<T>(bytes: Uint8Array, Type: TypedArrayType<T>, length: number): T {
-  if (bytes.byteOffset % Type.BYTES_PER_ELEMENT === 0) return new Type(bytes.buffer, bytes.byteOffset, length);
+  if (bytes.byteOffset % Type.BYTES_PER_ELEMENT === 0)
+    return new Type(bytes.buffer, bytes.byteOffset, length);
   // A binding buffer carved from a shared pool can start at an odd offset; copy to realign.
   const aligned = new Uint8Array(length * Type.BYTES_PER_ELEMENT);
   aligned.set(bytes.subarray(0, aligned.length));
