@@ -176,6 +176,7 @@ function print(r: Result): void {
 async function main(): Promise<void> {
   if (!Number.isSafeInteger(rows) || rows <= 0) throw new Error(`--rows must be a positive integer`);
   await ensureFile();
+  if (mode === 'make') return; // only make the file (bench/build.ts uses this)
   if ((MODES as readonly string[]).includes(mode)) {
     const result = await measure(mode as Mode);
     print(result);

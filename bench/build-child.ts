@@ -1,0 +1,23 @@
+/**
+ * One `build` through the library, in its own process so its peak RSS is its own.
+ * usage: node dist/bench/build-child.js CHUNKS FACTORY ROOT VERSION -> one JSON line
+ */
+import { build } from '../src/core/build/build.js';
+
+const [chunks, factory, root, version] = process.argv.slice(2) as [string, string, string, string];
+const started = performance.now();
+const report = await build({ root, chunks, factory, version });
+const seconds = (performance.now() - started) / 1000;
+const bytes = Object.values(report.manifest!.files).reduce((sum, f) => sum + f.bytes, 0);
+console.log(
+  JSON.stringify({
+    impl: 'indexctl',
+    factory,
+    seconds,
+    phases: report.seconds,
+    checksumBytes: bytes,
+    vectors: report.plan.vectors,
+    dim: report.plan.dim,
+    maxrss_mb: process.resourceUsage().maxRSS / 1024,
+  }),
+);
