@@ -21,6 +21,11 @@ const dir = tmpDir();
 const chunks = path.join(dir, 'chunks.parquet');
 await writeChunks(chunks);
 
+/** `indexctl --root ROOT build --chunks FILE --factory Flat ...extra` as a subprocess. */
+function buildCli(root: string, file: string, ...extra: string[]): ReturnType<typeof runCli> {
+  return runCli(['--root', root, 'build', '--chunks', file, '--factory', 'Flat', ...extra]);
+}
+
 function versionsOf(root: string): string[] {
   return existsSync(path.join(root, 'versions')) ? readdirSync(path.join(root, 'versions')) : [];
 }
@@ -170,17 +175,7 @@ describe('build: index families', () => {
 
   it('refuses a plan over --memory-budget before any work (exit 2)', () => {
     const root = path.join(dir, 'budget');
-    const res = runCli([
-      '--root',
-      root,
-      'build',
-      '--chunks',
-      chunks,
-      '--factory',
-      'Flat',
-      '--memory-budget',
-      '1M',
-    ]);
+    const res = buildCli(root, chunks, '--memory-budget', '1M');
     assert.equal(res.code, 2);
     assert.match(res.stderr, /needs about .* at peak, over --memory-budget 1\.0 MiB/);
     assert.equal(existsSync(root), false);
@@ -233,7 +228,7 @@ describe('build: bad input exits 5 and leaves versions/ and CURRENT untouched', 
       const file = path.join(dir, `bad-${c.name.replace(/[^a-z]/gi, '_')}.parquet`);
       if (c.file === 'text') writeFileSync(file, 'id,embedding\n1,"[1,2]"\n');
       else await writeChunks(file, c.fixture ?? {});
-      const res = runCli(['--root', root, 'build', '--chunks', file, '--factory', 'Flat', ...(c.args ?? [])]);
+      const res = buildCli(root, file, ...(c.args ?? []));
       assert.equal(res.code, 5, `${c.name}: ${res.stderr}`);
       assert.match(res.stderr, c.message);
       assert.ok(
@@ -257,31 +252,11 @@ describe('build: versions, names and the writer lock', () => {
 
   it('refuses an existing version and a hostile version name (exit 2)', async () => {
     await build({ root, chunks, factory: 'Flat', version: 'once' });
-    const again = runCli([
-      '--root',
-      root,
-      'build',
-      '--chunks',
-      chunks,
-      '--factory',
-      'Flat',
-      '--version',
-      'once',
-    ]);
+    const again = buildCli(root, chunks, '--version', 'once');
     assert.equal(again.code, 2);
     assert.match(again.stderr, /already exists/);
     for (const name of ['../x', 'a/b', '.hidden', 'x'.repeat(129)]) {
-      const res = runCli([
-        '--root',
-        root,
-        'build',
-        '--chunks',
-        chunks,
-        '--factory',
-        'Flat',
-        '--version',
-        name,
-      ]);
+      const res = buildCli(root, chunks, '--version', name);
       assert.equal(res.code, 2, name);
       assert.match(res.stderr, /invalid version name/);
     }
@@ -291,17 +266,7 @@ describe('build: versions, names and the writer lock', () => {
   it('exits 75 while another writer holds the lock, and cleans stale staging on the next build', async () => {
     const lock = await acquireWriterLock(root, { command: 'test holder' });
     try {
-      const res = runCli([
-        '--root',
-        root,
-        'build',
-        '--chunks',
-        chunks,
-        '--factory',
-        'Flat',
-        '--version',
-        'locked',
-      ]);
+      const res = buildCli(root, chunks, '--version', 'locked');
       assert.equal(res.code, 75, res.stderr);
     } finally {
       lock.release();

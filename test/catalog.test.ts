@@ -13,26 +13,18 @@ import {
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { BIGINT, DuckDBInstance, LIST, listValue, type DuckDBConnection } from '@duckdb/node-api';
+import { BIGINT, LIST, listValue } from '@duckdb/node-api';
 
 import { createCatalog } from '../src/core/catalog/create.js';
 import { openCatalog, type Catalog } from '../src/core/catalog/open.js';
 import { BadInputError, IndexCorruptionError, NotFoundError, UsageError } from '../src/core/errors.js';
+import { sharedDuckDB } from './helpers/duckdb-parquet.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const MAX_ID = (1n << 63n) - 1n;
 const BEYOND_DOUBLE = (1n << 53n) + 1n;
 
-let duck: DuckDBConnection;
-let duckInstance: DuckDBInstance;
-before(async () => {
-  duckInstance = await DuckDBInstance.create(':memory:');
-  duck = await duckInstance.connect();
-});
-after(() => {
-  duck.closeSync();
-  duckInstance.closeSync();
-});
+const duckdb = sharedDuckDB();
 
 interface Fixture {
   /** Chunk ids in file order; chunk k (1-based) has embedding [k, k + 0.5, -k, 1]. */
@@ -51,7 +43,7 @@ const ID_LIST = { ids: LIST(BIGINT), nulls: LIST(BIGINT) };
 async function writeVersion(dir: string, fixture: Fixture): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const name = (column: string) => `"${(fixture.rename?.[column] ?? column).replaceAll('"', '""')}"`;
-  await duck.run(
+  await duckdb().run(
     `COPY (
        SELECT id AS ${name('id')}, 'src/f' || k || '.ts' AS uri, 'typescript' AS lang,
               (k * 10 + 1)::INTEGER AS start_line, (k * 10 + 10)::INTEGER AS end_line,
@@ -67,7 +59,7 @@ async function writeVersion(dir: string, fixture: Fixture): Promise<string> {
     },
     ID_LIST,
   );
-  await duck.run(
+  await duckdb().run(
     `COPY (SELECT (k - 1)::BIGINT AS faiss_row, id::BIGINT AS external_id
              FROM (SELECT unnest($ids) AS id, generate_subscripts($ids, 1) AS k) ORDER BY k)
        TO $path (FORMAT parquet)`,
@@ -501,7 +493,7 @@ describe('bad input', () => {
       createCatalog(dir, { columns: { embedding: 'vector', uri: 'text' } }),
       /column uri already exists/,
     );
-    await duck.run(`COPY (SELECT 1::BIGINT AS faiss_row) TO $path (FORMAT parquet)`, {
+    await duckdb().run(`COPY (SELECT 1::BIGINT AS faiss_row) TO $path (FORMAT parquet)`, {
       path: path.join(dir, 'idmap.parquet'),
     });
     await assert.rejects(createCatalog(dir, { columns: { embedding: 'vector' } }), (err: Error) => {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { FixedSizeList, tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 
@@ -14,21 +13,13 @@ import { langFromPath } from '../src/core/sample/lang.js';
 import { sampleChunks } from '../src/core/sample/sample-chunks.js';
 import { cutWindows } from '../src/core/sample/windows.js';
 import { runCli } from './helpers/cli.js';
+import { sharedDuckDB } from './helpers/duckdb-parquet.js';
 import { tmpDir } from './helpers/tmp.js';
 
-let duck: DuckDBConnection;
-let duckInstance: DuckDBInstance;
-before(async () => {
-  duckInstance = await DuckDBInstance.create(':memory:');
-  duck = await duckInstance.connect();
-});
-after(() => {
-  duck.closeSync();
-  duckInstance.closeSync();
-});
+const duckdb = sharedDuckDB();
 
 async function rows(file: string, sql: string): Promise<Record<string, unknown>[]> {
-  return (await duck.runAndReadAll(sql, { file })).getRowObjectsJS();
+  return (await duckdb().runAndReadAll(sql, { file })).getRowObjectsJS();
 }
 
 function write(root: string, rel: string, content: string | Buffer): void {

@@ -2,7 +2,9 @@
  * Writes test fixtures with DuckDB, the most common producer of real chunks files: `FLOAT[]` columns
  * become Parquet lists that read back as Arrow `List<Float32>`.
  */
-import { DuckDBInstance } from '@duckdb/node-api';
+import { after, before } from 'node:test';
+
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
 /**
  * `COPY (select) TO file`. DuckDB rounds row groups up to whole vectors (2048 rows), so a fixture
@@ -38,4 +40,22 @@ export async function duckdbRows(sql: string, params: string[] = []): Promise<un
   } finally {
     instance.closeSync();
   }
+}
+
+/** One in-memory DuckDB connection for a whole test file, closed when the file ends. */
+export function sharedDuckDB(): () => DuckDBConnection {
+  let instance: DuckDBInstance | undefined;
+  let connection: DuckDBConnection | undefined;
+  before(async () => {
+    instance = await DuckDBInstance.create(':memory:');
+    connection = await instance.connect();
+  });
+  after(() => {
+    connection?.closeSync();
+    instance?.closeSync();
+  });
+  return () => {
+    if (!connection) throw new Error('sharedDuckDB() is used before its before() hook ran');
+    return connection;
+  };
 }
