@@ -12,7 +12,7 @@ const n = Number(nArg);
 const d = Number(dArg);
 
 function readVectors(file: string, count: number): Float32Array {
-  const out = new Float32Array(count);
+  const out = FaissIndex.allocateVectors(count / d, d);
   const bytes = new Uint8Array(out.buffer);
   const fd = openSync(file, 'r');
   for (let off = 0; off < bytes.length;)

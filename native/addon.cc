@@ -2,6 +2,11 @@
 #include <faiss/Index.h>
 #include <faiss/index_io.h>
 #include <napi.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 #include "errors.h"
 #include "index.h"
@@ -26,6 +31,24 @@ namespace {
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   SetThreads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
+}
+
+// A Float32Array over 2 MiB-aligned memory advised for transparent huge pages. Large vector arrays
+// in such memory are copied into FAISS with far fewer TLB misses and page faults (numpy does the
+// same for its large arrays, which is where Python's edge on a 1.5 GB Flat add came from).
+Napi::Value AllocFloat32(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t length = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
+  size_t bytes = std::max<size_t>(length * sizeof(float), 1);
+  constexpr size_t kHuge = 2u << 20;
+  void* data = nullptr;
+  if (posix_memalign(&data, bytes >= kHuge ? kHuge : 64, bytes) != 0) {
+    throw Napi::RangeError::New(env, "cannot allocate " + std::to_string(bytes) + " bytes");
+  }
+  if (bytes >= kHuge) madvise(data, bytes, MADV_HUGEPAGE);
+  std::memset(data, 0, bytes);
+  auto buffer = Napi::ArrayBuffer::New(env, data, bytes, [](Napi::Env, void* p) { std::free(p); });
+  return Napi::Float32Array::New(env, length, buffer, 0);
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
@@ -58,6 +81,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fromBuffer", Napi::Function::New(env, FromBuffer));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
+  exports.Set("allocFloat32", Napi::Function::New(env, AllocFloat32));
   exports.Set("buildInfo", BuildInfo(env));
   return exports;
 }

@@ -230,3 +230,17 @@ describe('FaissIndex: threads and build facts', () => {
     assert.equal(info.ioFlags.MMAP, 8 | 0x646f0000);
   });
 });
+
+describe('FaissIndex.allocateVectors', () => {
+  it('returns a zeroed Float32Array of n x d that FAISS reads like any other', () => {
+    const big = FaissIndex.allocateVectors(3000, d); // > 2 MiB: the huge-page path
+    assert.equal(big.length, 3000 * d);
+    assert.ok(big.every((v) => v === 0));
+    big.set(seededVectors(3000, d, 9));
+    const index = FaissIndex.fromFactory(d, 'Flat').wrapIdMap2();
+    index.addWithIds(big, BigInt64Array.from({ length: 3000 }, (_, i) => BigInt(i)));
+    assert.equal(index.search(big.subarray(77 * d, 78 * d), 1).labels[0], 77n);
+    assert.equal(FaissIndex.allocateVectors(1, d).length, d);
+    assert.throws(() => FaissIndex.allocateVectors(-1, d), /n must be an integer/);
+  });
+});

@@ -119,6 +119,17 @@ export class FaissIndex {
     return loadNative().getNumThreads();
   }
 
+  /**
+   * A zeroed Float32Array of n x d for vectors bound for FAISS, in 2 MiB-aligned memory advised for
+   * transparent huge pages (as numpy does for large arrays): large adds copy from it with fewer TLB
+   * misses and page faults than from an ordinary ArrayBuffer. Freed when garbage-collected.
+   */
+  static allocateVectors(n: number, d: number): Float32Array {
+    checkInt(n, 'n', 0, Number.MAX_SAFE_INTEGER);
+    checkInt(d, 'd', 1, 1 << 16);
+    return loadNative().allocFloat32(n * d);
+  }
+
   get d(): number {
     return this.native.info().d;
   }

@@ -64,6 +64,7 @@ export interface NativeAddon {
   fromBuffer(buf: Uint8Array): NativeIndex;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  allocFloat32(length: number): Float32Array;
   buildInfo: NativeBuildInfo;
 }
 
