@@ -8,6 +8,7 @@
         "native/index.cc",
         "native/io.cc",
         "native/params.cc",
+        "native/reserve.cc",
         "native/threads.cc",
         "native/workers.cc"
       ],

@@ -97,6 +97,7 @@ Napi::Object IndexWrap::Init(Napi::Env env, Napi::Object exports) {
                       InstanceMethod<&IndexWrap::IdMap>("idMap"),
                       InstanceMethod<&IndexWrap::Info>("info"),
                       InstanceMethod<&IndexWrap::Dispose>("dispose"),
+                      InstanceMethod<&IndexWrap::ReserveVectors>("reserve"),
                       InstanceMethod<&IndexWrap::SetParameters>("setParameters"),
                       InstanceMethod<&IndexWrap::GetParameters>("getParameters"),
                       InstanceMethod<&IndexWrap::ParameterRanges>("parameterRanges"),

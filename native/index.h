@@ -40,6 +40,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value IdMap(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
+  // reserve.cc
+  Napi::Value ReserveVectors(const Napi::CallbackInfo& info);
   // params.cc
   Napi::Value SetParameters(const Napi::CallbackInfo& info);
   Napi::Value GetParameters(const Napi::CallbackInfo& info);

@@ -238,9 +238,30 @@ describe('FaissIndex.allocateVectors', () => {
     assert.ok(big.every((v) => v === 0));
     big.set(seededVectors(3000, d, 9));
     const index = FaissIndex.fromFactory(d, 'Flat').wrapIdMap2();
-    index.addWithIds(big, BigInt64Array.from({ length: 3000 }, (_, i) => BigInt(i)));
+    index.addWithIds(
+      big,
+      BigInt64Array.from({ length: 3000 }, (_, i) => BigInt(i)),
+    );
     assert.equal(index.search(big.subarray(77 * d, 78 * d), 1).labels[0], 77n);
     assert.equal(FaissIndex.allocateVectors(1, d).length, d);
     assert.throws(() => FaissIndex.allocateVectors(-1, d), /n must be an integer/);
   });
+});
+
+describe('FaissIndex.reserve', () => {
+  for (const factory of ['Flat', 'HNSW16', 'IVF8,Flat', 'IVF8,PQ4x4fs,RFlat']) {
+    it(`reserves for ${factory} without changing what the index holds or finds`, () => {
+      const index = FaissIndex.fromFactory(d, factory).wrapIdMap2();
+      index.train(x);
+      index.reserve(n);
+      assert.equal(index.ntotal, 0);
+      for (let start = 0; start < n; start += 100) {
+        index.addWithIds(x.subarray(start * d, (start + 100) * d), ids.subarray(start, start + 100));
+      }
+      assert.deepEqual(index.idMap(), ids);
+      assert.equal(index.checkConsistency(), true);
+      if (factory.startsWith('IVF')) index.setParameters('nprobe=8');
+      assert.equal(index.search(x.subarray(42 * d, 43 * d), 1).labels[0], ids[42]);
+    });
+  }
 });

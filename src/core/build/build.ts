@@ -146,6 +146,7 @@ async function fillStaging(
       await timed('train', () => trainIndex(index, sample, plan, chunks.file));
     }
     await timed('add', async () => {
+      index.reserve(chunks.rows);
       for await (const batch of chunks.batches()) {
         await index.addWithIdsAsync(batch.vectors, batch.ids);
         progress({ phase: 'add', done: batch.rowOffset + batch.rows, total: chunks.rows });

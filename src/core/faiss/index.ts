@@ -244,6 +244,15 @@ export class FaissIndex {
     return this.native.toBuffer();
   }
 
+  /**
+   * Reserves storage for `n` vectors in all before adding them in batches (Flat/PQ/SQ codes, HNSW
+   * storage, the IDMap2 maps; IVF lists cannot be sized in advance). Saves the geometric regrowth
+   * of FAISS's vectors and puts the codes in memory advised for huge pages.
+   */
+  reserve(n: number): void {
+    this.native.reserve(checkInt(n, 'n', 0, Number.MAX_SAFE_INTEGER));
+  }
+
   /** Frees the native index now instead of at garbage collection. */
   dispose(): void {
     this.native.dispose();

@@ -38,6 +38,7 @@ export interface NativeIndex {
   idMap(): BigInt64Array;
   info(): NativeIndexInfo;
   dispose(): void;
+  reserve(n: number): void;
   setParameters(spec: string): void;
   getParameters(): Record<string, number>;
   parameterRanges(): { name: string; values: number[] }[];
