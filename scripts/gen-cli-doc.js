@@ -37,7 +37,7 @@ lines.push(
   '| 0 | success |',
   '| 1 | internal error (a bug; stack with `--verbose`), or the FAISS addon could not be loaded |',
   '| 2 | usage error (unknown flag, missing argument, invalid version name) |',
-  '| 3 | invariant violation: counts, ids, dimensions or coverage disagree |',
+  '| 3 | invariant violation: counts, ids, dimensions or coverage disagree; for `publish`/`rollback` also a `--expect-current` conflict |',
   '| 4 | corruption: checksum mismatch, unreadable or truncated file |',
   '| 5 | bad input data (the chunks file or a query file) |',
   '| 6 | not found: root, version or CURRENT missing |',

@@ -5,3 +5,55 @@ export type { Metric, ParameterRange, ReadOptions, SearchResult } from './core/f
 export { doctor } from './core/doctor.js';
 export type { DoctorReport } from './core/doctor.js';
 export { packageVersion, faissBuildFacts } from './core/build-info.js';
+export {
+  verify,
+  CHECKS_BY_LEVEL,
+  DEFAULT_LEVEL,
+  DEFAULT_SMOKE,
+  DEFAULT_MIN_RECALL,
+} from './core/verify/verify.js';
+export type { CheckResult, Outcome, VerifyOptions, VerifyReport } from './core/verify/verify.js';
+export {
+  publish,
+  rollback,
+  findRollbackTarget,
+  CurrentMismatchError,
+  EXPECT_NONE,
+} from './core/lifecycle/publish.js';
+export type {
+  PublishOptions,
+  PublishOutcome,
+  PublishReport,
+  RollbackOptions,
+} from './core/lifecycle/publish.js';
+export { readPublishLog, rollbackTarget } from './core/lifecycle/publish-log.js';
+export type { PublishLog, PublishLogEntry } from './core/lifecycle/publish-log.js';
+export { status } from './core/lifecycle/status.js';
+export type { StatusReport, VersionStatus } from './core/lifecycle/status.js';
+export { diff } from './core/lifecycle/diff.js';
+export type {
+  DiffOptions,
+  DiffReport,
+  DiffSide,
+  FileDiff,
+  FieldDiff,
+  IdDiff,
+} from './core/lifecycle/diff.js';
+export { pin, unpin, readPins } from './core/lifecycle/pins.js';
+export type { PinOptions, PinReport, Pins } from './core/lifecycle/pins.js';
+export { gc, DEFAULT_KEEP } from './core/lifecycle/gc.js';
+export type { GcLeftover, GcOptions, GcReport, GcVersion, KeepReason } from './core/lifecycle/gc.js';
+export { parseDuration } from './core/lifecycle/duration.js';
+export { openIndex, IndexHandle } from './core/search/open-index.js';
+export type { OpenIndexOptions, SearchHit } from './core/search/open-index.js';
+export type { IndexTarget } from './core/search/target.js';
+export { searchVersion } from './core/search/search.js';
+export type { SearchOptions, SearchReport, QueryResult } from './core/search/search.js';
+export { readQueryVectors } from './core/search/query-file.js';
+export type { QueryVectors } from './core/search/query-file.js';
+export { appendPool, POOL_COLUMNS } from './core/search/pool.js';
+export type { PoolRow, PoolAppendReport } from './core/search/pool.js';
+export { applyTuning, tuningParameters } from './core/search/tuning-params.js';
+export { tune } from './core/tune/tune.js';
+export type { TuneOptions, TunePoint, TuneReport } from './core/tune/tune.js';
+export { asciiChart, svgChart } from './core/tune/chart.js';

@@ -75,11 +75,17 @@ describe('xxh64 checksums match xxhsum -H1', () => {
     await assert.rejects(xxh64File(dir), { code: 'EISDIR' });
   });
 
-  it('stops when aborted', async () => {
+  it('stops when aborted, before or during the read, and hashes correctly afterwards', async () => {
     const file = fileOf('abort.bin', 40 << 20, 5);
-    const ac = new AbortController();
-    ac.abort();
-    await assert.rejects(xxh64File(file, { signal: ac.signal }), { name: 'AbortError' });
+    const before = new AbortController();
+    before.abort();
+    await assert.rejects(xxh64File(file, { signal: before.signal }), { name: 'AbortError' });
+    const during = new AbortController();
+    const onProgress = (n: number): void => {
+      if (n >= 8 << 20) during.abort();
+    };
+    await assert.rejects(xxh64File(file, { signal: during.signal, onProgress }), { name: 'AbortError' });
+    assert.equal(await xxh64File(file), xxhsum(file));
   });
 });
 

@@ -1,10 +1,16 @@
 import { build, type BuildReport } from '../core/build/build.js';
 import { formatBytes, parseSize } from '../core/build/plan.js';
+import { publish, type PublishReport } from '../core/lifecycle/publish.js';
 import type { CommandContext, CommandOutput } from './context.js';
 import { oneOf, optionalInt, optionalString, requiredString } from './options.js';
 import { progressLine } from './progress.js';
+import { renderPublish } from './publish.js';
 
-export type BuildJson = BuildReport & { schema: 'indexctl.build/1' };
+export type BuildJson = BuildReport & {
+  schema: 'indexctl.build/1';
+  /** With --publish: the publish that followed. */
+  publish?: PublishReport;
+};
 
 const UNITS = {
   sample: 'rows',
@@ -40,6 +46,16 @@ export async function run(ctx: CommandContext): Promise<CommandOutput> {
     });
   } finally {
     progress.stop();
+  }
+  if (o.publish && !report.dryRun) {
+    const published = await publish({
+      root: ctx.globals.root,
+      version: report.version,
+      reason: 'build --publish',
+      ...optional('waitSeconds', optionalInt(o, 'wait', 0)),
+    });
+    const json: BuildJson = { schema: 'indexctl.build/1', ...report, publish: published };
+    return { json, text: `${render(report)}\n${renderPublish(published)}` };
   }
   const json: BuildJson = { schema: 'indexctl.build/1', ...report };
   return { json, text: render(report) };

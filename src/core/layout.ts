@@ -11,6 +11,7 @@ import path from 'node:path';
 import { IndexCorruptionError, NotFoundError, UsageError } from './errors.js';
 import { fsyncDir, fsyncFile } from './fsync.js';
 import { isPidAlive } from './pid.js';
+import { failpoint } from './failpoint.js';
 
 /** The files of a version directory. */
 export const VERSION_FILES = {
@@ -177,8 +178,10 @@ export async function flipCurrent(root: string, version: string): Promise<void> 
   requireVersionDir(root, version);
   const tmp = path.join(root, `.CURRENT.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   symlinkSync(`versions/${version}`, tmp);
+  failpoint('publish:symlink-made');
   try {
     await rename(tmp, currentLink(root));
+    failpoint('publish:renamed');
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
@@ -219,7 +222,9 @@ export async function commitStagingDir(staging: string, root: string, version: s
     throw new UsageError(`version ${version} already exists in ${versionsDir(root)}; versions are immutable`);
   }
   await mkdir(versionsDir(root), { recursive: true });
+  failpoint('build:before-rename');
   await rename(staging, target);
+  failpoint('build:after-rename');
   await fsyncDir(versionsDir(root));
   await fsyncDir(path.dirname(staging));
   return target;

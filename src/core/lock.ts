@@ -26,6 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LockHeldError } from './errors.js';
 import { lockFile, requireRoot } from './layout.js';
 import { isProcessAlive, type ProcessIdentity, selfIdentity } from './pid.js';
+import { failpoint } from './failpoint.js';
 
 export interface LockOwner extends ProcessIdentity {
   host: string;
@@ -265,6 +266,7 @@ function held(lockPath: string, owner: LockOwner): WriterLock {
     if (now.kind === 'owner' && now.owner.token === owner.token) unlinkIfPresent(lockPath);
   };
   process.once('exit', release);
+  failpoint('lock:acquired');
   return { path: lockPath, owner, release };
 }
 

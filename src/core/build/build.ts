@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createCatalog } from '../catalog/create.js';
 import { BadInputError, FaissError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
+import { failpoint } from '../failpoint.js';
 import {
   checkVersionName,
   commitStagingDir,
@@ -155,12 +156,15 @@ async function fillStaging(
     await timed('write', async () => {
       progress({ phase: 'write', done: 0, total: 4 });
       await index.writeAsync(path.join(staging, 'faiss.index'));
+      failpoint('build:index-written');
       await writeIdMap(path.join(staging, 'idmap.parquet'), index.idMap());
+      failpoint('build:idmap-written');
       await linkOrCopy(chunks.file, path.join(staging, 'chunks.parquet'));
       await createCatalog(staging, {
         materialize: options.materialize ?? false,
         columns: { id: chunks.idColumn, embedding: chunks.embeddingColumn },
       });
+      failpoint('build:catalog-written');
     });
   } finally {
     index.dispose();
@@ -186,6 +190,7 @@ async function fillStaging(
     }),
   );
   await writeManifestAtomic(staging, manifest);
+  failpoint('build:manifest-written');
   progress({ phase: 'commit', done: 1, total: 1 });
   return { version, dryRun: false, plan, manifest, seconds };
 }

@@ -28,10 +28,14 @@ export async function catalogCoverage(connection: DuckDBConnection, limit: numbe
         WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.id = i.external_id)`,
       limit,
     ),
+    // The anti-join runs on ids alone and only its (normally empty) result is checked for an
+    // embedding: filtering every row on \`embedding IS NOT NULL\` decodes the whole embedding column
+    // (1.3-2 s at 1M x 384, against 0.2 s).
     chunksNotInIdmap: await side(
       connection,
-      `SELECT count(*), min(id, $limit) FROM chunks c
-        WHERE c.embedding IS NOT NULL AND NOT EXISTS (SELECT 1 FROM idmap i WHERE i.external_id = c.id)`,
+      `SELECT count(*), min(id, $limit) FROM chunks
+        WHERE id IN (SELECT c.id FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM idmap i WHERE i.external_id = c.id))
+          AND embedding IS NOT NULL`,
       limit,
     ),
   };

@@ -1,0 +1,48 @@
+import { formatBytes } from '../core/build/plan.js';
+import { diff, type DiffReport } from '../core/lifecycle/diff.js';
+import type { CommandContext, CommandOutput } from './context.js';
+import { optionalInt } from './options.js';
+import { renderTable } from './table.js';
+
+export type DiffJson = DiffReport & { schema: 'indexctl.diff/1' };
+
+function ids(label: string, count: number, shown: string[]): string {
+  if (count === 0) return `  ${label} 0`;
+  return `  ${label} ${count.toLocaleString('en-US')}: ${shown.join(', ')}${count > shown.length ? ', ...' : ''}`;
+}
+
+function render(r: DiffReport): string {
+  const rows = [
+    ...r.fields.map((f) => [f.field, f.a, f.b, f.same ? '' : 'differs']),
+    ['size', formatBytes(r.a.bytes), formatBytes(r.b.bytes), ''],
+    ['created', r.a.created, r.b.created, ''],
+    ...r.files.map((f) => [
+      f.file,
+      f.a?.checksum ?? '(absent)',
+      f.b?.checksum ?? '(absent)',
+      f.same ? '' : 'differs',
+    ]),
+  ];
+  return [
+    renderTable(['', r.a.version, r.b.version, ''], rows),
+    `chunk ids (idmap): ${r.ids.a.toLocaleString('en-US')} -> ${r.ids.b.toLocaleString('en-US')}, ` +
+      `${r.ids.common.toLocaleString('en-US')} in both`,
+    ids('added  ', r.ids.added, r.ids.addedIds),
+    ids('removed', r.ids.removed, r.ids.removedIds),
+    r.sameData ? 'same data: chunks, idmap and index checksums agree' : '',
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
+}
+
+export async function run(ctx: CommandContext): Promise<CommandOutput> {
+  const limit = optionalInt(ctx.options, 'limit', 0);
+  const report = await diff({
+    root: ctx.globals.root,
+    a: ctx.args[0]!,
+    b: ctx.args[1]!,
+    ...(limit !== undefined ? { limit } : {}),
+  });
+  const json: DiffJson = { schema: 'indexctl.diff/1', ...report };
+  return { json, text: render(report) };
+}

@@ -1,0 +1,47 @@
+import { EXPECT_NONE, publish, type PublishReport } from '../core/lifecycle/publish.js';
+import type { CommandContext, CommandOutput } from './context.js';
+import { optionalInt, optionalString } from './options.js';
+
+export type PublishJson = PublishReport & { schema: 'indexctl.publish/1' };
+
+/** The human summary shared by publish and rollback. */
+export function renderPublish(r: PublishReport): string {
+  const from = r.from ?? '(none)';
+  const verb = r.action === 'rollback' ? 'rolled back' : 'published';
+  const head =
+    r.outcome === 'published'
+      ? `${verb} ${r.version}: CURRENT ${from} -> ${r.version}`
+      : r.outcome === 'would-publish'
+        ? `dry run: would ${r.action} ${r.version}: CURRENT ${from} -> ${r.version} (nothing changed)`
+        : `${r.version} is already CURRENT: nothing to do`;
+  const checks = r.verify.checks;
+  const skipped = checks.filter((c) => c.outcome === 'skip').length;
+  return [
+    head,
+    `  verify    level ${r.verify.level}: ${checks.length - skipped} checks passed` +
+      `${skipped > 0 ? `, ${skipped} skipped` : ''} in ${r.verify.seconds.toFixed(1)} s`,
+    ...(r.reason !== null ? [`  reason    ${r.reason}`] : []),
+    ...(r.logEntry ? [`  logged    ${r.logEntry.ts} by ${r.logEntry.user}@${r.logEntry.host}`] : []),
+    ...(r.lockWaitSeconds >= 0.05
+      ? [`  waited    ${r.lockWaitSeconds.toFixed(1)} s for the writer lock`]
+      : []),
+  ].join('\n');
+}
+
+export async function run(ctx: CommandContext): Promise<CommandOutput> {
+  const o = ctx.options;
+  // Not optionalString: an empty --expect-current is an invalid version name (exit 2), not an absent flag.
+  const expect = o.expectCurrent === undefined ? undefined : String(o.expectCurrent);
+  const reason = optionalString(o, 'reason');
+  const wait = optionalInt(o, 'wait', 0);
+  const report = await publish({
+    root: ctx.globals.root,
+    version: ctx.args[0]!,
+    dryRun: Boolean(o.dryRun),
+    ...(expect !== undefined ? { expectCurrent: expect === EXPECT_NONE ? null : expect } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+    ...(wait !== undefined ? { waitSeconds: wait } : {}),
+  });
+  const json: PublishJson = { schema: 'indexctl.publish/1', ...report };
+  return { json, text: renderPublish(report) };
+}

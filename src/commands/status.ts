@@ -1,0 +1,63 @@
+import { formatBytes } from '../core/build/plan.js';
+import { status, type StatusReport } from '../core/lifecycle/status.js';
+import type { CommandContext, CommandOutput } from './context.js';
+import { renderTable } from './table.js';
+
+export type StatusJson = StatusReport & { schema: 'indexctl.status/1' };
+
+function marks(v: StatusReport['versions'][number]): string {
+  return [v.current ? 'CURRENT' : '', v.rollbackTarget ? 'rollback' : '', v.pinned ? 'pinned' : '']
+    .filter(Boolean)
+    .join(',');
+}
+
+function render(r: StatusReport): string {
+  const lines = [
+    `root      ${r.root}`,
+    `CURRENT   ${r.current ?? '(none: nothing published)'}`,
+    `rollback  ${r.rollbackTarget ?? '(none)'}`,
+  ];
+  if (r.lastPublish) {
+    const p = r.lastPublish;
+    lines.push(
+      `last flip ${p.ts} ${p.from ?? '(none)'} -> ${p.to} by ${p.user}@${p.host}${p.reason ? ` (${p.reason})` : ''}`,
+    );
+  }
+  if (r.lock)
+    lines.push(
+      `lock      held by "${r.lock.command}", pid ${r.lock.pid} on ${r.lock.host} since ${r.lock.started}`,
+    );
+  lines.push(
+    `FAISS     ${r.faiss ? `${r.faiss.version} ${r.faiss.simd} (${r.faiss.source})` : 'addon not built'}, indexctl ${r.indexctl}`,
+  );
+  if (r.versions.length === 0) lines.push('', 'no versions');
+  else {
+    lines.push(
+      '',
+      renderTable(
+        ['version', '', 'vectors', 'dim', 'factory', 'metric', 'tuning', 'size', 'created'],
+        r.versions.map((v) => [
+          v.version,
+          marks(v),
+          v.vectors?.toLocaleString('en-US') ?? '?',
+          v.dim ?? '?',
+          v.factory ?? '?',
+          v.metric ?? '?',
+          v.tuningSummary ?? (v.problem ? '' : 'untuned'),
+          formatBytes(v.bytes),
+          v.created.replace(/\.\d{3}Z$/, 'Z'),
+        ]),
+      ),
+    );
+  }
+  for (const v of r.versions) if (v.problem) lines.push(`problem: ${v.version}: ${v.problem}`);
+  if (r.staleStaging.length > 0) lines.push(`stale staging (gc removes): ${r.staleStaging.join(', ')}`);
+  for (const p of r.problems) lines.push(`problem: ${p}`);
+  return lines.join('\n');
+}
+
+export async function run(ctx: CommandContext): Promise<CommandOutput> {
+  const report = await status(ctx.globals.root);
+  const json: StatusJson = { schema: 'indexctl.status/1', ...report };
+  return { json, text: render(report) };
+}

@@ -1,0 +1,157 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import Table from 'cli-table3';
+
+import { ExitCode, UsageError } from '../core/errors.js';
+import { asciiChart, svgChart } from '../core/tune/chart.js';
+import { tune, type TunePoint, type TuneReport } from '../core/tune/tune.js';
+import type { CommandContext, CommandOutput } from './context.js';
+import { optionalInt, optionalString } from './options.js';
+import { progressLine } from './progress.js';
+
+export type TuneJson = TuneReport & { schema: 'indexctl.tune/1'; plot?: string };
+
+function optionalNumber(options: Record<string, unknown>, name: string, flag: string): number | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n)) {
+    throw new UsageError(`--${flag} must be a number, got ${String(value)}`);
+  }
+  return n;
+}
+
+export async function run(ctx: CommandContext): Promise<CommandOutput> {
+  const o = ctx.options;
+  const queries = optionalString(o, 'queries');
+  const sample = optionalInt(o, 'sample');
+  if (queries !== undefined && sample !== undefined)
+    throw new UsageError('tune: give --queries or --sample, not both');
+  const plot = optionalString(o, 'plot');
+  const params = optionalString(o, 'params');
+  const embeddingColumn = optionalString(o, 'embeddingColumn');
+  const targetRecall = optionalNumber(o, 'targetRecall', 'target-recall');
+  const maxSeconds = optionalNumber(o, 'maxSeconds', 'max-seconds');
+  const wait = optionalInt(o, 'wait', 0);
+  const k = optionalInt(o, 'k');
+  const runs = optionalInt(o, 'runs');
+  const seed = optionalInt(o, 'seed', 0);
+  const progress = await progressLine(ctx.globals);
+  let report: TuneReport;
+  try {
+    report = await tune({
+      root: ctx.globals.root,
+      version: ctx.args[0]!,
+      write: Boolean(o.write),
+      ...(k !== undefined ? { k } : {}),
+      ...(targetRecall !== undefined ? { targetRecall } : {}),
+      ...(queries !== undefined ? { queries } : {}),
+      ...(sample !== undefined ? { sample } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(params !== undefined ? { params } : {}),
+      ...(runs !== undefined ? { runs } : {}),
+      ...(maxSeconds !== undefined ? { maxSeconds } : {}),
+      ...(embeddingColumn !== undefined ? { embeddingColumn } : {}),
+      ...(wait !== undefined ? { waitSeconds: wait } : {}),
+      onProgress: (e) =>
+        progress.update(
+          e.phase === 'truth' ? 'ground truth' : 'sweep',
+          e.done,
+          e.total,
+          e.phase === 'truth' ? 'vectors' : 'settings',
+        ),
+    });
+  } finally {
+    progress.stop();
+  }
+  let plotFile: string | undefined;
+  if (plot !== undefined) {
+    plotFile = path.resolve(plot);
+    writeFileSync(plotFile, svgChart(report));
+  }
+  const json: TuneJson = { schema: 'indexctl.tune/1', ...report, ...(plotFile ? { plot: plotFile } : {}) };
+  const chart = process.stdout.isTTY && !ctx.globals.json ? asciiChart(report) : '';
+  return {
+    json,
+    text: render(report, chart, plotFile, Boolean(o.write)),
+    // Not meeting the target is a requirement the index fails, like verify's recall check.
+    exitCode: report.met ? ExitCode.ok : ExitCode.invariant,
+  };
+}
+
+const ms = (x: number) => (x < 1 ? x.toFixed(3) : x < 100 ? x.toFixed(2) : x.toFixed(0));
+const qps = (x: number) => Math.round(x).toLocaleString('en-US');
+const label = (p: TunePoint) => p.params || '(no knobs)';
+
+function describe(p: TunePoint, k: number): string {
+  return (
+    `${label(p)}: recall@${k} ${p.recall!.toFixed(4)}, p50 ${ms(p.latency_ms!.p50)} ms, ` +
+    `p99 ${ms(p.latency_ms!.p99)} ms, ${qps(p.qps!)} QPS`
+  );
+}
+
+function listed(names: string[], max = 12): string {
+  return names.length > max
+    ? `${names.slice(0, max).join('; ')}; ... ${names.length - max} more`
+    : names.join('; ');
+}
+
+function render(r: TuneReport, chart: string, plotFile: string | undefined, write: boolean): string {
+  const q = r.queries;
+  const source =
+    q.source === 'file'
+      ? `${q.nq} queries from ${q.file}`
+      : `${q.nq} stored vectors sampled (seed ${q.seed}), each query's own id excluded`;
+  const s = r.seconds;
+  const lines = [
+    `tune ${r.version}: ${r.factory} (${r.family}), ${r.metric}, ${r.vectors.toLocaleString('en-US')} x ${r.dim}`,
+    `  queries   ${source}; k=${r.k}; target recall ${r.target_recall}`,
+    `  measured  ${r.threads} threads for QPS, 1 thread per query for latency, best of ${r.runs} runs; FAISS ${r.faiss.version} ${r.faiss.simd}`,
+    `  time      ground truth ${(s.truth_read + s.truth_search).toFixed(1)} s (read+add ${s.truth_read.toFixed(1)}, exact search ${s.truth_search.toFixed(1)}), ` +
+      `sweep ${s.sweep.toFixed(1)} s of ${r.max_seconds} s budget`,
+    '',
+  ];
+  const table = new Table({
+    head: ['setting', `recall@${r.k}`, 'p50 ms', 'p95 ms', 'p99 ms', 'QPS', ''],
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
+  });
+  // By recall, so the trade-off reads top to bottom; the sweep order is in --json.
+  const measured = r.points
+    .filter((p) => p.status === 'measured')
+    .sort((a, b) => a.recall! - b.recall! || b.qps! - a.qps!);
+  for (const p of measured) {
+    table.push([
+      label(p),
+      p.recall!.toFixed(4),
+      ms(p.latency_ms!.p50),
+      ms(p.latency_ms!.p95),
+      ms(p.latency_ms!.p99),
+      qps(p.qps!),
+      `${p.pareto ? '*' : ''}${p.chosen ? ' <- chosen' : ''}`,
+    ]);
+  }
+  lines.push(
+    table.toString(),
+    '  * Pareto frontier (no other setting has both higher recall and higher QPS)',
+  );
+  if (chart) lines.push('', chart);
+  if (r.cut.length > 0) lines.push(`  cut by the --max-seconds ${r.max_seconds} budget: ${listed(r.cut)}`);
+  if (r.pruned.length > 0) lines.push(`  skipped (cannot join the frontier): ${listed(r.pruned)}`);
+  lines.push('');
+  if (r.chosen) {
+    lines.push(`chosen: ${describe(r.chosen, r.k)}`);
+    if (r.written) lines.push(`wrote the tuning to ${path.join(r.dir, 'manifest.json')}`);
+  } else {
+    const best = r.best ? `; best is ${describe(r.best, r.k)}` : '';
+    lines.push(
+      `no setting reaches recall@${r.k} >= ${r.target_recall}${best}. ` +
+        `Widen the sweep (--params, --max-seconds) or lower --target-recall${r.cut.length > 0 ? ` (${r.cut.length} settings were cut)` : ''}.`,
+    );
+    if (write) lines.push('nothing written: no setting met the target');
+  }
+  if (plotFile) lines.push(`plot: ${plotFile}`);
+  return lines.join('\n');
+}

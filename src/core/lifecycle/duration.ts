@@ -1,0 +1,31 @@
+/** `gc --older-than` durations: a whole number and one unit, e.g. 30m, 12h, 7d, 2w. */
+import { UsageError } from '../errors.js';
+
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+export function parseDuration(text: string, flag = '--older-than'): number {
+  const m = /^(\d{1,9})([smhdw])$/.exec(text.trim());
+  if (!m) {
+    throw new UsageError(
+      `${flag} expects a number and a unit (s, m, h, d, w), e.g. 7d, 12h or 30m; got ${JSON.stringify(text)}`,
+    );
+  }
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+/** 90061000 -> "1d 1h 1m": for messages and tables. */
+export function formatAge(ms: number): string {
+  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))}s`;
+  const parts: string[] = [];
+  let rest = Math.floor(ms / 60_000);
+  for (const [unit, size] of [
+    ['d', 1440],
+    ['h', 60],
+    ['m', 1],
+  ] as const) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) parts.push(`${n}${unit}`);
+  }
+  return parts.slice(0, 2).join(' ');
+}

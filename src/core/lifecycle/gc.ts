@@ -1,0 +1,189 @@
+/**
+ * `gc`: removes old versions and the debris of crashed writers. By default it only lists what it
+ * would remove; `yes` removes, under the writer lock, after deciding again under it.
+ *
+ * Rules, in order — a version is kept when any holds:
+ * - it is CURRENT, the rollback target (publish.log), or pinned: never removed, whatever the policy;
+ * - it is among the `keep` newest versions by creation time (default 3);
+ * - it is younger than `olderThanMs`, when given.
+ * Everything else is removed. Stale staging directories (their builder is gone) and temp links or
+ * files left in the root by a crashed publish or pin are removed too.
+ *
+ * A version is first renamed out of versions/ into staging/ (under a staging name carrying this
+ * pid), then deleted: a crash mid-delete leaves stale staging debris for the next gc or build,
+ * never a half-deleted directory under versions/ that verify would call corrupt.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+import { UsageError } from '../errors.js';
+import { fsyncDir } from '../fsync.js';
+import {
+  listVersions,
+  readCurrent,
+  requireRoot,
+  stagingDir,
+  staleStagingDirs,
+  versionsDir,
+} from '../layout.js';
+import { isPidAlive } from '../pid.js';
+import { readPins } from './pins.js';
+import { readPublishLog, rollbackTarget } from './publish-log.js';
+import { describeVersion, treeBytes } from './version-info.js';
+import { underWriterLock } from './writer.js';
+
+export const DEFAULT_KEEP = 3;
+
+export interface GcOptions {
+  root: string;
+  /** Keep this many newest versions besides the protected ones (default 3; 0: only protection). */
+  keep?: number;
+  /** Only versions created longer ago than this are removed. */
+  olderThanMs?: number;
+  /** Remove; without it, only list. */
+  yes?: boolean;
+  waitSeconds?: number;
+  /** "Now" for the age rule (tests); default Date.now(). */
+  now?: number;
+}
+
+export type KeepReason = 'current' | 'rollback-target' | 'pinned' | 'newest' | 'too-recent';
+
+export interface GcVersion {
+  version: string;
+  created: string;
+  ageMs: number;
+  bytes: number;
+  action: 'remove' | 'keep';
+  /** Why it is kept; empty for a version that is removed. */
+  keptBecause: KeepReason[];
+  /** An unreadable manifest (the age is then the directory's mtime). */
+  problem: string | null;
+}
+
+export interface GcLeftover {
+  kind: 'staging' | 'temp';
+  name: string;
+  path: string;
+  bytes: number;
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  keep: number;
+  olderThanMs: number | null;
+  current: string | null;
+  rollbackTarget: string | null;
+  pins: string[];
+  versions: GcVersion[];
+  leftovers: GcLeftover[];
+  /** What was removed (or would be, for a dry run): version names, then leftover names. */
+  removed: string[];
+  /** Bytes freed (or that would be). */
+  bytes: number;
+  lockWaitSeconds: number;
+  /** publish.log or pins lines that could not be read: the protection rules may be missing one. */
+  problems: string[];
+}
+
+/** Root-level temp names of writeFileDurable (pins) and flipCurrent: `.<name>.<pid>.<8 hex>.tmp`. */
+const ROOT_TEMP = /^\.(CURRENT|pins|publish\.log)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+function staleTemps(root: string): { name: string; path: string }[] {
+  return readdirSync(root)
+    .filter((name) => {
+      const m = ROOT_TEMP.exec(name);
+      return m !== null && !isPidAlive(Number(m[2]));
+    })
+    .sort()
+    .map((name) => ({ name, path: path.join(root, name) }));
+}
+
+type Plan = Omit<GcReport, 'dryRun' | 'lockWaitSeconds'>;
+
+async function plan(root: string, keep: number, olderThanMs: number | undefined, now: number): Promise<Plan> {
+  const current = readCurrent(root) ?? null;
+  const log = await readPublishLog(root);
+  const target = rollbackTarget(log.entries, current ?? undefined) ?? null;
+  const pins = await readPins(root);
+  const infos = await Promise.all(listVersions(root).map((v) => describeVersion(root, v)));
+  infos.sort((x, y) => y.createdMs - x.createdMs || (x.name < y.name ? 1 : -1));
+  const versions = infos.map((info, rank): GcVersion => {
+    const ageMs = now - info.createdMs;
+    const keptBecause: KeepReason[] = [];
+    if (info.name === current) keptBecause.push('current');
+    if (info.name === target) keptBecause.push('rollback-target');
+    if (pins.versions.includes(info.name)) keptBecause.push('pinned');
+    if (rank < keep) keptBecause.push('newest');
+    if (olderThanMs !== undefined && ageMs <= olderThanMs) keptBecause.push('too-recent');
+    return {
+      version: info.name,
+      created: new Date(info.createdMs).toISOString(),
+      ageMs,
+      bytes: info.bytes,
+      action: keptBecause.length === 0 ? 'remove' : 'keep',
+      keptBecause,
+      problem: info.problem ?? null,
+    };
+  });
+  const leftovers: GcLeftover[] = [];
+  for (const s of staleStagingDirs(root)) {
+    leftovers.push({ kind: 'staging', name: s.name, path: s.path, bytes: await treeBytes(s.path) });
+  }
+  for (const t of staleTemps(root)) leftovers.push({ kind: 'temp', ...t, bytes: 0 });
+  const gone = versions.filter((v) => v.action === 'remove');
+  return {
+    keep,
+    olderThanMs: olderThanMs ?? null,
+    current,
+    rollbackTarget: target,
+    pins: pins.versions,
+    versions,
+    leftovers,
+    removed: [...gone.map((v) => v.version), ...leftovers.map((l) => l.name)],
+    bytes: gone.reduce((n, v) => n + v.bytes, 0) + leftovers.reduce((n, l) => n + l.bytes, 0),
+    problems: [...log.problems, ...pins.problems],
+  };
+}
+
+async function removeVersion(root: string, version: string): Promise<void> {
+  await mkdir(stagingDir(root), { recursive: true });
+  const from = path.join(versionsDir(root), version);
+  const to = path.join(stagingDir(root), `${version}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  try {
+    await rename(from, to);
+  } catch (err) {
+    // staging/ on another filesystem (a symlinked directory): delete in place.
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await rm(from, { recursive: true, force: true });
+    await fsyncDir(versionsDir(root));
+    return;
+  }
+  await fsyncDir(versionsDir(root));
+  await rm(to, { recursive: true, force: true });
+}
+
+export async function gc(o: GcOptions): Promise<GcReport> {
+  const keep = o.keep ?? DEFAULT_KEEP;
+  if (!Number.isSafeInteger(keep) || keep < 0)
+    throw new UsageError(`--keep must be an integer >= 0, got ${keep}`);
+  if (o.olderThanMs !== undefined && !(o.olderThanMs >= 0)) {
+    throw new UsageError(`--older-than must not be negative`);
+  }
+  requireRoot(o.root);
+  const now = o.now ?? Date.now();
+  if (!o.yes) return { dryRun: true, lockWaitSeconds: 0, ...(await plan(o.root, keep, o.olderThanMs, now)) };
+  const { result, lockWaitSeconds } = await underWriterLock(o.root, 'gc', o.waitSeconds, async () => {
+    const p = await plan(o.root, keep, o.olderThanMs, now);
+    for (const v of p.versions) if (v.action === 'remove') await removeVersion(o.root, v.version);
+    for (const l of p.leftovers) await rm(l.path, { recursive: true, force: true });
+    if (p.leftovers.length > 0) {
+      await fsyncDir(o.root);
+      if (p.leftovers.some((l) => l.kind === 'staging')) await fsyncDir(stagingDir(o.root));
+    }
+    return p;
+  });
+  return { dryRun: false, lockWaitSeconds, ...result };
+}

@@ -1,0 +1,116 @@
+/**
+ * `status` / `list`: what a root holds — each version with its size, vectors, factory, tuning,
+ * creation time and pin, which one is CURRENT and which one rollback would go to — plus who holds
+ * the writer lock and which FAISS this installation links. A reader: no lock, no native code.
+ * A CURRENT pointing outside versions/ is refused (IndexCorruptionError, exit 4) by readCurrent.
+ */
+import { faissBuildFacts, packageVersion, type FaissBuildFacts } from '../build-info.js';
+import { listVersions, readCurrent, requireRoot, staleStagingDirs, versionExists } from '../layout.js';
+import { readLockOwner, type LockOwner } from '../lock.js';
+import { familyFromFactory, type IndexFamily, type ManifestTuning, type Metric } from '../manifest.js';
+import { readPins } from './pins.js';
+import { readPublishLog, rollbackTarget, type PublishLogEntry } from './publish-log.js';
+import { describeVersion } from './version-info.js';
+
+export interface VersionStatus {
+  version: string;
+  current: boolean;
+  /** The version `rollback` would publish. */
+  rollbackTarget: boolean;
+  pinned: boolean;
+  bytes: number;
+  /** ISO 8601, from the manifest (or the directory's mtime when the manifest is unreadable). */
+  created: string;
+  vectors: number | null;
+  dim: number | null;
+  metric: Metric | null;
+  factory: string | null;
+  family: IndexFamily | null;
+  tuning: ManifestTuning | null;
+  /** e.g. "hnsw efSearch=64 R@10=0.970"; null when untuned. */
+  tuningSummary: string | null;
+  /** Why the manifest is unusable; null when it is fine. */
+  problem: string | null;
+}
+
+export interface StatusReport {
+  root: string;
+  current: string | null;
+  rollbackTarget: string | null;
+  /** The last line of publish.log. */
+  lastPublish: PublishLogEntry | null;
+  versions: VersionStatus[];
+  pins: string[];
+  /** Staging entries whose builder is gone (removed by gc --yes or the next build). */
+  staleStaging: string[];
+  /** The writer lock's holder, if any. */
+  lock: LockOwner | null;
+  indexctl: string;
+  /** The FAISS the addon was built against; null when the addon is not built. */
+  faiss: FaissBuildFacts | null;
+  /** Things an operator should look at: a dangling CURRENT, pins of missing versions, bad log lines. */
+  problems: string[];
+}
+
+export function tuningSummary(t: ManifestTuning | null | undefined): string | null {
+  if (!t) return null;
+  const parts: string[] = [t.family];
+  if (t.nprobe != null) parts.push(`nprobe=${t.nprobe}`);
+  if (t.hnsw_efSearch != null) parts.push(`efSearch=${t.hnsw_efSearch}`);
+  if (t.refine_k_factor != null) parts.push(`k_factor=${t.refine_k_factor}`);
+  if (t.recall_at_k != null) parts.push(`R@${t.k}=${t.recall_at_k.toFixed(3)}`);
+  if (t.latency_ms_p50 != null) parts.push(`p50=${t.latency_ms_p50.toFixed(2)}ms`);
+  return parts.join(' ');
+}
+
+export async function status(root: string): Promise<StatusReport> {
+  requireRoot(root);
+  const current = readCurrent(root) ?? null;
+  const log = await readPublishLog(root);
+  const target = rollbackTarget(log.entries, current ?? undefined) ?? null;
+  const pins = await readPins(root);
+  const problems = [...log.problems, ...pins.problems];
+  if (current !== null && !versionExists(root, current)) {
+    problems.push(`CURRENT points to ${current}, whose directory is missing`);
+  }
+  if (target !== null && !versionExists(root, target)) {
+    problems.push(`the rollback target ${target} has no directory: rollback needs --to`);
+  }
+  for (const p of pins.versions) {
+    if (!versionExists(root, p)) problems.push(`pinned version ${p} has no directory`);
+  }
+  const versions: VersionStatus[] = [];
+  for (const name of listVersions(root)) {
+    const info = await describeVersion(root, name);
+    const m = info.manifest;
+    versions.push({
+      version: name,
+      current: name === current,
+      rollbackTarget: name === target,
+      pinned: pins.versions.includes(name),
+      bytes: info.bytes,
+      created: new Date(info.createdMs).toISOString(),
+      vectors: m?.vectors_count ?? null,
+      dim: m?.vec_dim ?? null,
+      metric: m?.metric ?? null,
+      factory: m?.faiss_factory ?? null,
+      family: m ? familyFromFactory(m.faiss_factory) : null,
+      tuning: m?.tuning ?? null,
+      tuningSummary: tuningSummary(m?.tuning),
+      problem: info.problem ?? null,
+    });
+  }
+  return {
+    root,
+    current,
+    rollbackTarget: target,
+    lastPublish: log.entries.at(-1) ?? null,
+    versions,
+    pins: pins.versions,
+    staleStaging: staleStagingDirs(root).map((s) => s.name),
+    lock: readLockOwner(root) ?? null,
+    indexctl: packageVersion(),
+    faiss: faissBuildFacts() ?? null,
+    problems,
+  };
+}

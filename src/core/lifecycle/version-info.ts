@@ -1,0 +1,53 @@
+/**
+ * What status, gc and diff need to know about one version directory without loading FAISS or
+ * DuckDB: its size on disk, its manifest, and its age. A version whose manifest cannot be read is
+ * described with a `problem`, not an exception, so one damaged directory never hides the others.
+ */
+import { lstat, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+import { readManifest, type Manifest } from '../manifest.js';
+import { versionDir } from '../layout.js';
+
+export interface VersionInfo {
+  name: string;
+  dir: string;
+  /** Bytes of the regular files under the directory (a hard-linked chunks.parquet counts in full). */
+  bytes: number;
+  manifest?: Manifest;
+  /** Why the manifest could not be used. */
+  problem?: string;
+  /** Creation time: the manifest's created_ts, else the directory's mtime. */
+  createdMs: number;
+}
+
+/** Sum of regular file sizes below `dir`; symlinks are not followed. */
+export async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += await treeBytes(p);
+    else if (e.isFile()) total += (await lstat(p).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}
+
+export async function describeVersion(root: string, name: string): Promise<VersionInfo> {
+  const dir = versionDir(root, name);
+  const bytes = await treeBytes(dir);
+  try {
+    const manifest = await readManifest(dir);
+    return { name, dir, bytes, manifest, createdMs: manifest.created_ts * 1000 };
+  } catch (err) {
+    const { mtimeMs } = await stat(dir);
+    const problem = err instanceof Error ? err.message : String(err);
+    return { name, dir, bytes, problem, createdMs: mtimeMs };
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * `openIndex`: what a service imports to search a published version. It loads faiss.index
+ * read-only (IVF lists mmapped), applies the manifest's tuning through ParameterSpace, and opens
+ * the catalog read-only; `search` returns hits hydrated from the catalog.
+ *
+ * Scores are distances exactly as FAISS returns them: for `ip` and `cosine` (inner product of unit
+ * vectors) higher is better; for `l2` they are squared L2 distances, lower is better. Queries are
+ * normalized (in a copy) for `cosine`, as the stored vectors were at build time.
+ *
+ * Calls on one handle are serialized: the binding refuses a second call on an index while one is
+ * running, and a service's concurrent requests should queue rather than fail.
+ */
+import { BadInputError, UsageError } from '../errors.js';
+import { FaissIndex } from '../faiss/index.js';
+import { openCatalog, type Catalog } from '../catalog/open.js';
+import type { ChunkRow } from '../catalog/hydrate.js';
+import { readManifest, type Manifest } from '../manifest.js';
+import { normalizeL2 } from '../parquet/cosine.js';
+import { loadVersionIndex } from './load-index.js';
+import { checkFinite } from './query-file.js';
+import { resolveTarget, type IndexTarget } from './target.js';
+import { applyTuning } from './tuning-params.js';
+
+export interface OpenIndexOptions {
+  /**
+   * XXH64 faiss.index and compare with the manifest before FAISS reads it (default false: a
+   * crafted file can crash `read_index`, so `indexctl verify`, which checksums and test-loads in a
+   * child process, is the gate before publish; the file's size is always checked).
+   */
+  verifyChecksum?: boolean;
+  /** Apply the manifest's tuning (default true). */
+  applyTuning?: boolean;
+  /** ParameterSpace settings applied after the tuning, e.g. "nprobe=32" (experiments). */
+  parameters?: string;
+}
+
+export interface SearchHit {
+  /** External chunk id. */
+  id: bigint;
+  uri: string | null;
+  lang: string | null;
+  start_line: number | null;
+  end_line: number | null;
+  /** FAISS's distance: higher is better for ip/cosine, lower for l2 (squared). */
+  score: number;
+  /** The chunk's FAISS row, from the catalog's idmap; null if the catalog lacks the chunk. */
+  faiss_row: bigint | null;
+}
+
+export class IndexHandle {
+  /** The search parameters in effect (`getParameters()` after tuning), e.g. `{ nprobe: 16, max_codes: 0 }`. */
+  readonly parameters: Readonly<Record<string, number>>;
+  private closed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Use openIndex(). */
+  constructor(
+    readonly version: string,
+    /** The version directory, symlinks resolved. */
+    readonly dir: string,
+    readonly manifest: Manifest,
+    /** The FAISS index (IndexIDMap2), tuning applied. Do not dispose it: close() does. */
+    readonly index: FaissIndex,
+    readonly catalog: Catalog,
+    /** The ParameterSpace string applied at open ('' for none). */
+    readonly appliedParameters: string,
+  ) {
+    this.parameters = Object.freeze(index.getParameters());
+  }
+
+  get metric(): Manifest['metric'] {
+    return this.manifest.metric;
+  }
+  get dim(): number {
+    return this.manifest.vec_dim;
+  }
+  get ntotal(): number {
+    return this.manifest.vectors_count;
+  }
+
+  /**
+   * k nearest chunks for each query (`vectors`: nq x dim floats), best first. A query gets fewer
+   * than k hits only when the index has fewer (or an approximate index finds fewer) vectors.
+   */
+  search(vectors: Float32Array, k: number): Promise<SearchHit[][]> {
+    const run = this.queue.then(() => this.searchNow(vectors, k));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Releases the index and the catalog; safe to call twice. Waits for a search in flight. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    this.index.dispose();
+    this.catalog.close();
+  }
+
+  private async searchNow(vectors: Float32Array, k: number): Promise<SearchHit[][]> {
+    if (this.closed) throw new UsageError(`${this.dir}: the index handle is closed`);
+    if (!Number.isSafeInteger(k) || k < 1)
+      throw new UsageError(`k must be a positive integer, got ${String(k)}`);
+    const d = this.dim;
+    if (!(vectors instanceof Float32Array) || vectors.length === 0 || vectors.length % d !== 0) {
+      const got = vectors instanceof Float32Array ? `${vectors.length} floats` : typeof vectors;
+      throw new BadInputError(`queries must be a Float32Array of nq x ${d} floats, got ${got}`);
+    }
+    const nq = vectors.length / d;
+    checkFinite(vectors, d, 'queries');
+    const queries = this.metric === 'cosine' ? normalized(vectors, d) : vectors;
+    const { distances, labels } = await this.index.searchAsync(queries, k);
+    const found = labels.filter((id) => id >= 0n);
+    const rows = new Map<bigint, ChunkRow>();
+    if (found.length > 0) {
+      for (const row of (await this.catalog.hydrate(found)).rows) rows.set(row.id, row);
+    }
+    const out: SearchHit[][] = [];
+    for (let q = 0; q < nq; q++) {
+      const hits: SearchHit[] = [];
+      for (let j = q * k; j < (q + 1) * k; j++) {
+        const id = labels[j]!;
+        if (id < 0n) continue;
+        const row = rows.get(id);
+        hits.push({
+          id,
+          uri: row?.uri ?? null,
+          lang: row?.lang ?? null,
+          start_line: row?.start_line ?? null,
+          end_line: row?.end_line ?? null,
+          score: distances[j]!,
+          faiss_row: row?.faiss_row ?? null,
+        });
+      }
+      out.push(hits);
+    }
+    return out;
+  }
+}
+
+function normalized(vectors: Float32Array, d: number): Float32Array {
+  const copy = vectors.slice();
+  const rows = BigInt64Array.from({ length: copy.length / d }, (_, i) => BigInt(i));
+  normalizeL2(copy, d, rows, 'queries (row numbers shown as ids)');
+  return copy;
+}
+
+/**
+ * Opens a version for searching: `{ root }` (CURRENT, resolved once), `{ root, version }`, or a path
+ * to a version directory or a root. Throws NotFoundError, IndexCorruptionError (manifest, size or
+ * checksum, unreadable index) or InvariantViolationError (index and manifest disagree, tuning does
+ * not apply).
+ */
+export async function openIndex(target: IndexTarget, options: OpenIndexOptions = {}): Promise<IndexHandle> {
+  const resolved = resolveTarget(target);
+  const { dir } = resolved;
+  const manifest = await readManifest(dir);
+  const version = resolved.root !== undefined ? resolved.version : manifest.version;
+  const index = await loadVersionIndex(dir, manifest, options);
+  try {
+    let applied = options.applyTuning === false ? '' : applyTuning(index, manifest.tuning, dir);
+    if (options.parameters !== undefined && options.parameters !== '') {
+      index.setParameters(options.parameters);
+      applied = applied === '' ? options.parameters : `${applied},${options.parameters}`;
+    }
+    const catalog = await openCatalog(dir);
+    return new IndexHandle(version, dir, manifest, index, catalog, applied);
+  } catch (err) {
+    index.dispose();
+    throw err;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The `search` command's core: k-NN on a version with its tuning applied, for queries given as a
+ * stored chunk's embedding (`id`) or a file of vectors, hydrated from the catalog, optionally
+ * appended to a pool file.
+ */
+import path from 'node:path';
+
+import { NotFoundError, UsageError } from '../errors.js';
+import { openIndex, type SearchHit } from './open-index.js';
+import { appendPool, type PoolAppendReport, type PoolRow } from './pool.js';
+import { readQueryVectors } from './query-file.js';
+
+export interface SearchOptions {
+  root: string;
+  /** Default: CURRENT. */
+  version?: string;
+  /** Search with this chunk's stored embedding. */
+  id?: bigint;
+  /** Or with the vectors of this file (Parquet, .npy float32, raw float32). */
+  vectorFile?: string;
+  embeddingColumn?: string;
+  k?: number;
+  /** Append the hits to this pool Parquet file. */
+  poolOut?: string;
+  verifyChecksum?: boolean;
+}
+
+export interface QueryResult {
+  query_id: string;
+  hits: (SearchHit & { rank: number })[];
+}
+
+export interface SearchReport {
+  version: string;
+  dir: string;
+  factory: string;
+  metric: string;
+  /** How to read `score`. */
+  score_order: 'higher is better' | 'lower is better';
+  /** The ParameterSpace settings in effect ('' for none). */
+  params: string;
+  k: number;
+  queries: QueryResult[];
+  pool?: PoolAppendReport;
+}
+
+export const POOL_CHANNEL = 'faiss';
+
+export async function searchVersion(options: SearchOptions): Promise<SearchReport> {
+  if ((options.id === undefined) === (options.vectorFile === undefined)) {
+    throw new UsageError('search: give exactly one of --id ID or --vector-file FILE');
+  }
+  const k = options.k ?? 10;
+  if (!Number.isSafeInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`);
+  const handle = await openIndex(
+    { root: options.root, ...(options.version !== undefined ? { version: options.version } : {}) },
+    { verifyChecksum: options.verifyChecksum ?? false },
+  );
+  try {
+    let vectors: Float32Array;
+    let queryIds: string[];
+    if (options.id !== undefined) {
+      const found = await handle.catalog.embeddingsByIds([options.id]);
+      if (found.found.length === 0) {
+        throw new NotFoundError(
+          `chunk id ${options.id} has no embedding in version ${handle.version} (not in its chunks)`,
+        );
+      }
+      vectors = found.vectors;
+      queryIds = [String(options.id)];
+    } else {
+      const q = await readQueryVectors(options.vectorFile!, {
+        dim: handle.dim,
+        ...(options.embeddingColumn ? { embeddingColumn: options.embeddingColumn } : {}),
+      });
+      vectors = q.vectors;
+      const base = path.basename(q.file);
+      queryIds = Array.from({ length: q.rows }, (_, i) => `${base}#${i}`);
+    }
+    const results = await handle.search(vectors, k);
+    const queries = results.map((hits, i) => ({
+      query_id: queryIds[i]!,
+      hits: hits.map((hit, r) => ({ rank: r + 1, ...hit })),
+    }));
+    const report: SearchReport = {
+      version: handle.version,
+      dir: handle.dir,
+      factory: handle.manifest.faiss_factory,
+      metric: handle.metric,
+      score_order: handle.metric === 'l2' ? 'lower is better' : 'higher is better',
+      params: handle.appliedParameters,
+      k,
+      queries,
+    };
+    if (options.poolOut !== undefined) {
+      const rows: PoolRow[] = queries.flatMap((q) =>
+        q.hits.map((hit) => ({
+          query_id: q.query_id,
+          channel: POOL_CHANNEL,
+          rank: hit.rank,
+          chunk_id: hit.id,
+          score: hit.score,
+          explanations: JSON.stringify({
+            version: report.version,
+            factory: report.factory,
+            metric: report.metric,
+            params: report.params,
+            distance: hit.score,
+          }),
+        })),
+      );
+      report.pool = await appendPool(path.resolve(options.poolOut), rows);
+    }
+    return report;
+  } finally {
+    await handle.close();
+  }
+}

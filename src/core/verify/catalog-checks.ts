@@ -1,0 +1,106 @@
+/** The catalog.* checks: catalog.duckdb opens read-only and describes the same vectors as the index. */
+import { openCatalog, type Catalog } from '../catalog/open.js';
+import { IndexctlError } from '../errors.js';
+import type { Manifest } from '../manifest.js';
+import { SHOW } from './idmap-checks.js';
+import { Check, firstOf, type CheckResult } from './types.js';
+
+/**
+ * DuckDB failing on files whose checksums passed (a version adopted with bad files) is damage to
+ * those files; our own errors keep their codes; a TypeError or RangeError is a bug and is rethrown.
+ */
+function failure(check: Check, err: unknown): CheckResult {
+  if (
+    err instanceof IndexctlError ||
+    err instanceof TypeError ||
+    err instanceof RangeError ||
+    !(err instanceof Error)
+  ) {
+    return check.failWith(err);
+  }
+  return check.fail(`catalog: ${err.message.split('\n')[0]}`, 4);
+}
+
+export interface CatalogOpen {
+  result: CheckResult;
+  catalog?: Catalog;
+}
+
+/** `catalog.open`: openCatalog (read-only; its three views resolve) and one round trip. */
+export async function checkOpen(dir: string): Promise<CatalogOpen> {
+  const check = new Check('catalog.open');
+  let catalog: Catalog | undefined;
+  try {
+    catalog = await openCatalog(dir);
+    const { duckdbVersion } = await catalog.ping();
+    return {
+      catalog,
+      result: check.pass(`read-only, views chunks, idmap, v_faiss_join resolve (DuckDB ${duckdbVersion})`),
+    };
+  } catch (err) {
+    catalog?.close();
+    const result = failure(check, err);
+    // files.present has already named a missing file; here it is one more unreadable version file.
+    return { result: result.exitCode === 6 ? { ...result, exitCode: 4 } : result };
+  }
+}
+
+/**
+ * `catalog.chunks_count`: at least one chunk per vector, and chunk ids unique (hydration by id must
+ * find one row). Which chunks are embedded and indexed is catalog.coverage's question; counting
+ * embeddings here would decode the whole embedding column (seconds at 1M x 384) for nothing more.
+ */
+export async function checkChunksCount(catalog: Catalog, manifest: Manifest): Promise<CheckResult> {
+  const check = new Check('catalog.chunks_count');
+  try {
+    const [row] = await catalog.query('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM chunks');
+    const n = Number(row!.n);
+    const ids = Number(row!.ids);
+    const problems: string[] = [];
+    if (n < manifest.vectors_count) {
+      problems.push(`${n} chunks for ${manifest.vectors_count} vectors (manifest vectors_count)`);
+    }
+    if (ids !== n) {
+      const dups = await catalog.query(
+        `SELECT id FROM chunks GROUP BY id HAVING count(*) > 1 ORDER BY id LIMIT ${SHOW}`,
+      );
+      problems.push(
+        `chunk ids repeat (${n - ids} extra rows): ${firstOf(
+          dups.map((r) => r.id as bigint),
+          n - ids,
+        )}`,
+      );
+    }
+    if (problems.length > 0) return check.fail(`chunks: ${problems.join('; ')}`, 3);
+    const extra = n - manifest.vectors_count;
+    return check.pass(
+      `${n} chunks, ids unique, ${extra === 0 ? '= vectors_count' : `${extra} more than vectors_count (not indexed)`}`,
+    );
+  } catch (err) {
+    return failure(check, err);
+  }
+}
+
+/** `catalog.coverage`: every idmap id is a chunk, and every embedded chunk is in the idmap. */
+export async function checkCoverage(catalog: Catalog): Promise<CheckResult> {
+  const check = new Check('catalog.coverage');
+  try {
+    const { idmapNotInChunks: a, chunksNotInIdmap: b } = await catalog.coverage({ limit: SHOW });
+    if (a.count === 0 && b.count === 0) {
+      return check.pass('every idmap id is a chunk and every embedded chunk is in the idmap');
+    }
+    const parts = [
+      ...(a.count > 0
+        ? [`${a.count} idmap id${a.count === 1 ? ' is' : 's are'} not chunks: ${firstOf(a.first, a.count)}`]
+        : []),
+      ...(b.count > 0
+        ? [
+            `${b.count} embedded chunk${b.count === 1 ? ' is' : 's are'} not in the idmap: ${firstOf(b.first, b.count)}`,
+          ]
+        : []),
+    ];
+    return check.fail(parts.join('; '), 3);
+  } catch (err) {
+    return failure(check, err);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The parent side of the index probe: spawns `node index-probe.js` with an IPC channel and turns
+ * its replies into promises. A probe that dies (a signal such as SIGSEGV, or an abnormal exit) rejects
+ * the request in flight, and every later one, with ProbeCrash: verify reports that as corruption of
+ * faiss.index instead of crashing itself.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { FaissError, NativeLoadError } from '../errors.js';
+import type { SearchResult } from '../faiss/index.js';
+import type { IndexFacts, ProbeReply, ProbeRequest } from './probe-protocol.js';
+
+const PROBE_SCRIPT = fileURLToPath(new URL('./index-probe.js', import.meta.url));
+const STDERR_KEEP = 4096;
+
+/** The probe process died while it held the index. */
+export class ProbeCrash extends Error {
+  constructor(
+    readonly signal: NodeJS.Signals | null,
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
+    super(describeExit(signal, code, stderr));
+    this.name = 'ProbeCrash';
+  }
+}
+
+function describeExit(signal: NodeJS.Signals | null, code: number | null, stderr: string): string {
+  const how =
+    signal !== null
+      ? `signal ${signal}${signal === 'SIGKILL' ? ', perhaps out of memory' : ''}`
+      : `exit code ${String(code)}`;
+  const last = stderr.trim().split('\n').filter(Boolean).pop();
+  return last ? `${how}; its last words: ${last.slice(0, 300)}` : how;
+}
+
+function startError(reply: ProbeReply): Error {
+  if (reply.op === 'error' && reply.name === 'NativeLoadError') return new NativeLoadError(reply.message);
+  return new Error(`index probe did not start: ${reply.op === 'error' ? reply.message : reply.op}`);
+}
+
+interface Pending {
+  resolve: (reply: ProbeReply) => void;
+  reject: (err: Error) => void;
+}
+
+export class IndexProbe {
+  private readonly child: ChildProcess;
+  private pending: Pending | undefined;
+  private dead: Error | undefined;
+  private stderr = '';
+  /** Settles when the probe has loaded the addon, or failed to. */
+  private readonly ready: Promise<void>;
+  private started: Pending | undefined;
+
+  constructor() {
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.started = { resolve: () => resolve(), reject };
+    });
+    // Nothing may be left unhandled if verify never gets as far as a request.
+    this.ready.catch(() => undefined);
+    this.child = spawn(process.execPath, [PROBE_SCRIPT], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stderr!.on('data', (text: string) => {
+      this.stderr = (this.stderr + text).slice(-STDERR_KEEP);
+    });
+    this.child.on('message', (reply: ProbeReply) => {
+      if (this.started) {
+        const started = this.started;
+        this.started = undefined;
+        // Before 'ready' the only other message is the reason it could not start.
+        if (reply.op === 'ready') started.resolve(reply);
+        else started.reject(startError(reply));
+        return;
+      }
+      const pending = this.pending;
+      this.pending = undefined;
+      pending?.resolve(reply);
+    });
+    this.child.on('error', (err) => this.die(err));
+    this.child.on('exit', (code, signal) => {
+      // Exit can come before the last stderr bytes are read: wait for the pipe to close.
+      const report = () => this.die(new ProbeCrash(signal, code, this.stderr));
+      if (this.child.stderr!.readableEnded) report();
+      else this.child.stderr!.once('close', report);
+    });
+  }
+
+  private die(err: Error): void {
+    if (this.started) {
+      // Dying before the addon loaded is the installation's problem, not the index file's.
+      this.started.reject(new Error(`index probe did not start (${err.message})`));
+      this.started = undefined;
+    }
+    this.dead ??= err;
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.reject(this.dead);
+  }
+
+  private async request(message: ProbeRequest): Promise<ProbeReply> {
+    await this.ready;
+    if (this.dead) throw this.dead;
+    if (this.pending) throw new Error('index probe: one request at a time');
+    return new Promise<ProbeReply>((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.child.send(message, (err) => {
+        if (err) this.die(err);
+      });
+    }).then((reply) => {
+      if (reply.op !== 'error') return reply;
+      // FAISS refusing the file or a request is a finding; a missing addon is the machine's problem.
+      if (reply.name === 'NativeLoadError') throw new NativeLoadError(reply.message);
+      if (reply.name === 'FaissError') throw new FaissError(reply.message);
+      throw new Error(`index probe: ${reply.name}: ${reply.message}`);
+    });
+  }
+
+  /** False once the probe died or was closed: nothing more can be asked of it. */
+  get alive(): boolean {
+    return this.dead === undefined;
+  }
+
+  /** faiss::read_index (IVF lists mmapped, read-only) and the facts verify checks. */
+  async load(file: string, threads?: number): Promise<IndexFacts> {
+    const reply = await this.request({ op: 'load', file, ...(threads !== undefined ? { threads } : {}) });
+    if (reply.op !== 'loaded') throw new Error(`index probe: unexpected reply ${reply.op}`);
+    return reply.facts;
+  }
+
+  /** Applies `spec` through ParameterSpace and returns the stored parameters before and after. */
+  async setParameters(
+    spec: string,
+  ): Promise<{ before: Record<string, number>; after: Record<string, number> }> {
+    const reply = await this.request({ op: 'parameters', spec });
+    if (reply.op !== 'parameters') throw new Error(`index probe: unexpected reply ${reply.op}`);
+    return { before: reply.before, after: reply.after };
+  }
+
+  async search(queries: Float32Array, k: number): Promise<SearchResult & { ms: number }> {
+    const reply = await this.request({ op: 'search', queries, k });
+    if (reply.op !== 'searched') throw new Error(`index probe: unexpected reply ${reply.op}`);
+    return { distances: reply.distances, labels: reply.labels, ms: reply.ms };
+  }
+
+  /**
+   * Ends the probe: closing the channel makes it exit; a probe still busy (verify gave up on a
+   * request) is killed instead of being waited for. Safe to call twice.
+   */
+  close(): void {
+    const busy = this.pending !== undefined;
+    this.die(new Error('index probe: closed'));
+    if (this.child.connected) this.child.disconnect();
+    if (busy && this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}

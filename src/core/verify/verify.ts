@@ -1,0 +1,283 @@
+/**
+ * `verify`: the checks of SPEC "verify: the checks", in three levels, each reported with its outcome,
+ * detail and time. Like Lucene's CheckIndex, bytes come before logic: a file is checksummed before
+ * anything parses it, and a check whose input failed an earlier check is skipped, not run on bad data.
+ *
+ *   level 1  manifest.schema, files.present, files.checksum (one per file)
+ *   level 2  + index.*, idmap.*, catalog.* (structure, counts, ids, coverage)
+ *   level 3  + smoke.1nn
+ *
+ * faiss.index is read only in a child process (probe-client.ts), started as soon as its checksum
+ * passes, so a file that crashes FAISS is reported as corruption and the read overlaps the other
+ * checksums and the idmap and catalog checks.
+ *
+ * verify returns a report for every finding (ok=false, exitCode = the most severe failure: 4
+ * corruption, then 3 invariant); it throws only for usage errors (2) and a missing root, version or
+ * CURRENT (6), or a CURRENT that points outside versions/ (4, from layout.ts).
+ */
+import path from 'node:path';
+
+import type { Catalog } from '../catalog/open.js';
+import { UsageError } from '../errors.js';
+import { VERSION_FILES as LAYOUT_FILES, requireCurrent, requireVersionDir } from '../layout.js';
+import type { Manifest } from '../manifest.js';
+import { readIdMap, type IdMap } from '../parquet/idmap-reader.js';
+import { checkChunksCount, checkCoverage, checkOpen } from './catalog-checks.js';
+import { checkChecksum, checkManifest, checkPresent, expectedFiles } from './file-checks.js';
+import { checkMatchesIndex, checkOrder, checkRows, checkUnique } from './idmap-checks.js';
+import {
+  checkConsistency,
+  checkCount,
+  checkDim,
+  checkIdMap2,
+  checkMetric,
+  loadResult,
+} from './index-checks.js';
+import { checkParams } from './params-check.js';
+import { IndexProbe } from './probe-client.js';
+import type { IndexFacts } from './probe-protocol.js';
+import { checkSmoke } from './smoke.js';
+import { Check, exitCodeOf, type CheckResult, type VerifyReport } from './types.js';
+
+export type { CheckExitCode, CheckResult, Outcome, VerifyReport } from './types.js';
+export { DEFAULT_MIN_RECALL } from './smoke.js';
+
+export interface VerifyOptions {
+  root: string;
+  /** The version to verify; or `current`. */
+  version?: string;
+  current?: boolean;
+  /** 1, 2 (default) or 3. */
+  level?: 1 | 2 | 3;
+  /** Stored embeddings smoke.1nn searches (level 3); default DEFAULT_SMOKE. */
+  smoke?: number;
+  /** Seed of smoke.1nn's sample; default 0. */
+  seed?: number;
+  /** FAISS threads in the probe process (default: FAISS's own, all cores). */
+  threads?: number;
+}
+
+export const DEFAULT_LEVEL = 2;
+export const DEFAULT_SMOKE = 200;
+
+/** Every check by level, in report order (files.checksum is one result per file). */
+export const CHECKS_BY_LEVEL = {
+  1: ['manifest.schema', 'files.present', 'files.checksum'],
+  2: [
+    'index.load',
+    'index.dim',
+    'index.metric',
+    'index.count',
+    'index.idmap2',
+    'idmap.rows',
+    'idmap.order',
+    'idmap.unique',
+    'idmap.matches_index',
+    'index.consistency',
+    'index.params',
+    'catalog.open',
+    'catalog.chunks_count',
+    'catalog.coverage',
+  ],
+  3: ['smoke.1nn'],
+} as const;
+
+function checkOptions(options: VerifyOptions): { level: 1 | 2 | 3; samples: number; seed: number } {
+  const level = options.level ?? DEFAULT_LEVEL;
+  if (level !== 1 && level !== 2 && level !== 3) {
+    throw new UsageError(`verify level must be 1, 2 or 3, got ${String(level)}`);
+  }
+  const samples = options.smoke ?? DEFAULT_SMOKE;
+  if (!Number.isSafeInteger(samples) || samples < 1) {
+    throw new UsageError(`smoke sample size must be a positive integer, got ${String(samples)}`);
+  }
+  const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new UsageError(`seed must be an integer in [0, 4294967295], got ${String(seed)}`);
+  }
+  if (options.threads !== undefined && (!Number.isSafeInteger(options.threads) || options.threads < 1)) {
+    throw new UsageError(`threads must be a positive integer, got ${String(options.threads)}`);
+  }
+  return { level, samples, seed };
+}
+
+function resolveVersion(root: string, options: VerifyOptions): string {
+  if (options.current && options.version !== undefined) {
+    throw new UsageError('give a version or --current, not both');
+  }
+  if (options.current) return requireCurrent(root);
+  if (options.version === undefined) throw new UsageError('give a version to verify, or --current');
+  return options.version;
+}
+
+/** Waits for a promise without letting its rejection go unhandled meanwhile. */
+function settle<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown; ms: number }> {
+  const start = performance.now();
+  return promise.then(
+    (value) => ({ value, ms: performance.now() - start }),
+    (error: unknown) => ({ error, ms: performance.now() - start }),
+  );
+}
+
+function skipAll(names: readonly string[], why: string): CheckResult[] {
+  return names.map((name) => new Check(name).skip(why));
+}
+
+export async function verify(options: VerifyOptions): Promise<VerifyReport> {
+  const start = performance.now();
+  const { level, samples, seed } = checkOptions(options);
+  const root = path.resolve(options.root);
+  const version = resolveVersion(root, options);
+  const dir = requireVersionDir(root, version);
+  const checks: CheckResult[] = [];
+  const report = (): VerifyReport => {
+    const exitCode = exitCodeOf(checks);
+    return {
+      version,
+      dir,
+      level,
+      ok: exitCode === 0,
+      exitCode,
+      checks,
+      seconds: Math.round((performance.now() - start) / 10) / 100,
+    };
+  };
+
+  const { manifest, result: schema } = await checkManifest(dir, version);
+  checks.push(schema, await checkPresent(dir, expectedFiles(manifest)));
+  if (!manifest) {
+    checks.push(
+      new Check('files.checksum').skip('manifest.json did not pass manifest.schema: nothing to compare'),
+    );
+    const later = level === 1 ? [] : [...CHECKS_BY_LEVEL[2], ...(level === 3 ? CHECKS_BY_LEVEL[3] : [])];
+    checks.push(...skipAll(later, 'manifest.json did not pass manifest.schema'));
+    return report();
+  }
+
+  // faiss.index first, so that the probe reads it while the other files are checksummed.
+  const names = expectedFiles(manifest).filter((n) => n !== LAYOUT_FILES.manifest);
+  const sums = new Map<string, CheckResult>();
+  const indexFile = path.join(dir, LAYOUT_FILES.index);
+  sums.set(
+    LAYOUT_FILES.index,
+    await checkChecksum(dir, LAYOUT_FILES.index, manifest.files[LAYOUT_FILES.index]),
+  );
+  const passed = (name: string) => sums.get(name)?.outcome === 'pass';
+  let probe: IndexProbe | undefined;
+  let catalog: Catalog | undefined;
+  try {
+    const loading =
+      level >= 2 && passed(LAYOUT_FILES.index)
+        ? settle((probe = new IndexProbe()).load(indexFile, options.threads))
+        : undefined;
+    for (const name of names) {
+      if (!sums.has(name)) sums.set(name, await checkChecksum(dir, name, manifest.files[name]));
+    }
+    checks.push(...names.map((n) => sums.get(n)!));
+    if (level === 1) return report();
+
+    // The id map is read here and DuckDB works on its own threads: the two overlap, and both
+    // overlap the probe's read of the index.
+    const [idmapRead, catalogChecks] = await Promise.all([
+      passed(LAYOUT_FILES.idmap) ? settle(readIdMap(path.join(dir, LAYOUT_FILES.idmap))) : undefined,
+      runCatalogChecks(dir, manifest, passed),
+    ]);
+    catalog = catalogChecks.catalog;
+
+    const loaded = loading ? await loading : undefined;
+    const load = loaded
+      ? loadResult(indexFile, loaded.ms, {
+          ...(loaded.value ? { facts: loaded.value } : { error: loaded.error }),
+        })
+      : new Check('index.load').skip(`${LAYOUT_FILES.index} did not pass files.checksum: not read`);
+    const facts = loaded?.value;
+    checks.push(load);
+    const indexDown = facts ? '' : 'faiss.index was not loaded (see index.load)';
+    if (facts) {
+      checks.push(
+        checkDim(facts, manifest),
+        checkMetric(facts, manifest),
+        checkCount(facts, manifest),
+        checkIdMap2(facts),
+      );
+    } else {
+      checks.push(...skipAll(['index.dim', 'index.metric', 'index.count', 'index.idmap2'], indexDown));
+    }
+    checks.push(...idmapChecks(idmapRead, facts, manifest));
+    let tuningApplied = false;
+    if (facts && probe) {
+      checks.push(checkConsistency(facts));
+      const params = await checkParams(manifest, facts, probe);
+      tuningApplied = params.applied;
+      checks.push(params.result);
+    } else {
+      checks.push(...skipAll(['index.consistency', 'index.params'], indexDown));
+    }
+    checks.push(...catalogChecks.results);
+    if (level === 2) return report();
+
+    const smoke = new Check('smoke.1nn');
+    if (!facts || !probe) checks.push(smoke.skip(indexDown));
+    else if (!probe.alive) checks.push(smoke.skip('the probe process died (see index.params)'));
+    else if (!facts.idMap) checks.push(smoke.skip(`faiss.index has no id map: ${facts.idMapError ?? ''}`));
+    else if (!catalog) checks.push(smoke.skip('the catalog did not open (see catalog.open)'));
+    else {
+      const idMap = facts.idMap;
+      checks.push(
+        await checkSmoke(manifest, { ...facts, idMap }, catalog, probe, { samples, seed, tuningApplied }),
+      );
+    }
+    return report();
+  } finally {
+    probe?.close();
+    catalog?.close();
+  }
+}
+
+function idmapChecks(
+  read: { value?: IdMap; error?: unknown; ms: number } | undefined,
+  facts: IndexFacts | undefined,
+  manifest: Manifest,
+): CheckResult[] {
+  const names = ['idmap.rows', 'idmap.order', 'idmap.unique', 'idmap.matches_index'];
+  if (!read) return skipAll(names, `${LAYOUT_FILES.idmap} did not pass files.checksum: not read`);
+  if (!read.value) {
+    return [
+      new Check('idmap.rows', undefined, read.ms).failWith(read.error),
+      ...skipAll(names.slice(1), 'idmap.parquet could not be read (see idmap.rows)'),
+    ];
+  }
+  const idmap = read.value;
+  const rows = facts
+    ? checkRows(idmap, facts.ntotal, 'faiss.index ntotal', read.ms)
+    : checkRows(idmap, manifest.vectors_count, 'manifest vectors_count (the index was not loaded)', read.ms);
+  const matches = !facts
+    ? new Check('idmap.matches_index').skip('faiss.index was not loaded (see index.load)')
+    : facts.idMap
+      ? checkMatchesIndex(idmap, facts.idMap)
+      : new Check('idmap.matches_index').skip(`faiss.index has no id map: ${facts.idMapError ?? ''}`);
+  return [rows, checkOrder(idmap), checkUnique(idmap), matches];
+}
+
+async function runCatalogChecks(
+  dir: string,
+  manifest: Manifest,
+  passed: (name: string) => boolean,
+): Promise<{ results: CheckResult[]; catalog?: Catalog }> {
+  const names = ['catalog.open', 'catalog.chunks_count', 'catalog.coverage'];
+  const inputs = [LAYOUT_FILES.catalog, LAYOUT_FILES.chunks, LAYOUT_FILES.idmap].filter((n) => !passed(n));
+  // A catalog.duckdb the manifest does not list has no checksum; its views are checked all the same.
+  const unlisted = inputs.filter((n) => n === LAYOUT_FILES.catalog && !manifest.files[n]);
+  const blocking = inputs.filter((n) => !unlisted.includes(n));
+  if (blocking.length > 0)
+    return { results: skipAll(names, `${blocking.join(', ')} did not pass files.checksum`) };
+  const open = await checkOpen(dir);
+  if (!open.catalog)
+    return {
+      results: [open.result, ...skipAll(names.slice(1), 'the catalog did not open (see catalog.open)')],
+    };
+  return {
+    catalog: open.catalog,
+    results: [open.result, await checkChunksCount(open.catalog, manifest), await checkCoverage(open.catalog)],
+  };
+}

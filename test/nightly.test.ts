@@ -1,0 +1,80 @@
+/** scripts/nightly-rebuild.sh end to end: two nights in a row, and a night with a bad chunks file. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+
+import { readCurrent } from '../src/core/layout.js';
+import { packageRoot } from '../src/core/paths.js';
+import { writeChunks } from './helpers/chunks.js';
+import { bin } from './helpers/cli.js';
+import { tmpDir } from './helpers/tmp.js';
+import { logLines } from './helpers/versions.js';
+
+const script = path.join(packageRoot, 'scripts/nightly-rebuild.sh');
+
+function nightly(
+  chunks: string,
+  root: string,
+  env: Record<string, string> = {},
+): { code: number | null; stderr: string } {
+  const res = spawnSync('bash', [script, chunks, root], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      INDEXCTL: `${process.execPath} ${bin}`,
+      FACTORY: 'Flat',
+      WAIT: '30',
+      ...env,
+    },
+  });
+  return { code: res.status, stderr: res.stderr };
+}
+
+describe('scripts/nightly-rebuild.sh', () => {
+  it('publishes the first night with --expect-current none, then over it with the CAS', async () => {
+    const dir = tmpDir();
+    const root = path.join(dir, 'index');
+    const monday = path.join(dir, 'monday.parquet');
+    const tuesday = path.join(dir, 'tuesday.parquet');
+    await writeChunks(monday, { rows: 200, dim: 8 });
+    await writeChunks(tuesday, { rows: 240, dim: 8 });
+
+    const first = nightly(monday, root);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /CURRENT now: none/);
+    const v1 = readCurrent(root)!;
+    assert.match(v1, /^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
+
+    const second = nightly(tuesday, root, { GC_KEEP: '1' });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stderr, new RegExp(`CURRENT now: ${v1}`));
+    assert.match(second.stderr, /--expect-current/);
+    const v2 = readCurrent(root)!;
+    assert.notEqual(v2, v1);
+    const log = logLines(root);
+    assert.deepEqual(
+      log.map((l) => [l.from, l.to]),
+      [
+        [null, v1],
+        [v1, v2],
+      ],
+    );
+    assert.match(String(log[1]!.reason), /nightly rebuild from tuesday\.parquet/);
+    // gc --keep 1 kept v2 (CURRENT) and v1 (the rollback target).
+    assert.deepEqual(readdirSync(path.join(root, 'versions')).sort(), [v1, v2].sort());
+
+    const bad = path.join(dir, 'bad.parquet');
+    writeFileSync(bad, 'not parquet');
+    const third = nightly(bad, root);
+    assert.equal(third.code, 5, third.stderr);
+    assert.match(third.stderr, /bad input: .*bad\.parquet is unusable/);
+    assert.equal(readCurrent(root), v2);
+    assert.equal(logLines(root).length, 2);
+
+    assert.equal(nightly(monday, root, { VERSION: '../x' }).code, 2);
+    assert.equal(readCurrent(root), v2);
+  });
+});
