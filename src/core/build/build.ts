@@ -146,26 +146,21 @@ async function fillStaging(
       const sample = await timed('sample', () => gatherSample(chunks, plan, options.seed ?? 0, progress));
       await timed('train', () => trainIndex(index, sample, plan, chunks.file));
     }
-    await timed('add', async () => {
-      index.reserve(chunks.rows);
-      for await (const batch of chunks.batches()) {
-        await index.addWithIdsAsync(batch.vectors, batch.ids);
-        progress({ phase: 'add', done: batch.rowOffset + batch.rows, total: chunks.rows });
-      }
-    });
-    await timed('write', async () => {
-      progress({ phase: 'write', done: 0, total: 4 });
-      await index.writeAsync(path.join(staging, 'faiss.index'));
-      failpoint('build:index-written');
-      await writeIdMap(path.join(staging, 'idmap.parquet'), index.idMap());
-      failpoint('build:idmap-written');
-      await linkOrCopy(chunks.file, path.join(staging, 'chunks.parquet'));
-      await createCatalog(staging, {
+    await timed('add', () => addAll(index, chunks, progress));
+    progress({ phase: 'write', done: 0, total: 3 });
+    await timed('write_index', () => index.writeAsync(path.join(staging, 'faiss.index')));
+    failpoint('build:index-written');
+    await timed('write_idmap', () => writeIdMap(path.join(staging, 'idmap.parquet'), index.idMap()));
+    failpoint('build:idmap-written');
+    progress({ phase: 'write', done: 2, total: 3 });
+    await linkOrCopy(chunks.file, path.join(staging, 'chunks.parquet'));
+    await timed('catalog', () =>
+      createCatalog(staging, {
         materialize: options.materialize ?? false,
         columns: { id: chunks.idColumn, embedding: chunks.embeddingColumn },
-      });
-      failpoint('build:catalog-written');
-    });
+      }),
+    );
+    failpoint('build:catalog-written');
   } finally {
     index.dispose();
   }
@@ -193,6 +188,35 @@ async function fillStaging(
   failpoint('build:manifest-written');
   progress({ phase: 'commit', done: 1, total: 1 });
   return { version, dryRun: false, plan, manifest, seconds };
+}
+
+/**
+ * Streams every batch into the index, overlapping FAISS's add of one batch (on a worker thread, from
+ * a copy) with DuckDB's decoding of the next: the reader reuses its buffer, so the batch in FAISS's
+ * hands is copied into a spare one first (a memcpy, far cheaper than either side).
+ */
+async function addAll(index: FaissIndex, chunks: ChunksReader, progress: (e: BuildProgress) => void): Promise<void> {
+  index.reserve(chunks.rows);
+  let spare: { vectors: Float32Array; ids: BigInt64Array } | undefined;
+  let pending: Promise<void> | undefined;
+  try {
+    for await (const batch of chunks.batches()) {
+      await pending;
+      if (!spare || spare.ids.length < batch.rows) {
+        spare = { vectors: new Float32Array(batch.vectors.length), ids: new BigInt64Array(batch.rows) };
+      }
+      const vectors = spare.vectors.subarray(0, batch.vectors.length);
+      const ids = spare.ids.subarray(0, batch.rows);
+      vectors.set(batch.vectors);
+      ids.set(batch.ids);
+      const done = batch.rowOffset + batch.rows;
+      pending = index.addWithIdsAsync(vectors, ids).then(() => progress({ phase: 'add', done, total: chunks.rows }));
+    }
+    await pending;
+  } finally {
+    // A reader failure (bad rows are reported when the pass ends) must not leave an add running.
+    await pending?.catch(() => {});
+  }
 }
 
 async function gatherSample(
