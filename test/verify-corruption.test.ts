@@ -138,13 +138,7 @@ describe('files.checksum: a flipped byte or a truncation in any asset is corrupt
       truncate(path.join(vdir, asset));
       const report = cliVerify(version, '--level', '1');
       assert.equal(report.exitCode, 4);
-      assertFails(
-        report,
-        'files.checksum',
-        4,
-        /: \d+ bytes, manifest says \d+ \(truncated\)$/,
-        asset,
-      );
+      assertFails(report, 'files.checksum', 4, /: \d+ bytes, manifest says \d+ \(truncated\)$/, asset);
       assert.match(check(report, 'files.checksum', asset).detail, new RegExp(asset.replace('.', '\\.')));
     });
   }
@@ -283,12 +277,7 @@ describe('index.*: faiss.index read in a child process', () => {
     await reseal(vdir);
     const report = cliVerify(version, '--level', '3');
     assert.equal(report.exitCode, 4);
-    assertFails(
-      report,
-      'index.load',
-      4,
-      /faiss\.index: FAISS cannot read it: Error in .*read_index/,
-    );
+    assertFails(report, 'index.load', 4, /faiss\.index: FAISS cannot read it: Error in .*read_index/);
     assertOthersPass(
       report,
       ['index.load'],

@@ -82,12 +82,8 @@ export class IndexProbe {
       pending?.resolve(reply);
     });
     this.child.on('error', (err) => this.die(err));
-    this.child.on('exit', (code, signal) => {
-      // Exit can come before the last stderr bytes are read: wait for the pipe to close.
-      const report = () => this.die(new ProbeCrash(signal, code, this.stderr));
-      if (this.child.stderr!.readableEnded) report();
-      else this.child.stderr!.once('close', report);
-    });
+    // 'close', not 'exit': it comes once stderr is drained too, so the crash report has its last words.
+    this.child.on('close', (code, signal) => this.die(new ProbeCrash(signal, code, this.stderr)));
   }
 
   private die(err: Error): void {
