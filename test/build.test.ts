@@ -12,7 +12,7 @@ import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
 import { readManifest } from '../src/core/manifest.js';
 import { packageRoot } from '../src/core/paths.js';
 import { writeChunks } from './helpers/chunks.js';
-import { runCli } from './helpers/cli.js';
+import { buildCli, runCli } from './helpers/cli.js';
 import { duckdbRows } from './helpers/duckdb-parquet.js';
 import { runPython } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
@@ -20,11 +20,6 @@ import { tmpDir } from './helpers/tmp.js';
 const dir = tmpDir();
 const chunks = path.join(dir, 'chunks.parquet');
 await writeChunks(chunks);
-
-/** `indexctl --root ROOT build --chunks FILE --factory Flat ...extra` as a subprocess. */
-function buildCli(root: string, file: string, ...extra: string[]): ReturnType<typeof runCli> {
-  return runCli(['--root', root, 'build', '--chunks', file, '--factory', 'Flat', ...extra]);
-}
 
 function versionsOf(root: string): string[] {
   return existsSync(path.join(root, 'versions')) ? readdirSync(path.join(root, 'versions')) : [];

@@ -14,7 +14,7 @@ import type { FailpointName } from '../src/core/failpoint.js';
 import { publish } from '../src/core/lifecycle/publish.js';
 import { verify } from '../src/core/verify/verify.js';
 import { writeChunks } from './helpers/chunks.js';
-import { runCli } from './helpers/cli.js';
+import { buildCli, runCli } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
 import { buildVersions } from './helpers/versions.js';
 
@@ -85,17 +85,7 @@ describe('SIGKILL during build', () => {
       );
     }
     // The next writer takes over the dead build's lock and removes its staging debris.
-    const next = runCli([
-      '--root',
-      root,
-      'build',
-      '--chunks',
-      chunks,
-      '--factory',
-      'Flat',
-      '--version',
-      'after',
-    ]);
+    const next = buildCli(root, chunks, '--version', 'after');
     assert.equal(next.code, 0, next.stderr);
     assert.deepEqual(readdirSync(path.join(root, 'staging')), []);
     await assertIntact(root, 'after');

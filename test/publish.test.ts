@@ -15,7 +15,7 @@ import { CurrentMismatchError, publish, rollback } from '../src/core/lifecycle/p
 import { readPublishLog, rollbackTarget } from '../src/core/lifecycle/publish-log.js';
 import { acquireWriterLock } from '../src/core/lock.js';
 import { writeChunks } from './helpers/chunks.js';
-import { runCli } from './helpers/cli.js';
+import { buildCli, runCli } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
 import { buildVersions, corruptByte, currentTarget, logLines, snapshot } from './helpers/versions.js';
 
@@ -242,19 +242,7 @@ describe('build --publish', () => {
     await publish({ root, version: 'v1' });
     const chunks = path.join(dir, 'more.parquet');
     await writeChunks(chunks, { rows: 150, dim: 8 });
-    const res = runCli([
-      '--root',
-      root,
-      'build',
-      '--chunks',
-      chunks,
-      '--factory',
-      'Flat',
-      '--version',
-      'v9',
-      '--publish',
-      '--json',
-    ]);
+    const res = buildCli(root, chunks, '--version', 'v9', '--publish', '--json');
     assert.equal(res.code, 0, res.stderr);
     const json = JSON.parse(res.stdout) as { version: string; publish: { outcome: string; from: string } };
     assert.deepEqual([json.version, json.publish.outcome, json.publish.from], ['v9', 'published', 'v1']);

@@ -23,3 +23,8 @@ export function runCli(
   });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
+
+/** `indexctl --root ROOT build --chunks FILE --factory Flat ...extra`. */
+export function buildCli(root: string, chunks: string, ...extra: string[]): CliResult {
+  return runCli(['--root', root, 'build', '--chunks', chunks, '--factory', 'Flat', ...extra]);
+}

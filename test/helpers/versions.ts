@@ -1,14 +1,5 @@
 /** Roots with real versions for lifecycle tests: each built by build() from its own chunks file. */
-import {
-  closeSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  readSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { build } from '../../src/core/build/build.js';
@@ -30,18 +21,7 @@ export async function buildVersions(root: string, specs: VersionSpec[]): Promise
 }
 
 /** Flips one byte in the middle of a file: its checksum no longer matches the manifest. */
-export function corruptByte(file: string): void {
-  const fd = openSync(file, 'r+');
-  try {
-    const at = Math.floor(statSync(file).size / 2);
-    const b = Buffer.alloc(1);
-    readSync(fd, b, 0, 1, at);
-    b[0] = b[0]! ^ 0xff;
-    writeSync(fd, b, 0, 1, at);
-  } finally {
-    closeSync(fd);
-  }
-}
+export { flipByte as corruptByte } from './tamper.js';
 
 export function logLines(root: string): Record<string, unknown>[] {
   try {
