@@ -3,6 +3,7 @@
  * usage: node dist/bench/build-child.js CHUNKS FACTORY ROOT VERSION -> one JSON line
  */
 import { build } from '../src/core/build/build.js';
+import { peakRssMB } from './rss.js';
 
 const [chunks, factory, root, version] = process.argv.slice(2) as [string, string, string, string];
 const started = performance.now();
@@ -18,6 +19,6 @@ console.log(
     checksumBytes: bytes,
     vectors: report.plan.vectors,
     dim: report.plan.dim,
-    maxrss_mb: process.resourceUsage().maxRSS / 1024,
+    maxrss_mb: peakRssMB(),
   }),
 );

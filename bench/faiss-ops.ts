@@ -6,6 +6,7 @@
 import { openSync, readSync, closeSync } from 'node:fs';
 
 import { FaissIndex } from '../src/core/faiss/index.js';
+import { peakRssMB } from './rss.js';
 
 const [op, dataFile, nArg, dArg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -88,5 +89,5 @@ switch (op) {
     throw new Error(`unknown op ${op}`);
 }
 
-out.maxrss_mb = process.resourceUsage().maxRSS / 1024;
+out.maxrss_mb = peakRssMB();
 console.log(JSON.stringify(out));

@@ -3,12 +3,12 @@
 usage: faiss_ops.py OP DATA_FILE N D  -> prints one JSON line {op, seconds, cpu_s, maxrss_mb, ...}
 """
 import json
-import resource
 import sys
 import time
 
 import faiss
 import numpy as np
+from peak_rss import peak_rss_mb
 
 op, data_file, n, d = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 x = np.fromfile(data_file, dtype="float32", count=n * d).reshape(n, d)
@@ -71,5 +71,5 @@ elif op == "ivfpq_fs_search":
 else:
     raise SystemExit(f"unknown op {op}")
 
-out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["maxrss_mb"] = peak_rss_mb()
 print(json.dumps(out))

@@ -2,10 +2,14 @@
  * Chunk ingestion: Parquet (List<Float32>, ~10 row groups, snappy, written by DuckDB) -> one
  * Float32Array, in MB/s of floats and peak RSS.
  *
- *   node dist/bench/ingest.js [--rows N] [--mode all|read-all|batches|parquet-wasm]
+ *   node dist/bench/ingest.js [--rows N] [--data uniform|lowrank] [--mode all|read-all|batches|parquet-wasm|make]
  *
  * The file is made once (1,000,000 x 384 by default) in $BENCH_DIR (default /tmp/indexctl-bench) and
- * reused. Each mode runs in its own process so peak RSS is its own, after one read of the file for the
+ * reused. `--data uniform` (the default, for ingestion and build) draws every float independently from
+ * [0, 1); `--data lowrank` (for tune) projects a 24-dimensional latent point through a fixed random
+ * 384 x 24 matrix and adds small noise: like real embeddings, the vectors have a low intrinsic
+ * dimension, so nearest neighbours are meaningful and ANN settings reach high recall (on uniform
+ * 384-d noise IVF1024 needs nprobe > 64 for recall@10 of 0.3). Each mode runs in its own process so peak RSS is its own, after one read of the file for the
  * page cache:
  *   read-all      readAllChunks: validation + one preallocated Float32Array (what build uses)
  *   batches       one pass of openChunks().batches(): the same decoding into a reused row-group buffer,
@@ -16,7 +20,7 @@
  * right after, because on a VM that alone can cost seconds per GB and dominates read-all.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openAsBlob, openSync, readSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, openAsBlob, renameSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +28,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import * as pw from 'parquet-wasm';
 
 import { openChunks, readAllChunks } from '../src/core/parquet/chunks-reader.js';
+import { warmPageCache } from './data.js';
+import { peakRssMB } from './rss.js';
 
 const DIM = 384;
 const MODES = ['read-all', 'batches', 'parquet-wasm'] as const;
@@ -48,8 +54,25 @@ function flag(name: string): string | undefined {
 
 const rows = Number(flag('--rows') ?? 1_000_000);
 const mode = flag('--mode') ?? 'all';
+const data = flag('--data') ?? 'uniform';
+if (data !== 'uniform' && data !== 'lowrank') throw new Error(`--data must be uniform or lowrank`);
 const benchDir = process.env.BENCH_DIR ?? '/tmp/indexctl-bench';
-const file = path.join(benchDir, `chunks-${rows}x${DIM}.parquet`);
+const file = path.join(benchDir, `chunks-${data === 'lowrank' ? 'lowrank-' : ''}${rows}x${DIM}.parquet`);
+const LATENT = 24;
+
+/** The embedding expression of the generator's SELECT (over columns i and, for lowrank, z and w). */
+function embeddingSql(): string {
+  return data === 'uniform'
+    ? `list_transform(range(${DIM}), j -> random()::FLOAT)`
+    : `list_transform(w, r -> (list_dot_product(r, z) + 0.02 * (random() - 0.5))::FLOAT)`;
+}
+
+function sourceSql(): string {
+  return data === 'uniform'
+    ? `range(${rows}) t(i)`
+    : `(SELECT i, list_transform(range(${LATENT}), k -> (random() * 2 - 1)::FLOAT) AS z FROM range(${rows}) t(i))
+       CROSS JOIN (SELECT list(list_transform(range(${LATENT}), k -> (random() * 2 - 1)::FLOAT)) AS w FROM range(${DIM}))`;
+}
 
 async function ensureFile(): Promise<void> {
   if (existsSync(file)) return;
@@ -58,25 +81,18 @@ async function ensureFile(): Promise<void> {
   console.error(`writing ${file} with DuckDB (about a minute per million rows)...`);
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
+  await connection.run(`SELECT setseed(0.42)`);
   await connection.run(
-    `COPY (SELECT i AS id, list_transform(range(${DIM}), j -> random()::FLOAT) AS embedding,
+    `COPY (SELECT i AS id, ${embeddingSql()} AS embedding,
        'file://src/f' || (i % 1000) || '.ts' AS uri, 'typescript' AS lang,
        (i % 500)::INTEGER AS start_line, (i % 500 + 20)::INTEGER AS end_line,
        'function f' || i || '() { return ' || i || '; }' AS text
-     FROM range(${rows}) t(i))
+     FROM ${sourceSql()})
      TO '${partial.replace(/'/g, "''")}' (FORMAT parquet, ROW_GROUP_SIZE ${Math.ceil(rows / 10)}, COMPRESSION snappy)`,
   );
   connection.closeSync();
   instance.closeSync();
   renameSync(partial, file);
-}
-
-/** Reads the whole file once: the page cache here forgets files unused for about a minute. */
-function warmPageCache(): void {
-  const fd = openSync(file, 'r');
-  const buffer = Buffer.allocUnsafe(8 << 20);
-  while (readSync(fd, buffer, 0, buffer.length, null) > 0);
-  closeSync(fd);
 }
 
 async function runReadAll(): Promise<number> {
@@ -146,13 +162,12 @@ function freshTouchSeconds(floats: number): number {
 }
 
 async function measure(m: Mode): Promise<Result> {
-  warmPageCache();
+  warmPageCache(file);
   const cpu = process.cpuUsage();
   const start = performance.now();
   const floats = await (m === 'read-all' ? runReadAll() : m === 'batches' ? runBatches() : runParquetWasm());
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
-  const peakRssMB = process.resourceUsage().maxRSS / 1024;
   return {
     mode: m,
     rows,
@@ -160,7 +175,7 @@ async function measure(m: Mode): Promise<Result> {
     seconds,
     mbPerSecond: (floats * 4) / 1e6 / seconds,
     cpuSeconds: (used.user + used.system) / 1e6,
-    peakRssMB,
+    peakRssMB: peakRssMB(),
     freshTouchSeconds: freshTouchSeconds(floats),
   };
 }
@@ -186,7 +201,7 @@ async function main(): Promise<void> {
   if (mode !== 'all') throw new Error(`--mode must be all or one of ${MODES.join(', ')}`);
   const self = fileURLToPath(import.meta.url);
   for (const m of MODES) {
-    const child = spawnSync(process.execPath, [self, '--rows', String(rows), '--mode', m], {
+    const child = spawnSync(process.execPath, [self, '--rows', String(rows), '--data', data, '--mode', m], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -1,12 +1,15 @@
 /**
  * `tune` and `search` benchmark, against Python FAISS doing the same measurement by hand.
  *
- *   node dist/bench/tune.js [--rows 1000000] [--hnsw-rows 100000] [--sample 1000] [--runs 3] [--rounds 2]
+ *   node dist/bench/tune.js [--rows 1000000] [--hnsw-rows 1000000] [--data lowrank] [--sample 1000]
+ *                           [--runs 3] [--rounds 2]
  *
- * For an IVF index on 1M x 384 and an HNSW index on 100k x 384 (HNSW32 on 1M would take most of an
- * hour to build here), built with build() from the bench chunks files:
- * 1. `indexctl tune V` with the default ParameterSpace ranges and the default 60 s budget: what a
- *    sweep costs, what it cuts and prunes, what it picks (the AVX2 addon);
+ * For an IVF1024,Flat index and an HNSW32 index (about 45 min to build on 1M here: build it first with
+ * `indexctl build` into the same root and version name and this reuses it), built from the bench
+ * chunks files (low intrinsic dimension by default, see bench/ingest.ts):
+ * 1. `indexctl tune V --target-recall 0.95 --write --plot` with the default ParameterSpace ranges and
+ *    the default 60 s budget: what a sweep costs, what it cuts and prunes, what it picks and persists
+ *    (the AVX2 addon);
  * 2. `indexctl tune V --params P` with the addon linked against Debian's generic libfaiss (the library
  *    Python uses), and bench/tune_peer.py measuring the same settings on the same file and the same
  *    sampled queries: recall must be equal, QPS and latency within noise;
@@ -15,8 +18,8 @@
  *    catalog), the bare `FaissIndex.search` inside it, the hydration alone, and Python's bare
  *    `index.search` (Python here has no duckdb module, so its peer has no lookup: the hydration cost
  *    is the difference between our two figures).
- * Every step runs in its own process; the chunks files come from bench/ingest.ts, their raw .f32/.ids
- * exports from bench/build.ts.
+ * Every step runs in its own process; the chunks files and their raw .f32/.ids exports are made on
+ * first use (bench/data.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
@@ -30,11 +33,13 @@ import { FaissIndex } from '../src/core/faiss/index.js';
 import { percentile } from '../src/core/tune/measure.js';
 import { openIndex } from '../src/core/search/open-index.js';
 import type { TuneReport } from '../src/core/tune/tune.js';
+import { type BenchData, chunksFile, D, rawFiles } from './data.js';
 
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
-    'hnsw-rows': { type: 'string', default: '100000' },
+    'hnsw-rows': { type: 'string', default: '1000000' },
+    data: { type: 'string', default: 'lowrank' },
     sample: { type: 'string', default: '1000' },
     runs: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '2' },
@@ -53,7 +58,6 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 const repo = path.resolve(here, '../..');
 const bin = path.join(repo, 'bin/indexctl.js');
 const python = process.env.INDEXCTL_PYTHON ?? '/usr/bin/python3';
-const D = 384;
 const K = 10;
 const runs = Number(values.runs);
 const rounds = Number(values.rounds);
@@ -146,17 +150,18 @@ function tuneCli(root: string, version: string, extra: string[], env: NodeJS.Pro
 const f = (x: number, digits = 3) => x.toFixed(digits);
 
 async function main(): Promise<void> {
-  const root = path.join(values.dir!, 'tune-root');
+  const data = values.data as BenchData;
+  const root = path.join(values.dir!, `tune-root-${data}`);
   const cases = [
     {
-      version: 'ivf1m',
+      version: `ivf-${values.rows}`,
       rows: Number(values.rows),
       factory: 'IVF1024,Flat',
       params: 'nprobe=1,4,16,64',
       search: 'nprobe=16',
     },
     {
-      version: 'hnsw100k',
+      version: `hnsw-${values['hnsw-rows']}`,
       rows: Number(values['hnsw-rows']),
       factory: 'HNSW32',
       params: 'efSearch=16,32,64,128',
@@ -167,24 +172,20 @@ async function main(): Promise<void> {
   const peerRows: string[] = [];
   const searchRows: string[] = [];
   for (const c of cases) {
-    const chunks = path.join(values.dir!, `chunks-${c.rows}x${D}.parquet`);
-    const raw = chunks.replace(/\.parquet$/, '');
-    if (!existsSync(chunks) || !existsSync(`${raw}.f32`)) {
-      throw new Error(
-        `${chunks} and its .f32/.ids export are needed: run bench/ingest.ts and bench/build.ts first`,
-      );
-    }
+    const chunks = chunksFile(values.dir!, c.rows, data);
+    const raw = await rawFiles(chunks);
     if (!existsSync(path.join(root, 'versions', c.version))) {
       const t = performance.now();
       await build({ root, chunks, factory: c.factory, version: c.version });
       console.error(`built ${c.version} (${c.factory}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     }
     const rowsFile = path.join(values.dir!, `tune-rows-${c.rows}-${values.sample}.u32`);
+    const plot = path.join(values.dir!, `tune-${data}-${c.version}.svg`);
     const rows = sampleRows(c.rows, Number(values.sample), 0);
     writeFileSync(rowsFile, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
 
-    // 1. The default sweep with the default budget, AVX2 addon.
-    const sweep = tuneCli(root, c.version, []);
+    // 1. The default sweep with the default budget, AVX2 addon; the chosen point is persisted.
+    const sweep = tuneCli(root, c.version, ['--target-recall', '0.95', '--write', '--plot', plot]);
     const measured = sweep.points.filter((p) => p.status === 'measured');
     sweepRows.push(
       `| ${c.version} (${sweep.factory}) | ${sweep.vectors} | ${sweep.ranges.map((r) => `${r.name} ${r.values.join(',')}`).join('; ')} | ` +
@@ -215,8 +216,8 @@ async function main(): Promise<void> {
           run(python, [
             path.join(repo, 'bench/tune_peer.py'),
             path.join(root, 'versions', c.version, 'faiss.index'),
-            `${raw}.f32`,
-            `${raw}.ids`,
+            raw.vectors,
+            raw.ids,
             String(D),
             rowsFile,
             'l2',
@@ -277,7 +278,7 @@ async function main(): Promise<void> {
           [
             here + '/tune.js',
             '--search-child',
-            [root, c.version, c.search, rowsFile, `${raw}.f32`].join('|'),
+            [root, c.version, c.search, rowsFile, raw.vectors].join('|'),
             '--runs',
             String(runs),
             '--search-queries',
@@ -293,7 +294,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    `\n### tune: default sweep (AVX2 addon, ${threads} threads, ${values.sample} sampled queries, k=${K}, --max-seconds 60)\n`,
+    `\n### tune --target-recall 0.95 --write: default sweep (AVX2 addon, ${threads} threads, ${values.sample} sampled queries, k=${K}, --max-seconds 60, data ${data})\n`,
   );
   console.log(
     '| version | vectors | ranges (ParameterSpace) | truth s | sweep s | measured | cut | pruned | chosen (recall, QPS) |',

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { runCli } from './helpers/cli.js';
+import { bin, runCli } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
 
 // A preload that makes any native addon load (FAISS, DuckDB) fail loudly.
@@ -25,6 +26,19 @@ describe('indexctl CLI', () => {
     const res = runCli(['--version'], { nodeArgs: ['--import', noNative] });
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /^indexctl \d+\.\d+\.\d+, FAISS 1\.7\.3 (avx2|avx512|generic) /);
+  });
+
+  it('ends quietly when the reader of its output goes away (`| head`), without an EPIPE trace', () => {
+    // `true` exits without reading, so every write to the pipe fails with EPIPE.
+    const res = spawnSync(
+      'bash',
+      ['-o', 'pipefail', '-c', `"${process.execPath}" "${bin}" build --help | true`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.doesNotMatch(res.stderr, /EPIPE|Unhandled/);
+    assert.equal(res.status, 0, res.stderr);
   });
 
   it('exits 2 on an unknown command, an unknown flag, or a bad --threads', () => {
