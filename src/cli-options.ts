@@ -22,7 +22,11 @@ export interface CommandSpec {
 
 export const globalOptions: OptionSpec[] = [
   { flags: '--root <dir>', description: 'index root (default: $INDEXCTL_ROOT or ./index)' },
-  { flags: '--json', description: 'print one JSON document on stdout; logs stay on stderr' },
+  {
+    flags: '--json',
+    description:
+      'print one JSON document on stdout (on failure {schema: "indexctl.error/1", exitCode, error, message}); logs stay on stderr',
+  },
   { flags: '--quiet', description: 'no progress or informational output on stderr' },
   { flags: '--threads <n>', description: 'FAISS/OpenMP threads (default: all cores)' },
   { flags: '--verbose', description: 'stack traces for internal errors' },
@@ -77,6 +81,18 @@ export const commands: CommandSpec[] = [
       },
       { flags: '--id-column <name>', description: 'id column', defaultValue: 'id' },
       { flags: '--embedding-column <name>', description: 'embedding column', defaultValue: 'embedding' },
+      { flags: '--uri-column <name>', description: 'uri column (hydration)', defaultValue: 'uri' },
+      { flags: '--lang-column <name>', description: 'lang column (hydration)', defaultValue: 'lang' },
+      {
+        flags: '--start-line-column <name>',
+        description: 'start_line column (hydration)',
+        defaultValue: 'start_line',
+      },
+      {
+        flags: '--end-line-column <name>',
+        description: 'end_line column (hydration)',
+        defaultValue: 'end_line',
+      },
       { flags: '--dim <n>', description: 'expected embedding dimension; a file with another is refused' },
       { flags: '--wait <seconds>', description: 'wait this long for another writer instead of exiting 75' },
       { flags: '--seed <n>', description: 'seed of the training sample', defaultValue: '0' },

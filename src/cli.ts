@@ -87,22 +87,37 @@ function program(setExit: (code: number) => void): Command {
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const verbose = argv.includes('--verbose');
+  const json = argv.includes('--json');
   try {
     await program((code) => (exitCode = code)).parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end here with code 0; usage errors were already printed by commander.
-      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      if (err.exitCode === 0) return ExitCode.ok;
+      if (json) writeErrorDocument(ExitCode.usage, 'UsageError', err.message);
+      return ExitCode.usage;
     }
     if (err instanceof IndexctlError) {
       process.stderr.write(`indexctl: ${err.message}\n`);
       if (verbose && err.exitCode === ExitCode.internal && err.stack) process.stderr.write(`${err.stack}\n`);
+      if (json) writeErrorDocument(err.exitCode, err.name, err.message);
       return err.exitCode;
     }
     const error = err instanceof Error ? err : new Error(String(err));
     process.stderr.write(`indexctl: internal error: ${error.message}\n`);
     if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (json) writeErrorDocument(ExitCode.internal, 'InternalError', error.message);
     return ExitCode.internal;
   }
+}
+
+/**
+ * With --json a failed command still prints its one document, so a script reading stdout gets the
+ * exit code and the message it can act on instead of an empty string. The message is on stderr too.
+ */
+function writeErrorDocument(exitCode: number, error: string, message: string): void {
+  process.stdout.write(
+    `${JSON.stringify({ schema: 'indexctl.error/1', exitCode, error, message }, null, 2)}\n`,
+  );
 }

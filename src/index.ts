@@ -5,6 +5,18 @@ export type { Metric, ParameterRange, ReadOptions, SearchResult } from './core/f
 export { doctor } from './core/doctor.js';
 export type { DoctorReport } from './core/doctor.js';
 export { packageVersion, faissBuildFacts } from './core/build-info.js';
+export { build } from './core/build/build.js';
+export type { BuildOptions, BuildProgress, BuildReport } from './core/build/build.js';
+export { planBuild } from './core/build/plan.js';
+export type { BuildMetric, BuildPlan } from './core/build/plan.js';
+export { writeManifest } from './core/adopt.js';
+export type { WriteManifestOptions, WriteManifestReport } from './core/adopt.js';
+export { exportIdMap } from './core/export-idmap.js';
+export type { ExportIdMapOptions, ExportIdMapReport } from './core/export-idmap.js';
+export { sampleChunks } from './core/sample/sample-chunks.js';
+export type { SampleOptions, SampleResult } from './core/sample/sample-chunks.js';
+export { readManifest } from './core/manifest.js';
+export type { Manifest } from './core/manifest.js';
 export {
   verify,
   CHECKS_BY_LEVEL,

@@ -3,7 +3,7 @@
  * faiss.write_index) next to its chunks file; write-manifest makes it a complete version.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -16,6 +16,7 @@ import { readIdMap } from '../src/core/parquet/idmap-reader.js';
 import { writeIdMap } from '../src/core/parquet/idmap-writer.js';
 import { writeChunks } from './helpers/chunks.js';
 import { runCli } from './helpers/cli.js';
+import { setTuning } from './helpers/families.js';
 import { runPython, writeRaw } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
 
@@ -93,13 +94,44 @@ describe('write-manifest: adopting a version built by Python FAISS', () => {
     return readIdMap(path.join(v, 'idmap.parquet')).then((map) => assert.deepEqual(map.externalId, ids));
   });
 
-  it('re-sealing keeps the metric, factory and tuning and refreshes checksums', async () => {
+  it('re-sealing keeps the metric, factory, tuning and age and refreshes checksums', async () => {
+    const tuning = { family: 'hnsw' as const, k: 10, hnsw_efSearch: 48, recall_at_k: 0.97 };
+    await setTuning(root, 'py1', tuning);
     const first = await readManifest(path.join(root, 'versions/py1'));
     const again = await writeManifest({ root, version: 'py1' });
     assert.equal(again.manifest.faiss_factory, first.faiss_factory);
     assert.equal(again.manifest.metric, first.metric);
+    assert.deepEqual(again.manifest.tuning, tuning);
+    assert.equal(
+      again.manifest.created_ts,
+      first.created_ts,
+      'a re-seal does not make an old version newest',
+    );
     assert.deepEqual(again.derived, []);
     assert.equal(again.manifest.index_checksum, first.index_checksum);
+  });
+
+  it('refuses a --factory or --metric the file contradicts (exit 2), sealing nothing', () => {
+    const v = pythonVersion(root, 'liar', 'HNSW16');
+    const factory = runCli(['--root', root, 'write-manifest', 'liar', '--factory', 'IVF16,Flat']);
+    assert.equal(factory.code, 2, factory.stderr);
+    assert.match(
+      factory.stderr,
+      /--factory IDMap2,IVF16,Flat builds IndexIDMap2<IndexIVFFlat>, but faiss\.index is IndexIDMap2<IndexHNSWFlat>/,
+    );
+    const metric = runCli([
+      '--root',
+      root,
+      'write-manifest',
+      'liar',
+      '--factory',
+      'HNSW16',
+      '--metric',
+      'ip',
+    ]);
+    assert.equal(metric.code, 2, metric.stderr);
+    assert.match(metric.stderr, /--metric ip does not match faiss\.index, whose metric is l2/);
+    assert.deepEqual(readdirSync(v).sort(), ['chunks.parquet', 'faiss.index']);
   });
 
   it('derives the factory of a Flat index, and asks for it otherwise (exit 2)', async () => {
@@ -179,5 +211,21 @@ describe('export-idmap', () => {
       map.faissRow,
       BigInt64Array.from({ length: 2000 }, (_, i) => BigInt(i)),
     );
+  });
+
+  it('replaces an existing --out file whole, and refuses a path inside versions/ (exit 2)', async () => {
+    const out = path.join(dir, 'replaced', 'idmap.parquet');
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, 'an older export');
+    assert.equal(runCli(['--root', root, 'export-idmap', 'e1', '--out', out]).code, 0);
+    assert.deepEqual((await readIdMap(out)).externalId, ids);
+    assert.deepEqual(readdirSync(path.dirname(out)), ['idmap.parquet'], 'no temp file left');
+
+    const sealed = path.join(root, 'versions/e1/idmap.parquet');
+    const before = readFileSync(sealed);
+    const res = runCli(['--root', root, 'export-idmap', 'e1', '--out', sealed]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /inside versions\/, whose directories are immutable/);
+    assert.deepEqual(readFileSync(sealed), before);
   });
 });

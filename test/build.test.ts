@@ -13,7 +13,7 @@ import { readManifest } from '../src/core/manifest.js';
 import { packageRoot } from '../src/core/paths.js';
 import { writeChunks } from './helpers/chunks.js';
 import { buildCli, runCli } from './helpers/cli.js';
-import { duckdbRows } from './helpers/duckdb-parquet.js';
+import { copyToParquet, duckdbRows } from './helpers/duckdb-parquet.js';
 import { runPython } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
 
@@ -89,6 +89,21 @@ print(json.dumps({"cls": type(faiss.downcast_index(index)).__name__, "ids": [str
       const xxhsum = spawnSync('xxhsum', ['-H1', path.join(v, name)], { encoding: 'utf8' });
       assert.equal(entry.checksum, `xxh64:${xxhsum.stdout.split(/\s+/)[0]}`, name);
     }
+  });
+
+  it('owns its chunks: rewriting the input in place afterwards leaves the version intact', async () => {
+    const root = path.join(dir, 'own');
+    const file = path.join(dir, 'rewritten-later.parquet');
+    await writeChunks(file);
+    await build({ root, chunks: file, factory: 'Flat', version: 'o1' });
+    const before = readFileSync(path.join(root, 'versions/o1/chunks.parquet'));
+    const other = path.join(dir, 'rewritten-later-other.parquet');
+    await writeChunks(other, { where: 'i < 10' });
+    writeFileSync(file, readFileSync(other)); // truncate and rewrite the same inode, as most writers do
+    assert.notDeepEqual(readFileSync(file), before);
+    assert.deepEqual(readFileSync(path.join(root, 'versions/o1/chunks.parquet')), before);
+    const res = runCli(['--root', root, 'verify', 'o1', '--level', '1']);
+    assert.equal(res.code, 0, res.stderr);
   });
 
   it('joins every FAISS row to its chunk through v_faiss_join', async () => {
@@ -235,6 +250,58 @@ describe('build: bad input exits 5 and leaves versions/ and CURRENT untouched', 
       assert.equal(existsSync(path.join(root, 'CURRENT')), false);
     });
   }
+
+  it("a missing hydration column is refused before any work; --uri-column names the file's own", async () => {
+    const file = path.join(dir, 'renamed-uri.parquet');
+    await copyToParquet(file, `SELECT * RENAME (uri AS path) FROM read_parquet('${chunks}')`);
+    const res = buildCli(root, file, '--json');
+    assert.equal(res.code, 5, res.stderr);
+    assert.match(
+      res.stderr,
+      /renamed-uri\.parquet: missing column "uri", which search results .*--uri-column.*path \(VARCHAR\)/,
+    );
+    assert.deepEqual(versionsOf(root), []);
+    assert.deepEqual(stagingOf(root), []);
+
+    const ok = path.join(dir, 'renamed-ok');
+    const built = buildCli(ok, file, '--uri-column', 'path', '--version', 'r1', '--json');
+    assert.equal(built.code, 0, built.stderr);
+    const { openCatalog } = await import('../src/core/catalog/open.js');
+    const catalog = await openCatalog(path.join(ok, 'versions/r1'));
+    try {
+      const rows = await catalog.query('SELECT uri FROM chunks WHERE id = 7');
+      assert.deepEqual(rows, [{ uri: 'src/f0.ts' }]);
+    } finally {
+      catalog.close();
+    }
+  });
+
+  it('a chunks file rewritten during the build is refused (the index would not match the copy)', async () => {
+    const file = path.join(dir, 'rewritten-during.parquet');
+    await writeChunks(file);
+    let rewritten = false;
+    await assert.rejects(
+      build({
+        root,
+        chunks: file,
+        factory: 'Flat',
+        version: 'race',
+        onProgress: (e) => {
+          if (e.phase === 'write' && !rewritten) {
+            rewritten = true;
+            writeFileSync(file, readFileSync(file).subarray(0, 100)); // in place: same inode, new bytes
+          }
+        },
+      }),
+      (err: unknown) =>
+        err instanceof BadInputError &&
+        /changed while the index was being built/.test(err.message) &&
+        err.message.includes(file),
+    );
+    assert.ok(rewritten);
+    assert.deepEqual(versionsOf(root), []);
+    assert.deepEqual(stagingOf(root), []);
+  });
 
   it('throws typed errors from the library too', async () => {
     await assert.rejects(build({ root, chunks, factory: 'NoSuchThing' }), BadInputError);

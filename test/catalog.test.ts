@@ -13,7 +13,7 @@ import {
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { BIGINT, LIST, listValue } from '@duckdb/node-api';
+import { BIGINT, DuckDBInstance, LIST, listValue } from '@duckdb/node-api';
 
 import { createCatalog } from '../src/core/catalog/create.js';
 import { openCatalog, type Catalog } from '../src/core/catalog/open.js';
@@ -90,7 +90,7 @@ async function queryAllViews(catalog: Catalog): Promise<Record<string, number>> 
 }
 
 describe('createCatalog + openCatalog', () => {
-  test('creates the three views and nothing else without materialize', async () => {
+  test('creates the three views and the hydration table, and nothing else without materialize', async () => {
     const dir = await writeVersion(path.join(tmpDir(), 'v1'), { chunkIds: IDS, idmapIds: IDS });
     const created = await createCatalog(dir);
     assert.deepEqual(created, {
@@ -103,9 +103,10 @@ describe('createCatalog + openCatalog', () => {
     await withCatalog(dir, async (catalog) => {
       assert.deepEqual(await catalog.structure(), {
         views: ['chunks', 'idmap', 'v_faiss_join'],
-        tables: [],
+        tables: ['chunk_meta'],
         indexes: [],
       });
+      assert.equal(catalog.hydrationTable, 'chunk_meta');
       assert.equal(await catalog.chunksCount(), IDS.length);
       assert.equal(await catalog.idmapCount(), IDS.length);
       assert.match((await catalog.ping()).duckdbVersion, /^v\d+\.\d+/);
@@ -143,7 +144,7 @@ describe('createCatalog + openCatalog', () => {
     assert.equal(created.materialized, true);
     await withCatalog(dir, async (catalog) => {
       const structure = await catalog.structure();
-      assert.deepEqual(structure.tables, ['faiss_idmap_mat']);
+      assert.deepEqual(structure.tables, ['chunk_meta', 'faiss_idmap_mat']);
       assert.deepEqual(structure.indexes, [
         { name: 'faiss_idmap_mat_external_id', table: 'faiss_idmap_mat' },
       ]);
@@ -175,7 +176,7 @@ describe('createCatalog + openCatalog', () => {
     await createCatalog(dir, { materialize: true });
     assert.deepEqual(readdirSync(dir).sort(), ['catalog.duckdb', 'chunks.parquet', 'idmap.parquet']);
     await withCatalog(dir, async (catalog) => {
-      assert.deepEqual((await catalog.structure()).tables, ['faiss_idmap_mat']);
+      assert.deepEqual((await catalog.structure()).tables, ['chunk_meta', 'faiss_idmap_mat']);
     });
   });
 
@@ -205,83 +206,96 @@ describe('createCatalog + openCatalog', () => {
   });
 });
 
-describe('hydrate', () => {
-  const dir = path.join(tmpDir(), 'v1');
-  let catalog: Catalog;
-  before(async () => {
-    // Chunk 7n is not in the idmap: it hydrates with faiss_row null.
-    await writeVersion(dir, { chunkIds: IDS, idmapIds: IDS.slice(0, -1) });
-    await createCatalog(dir);
-    catalog = await openCatalog(dir);
-  });
-  after(() => catalog.close());
+// Through the catalog's chunk_meta table, and through the views alone (a catalog made by another tool).
+for (const mode of ['chunk_meta', 'views'] as const)
+  describe(`hydrate (${mode})`, () => {
+    const dir = path.join(tmpDir(), 'v1');
+    let catalog: Catalog;
+    before(async () => {
+      // Chunk 7n is not in the idmap: it hydrates with faiss_row null.
+      await writeVersion(dir, { chunkIds: IDS, idmapIds: IDS.slice(0, -1) });
+      await createCatalog(dir);
+      if (mode === 'views') {
+        const db = await DuckDBInstance.create(path.join(dir, 'catalog.duckdb'));
+        const connection = await db.connect();
+        await connection.run('DROP TABLE chunk_meta');
+        await connection.run('CHECKPOINT');
+        connection.closeSync();
+        db.closeSync();
+      }
+      catalog = await openCatalog(dir);
+      assert.equal(catalog.hydrationTable, mode === 'views' ? undefined : 'chunk_meta');
+    });
+    after(() => catalog.close());
 
-  test('keeps the caller order, reports missing ids, and round-trips ids up to 2^63-1 exactly', async () => {
-    const request = [MAX_ID, 5n, BEYOND_DOUBLE, 0n, MAX_ID - 1n, 42n];
-    const { rows, missing } = await catalog.hydrate(request);
-    assert.deepEqual(
-      rows.map((row) => row.id),
-      [MAX_ID, BEYOND_DOUBLE, 0n, 42n],
-    );
-    assert.deepEqual(missing, [5n, MAX_ID - 1n]);
-    const k = IDS.indexOf(MAX_ID) + 1;
-    assert.deepEqual(rows[0], {
-      id: MAX_ID,
-      uri: `src/f${k}.ts`,
-      lang: 'typescript',
-      start_line: k * 10 + 1,
-      end_line: k * 10 + 10,
-      faiss_row: BigInt(k - 1),
+    test('keeps the caller order, reports missing ids, and round-trips ids up to 2^63-1 exactly', async () => {
+      const request = [MAX_ID, 5n, BEYOND_DOUBLE, 0n, MAX_ID - 1n, 42n];
+      const { rows, missing } = await catalog.hydrate(request);
+      assert.deepEqual(
+        rows.map((row) => row.id),
+        [MAX_ID, BEYOND_DOUBLE, 0n, 42n],
+      );
+      assert.deepEqual(missing, [5n, MAX_ID - 1n]);
+      const k = IDS.indexOf(MAX_ID) + 1;
+      assert.deepEqual(rows[0], {
+        id: MAX_ID,
+        uri: `src/f${k}.ts`,
+        lang: 'typescript',
+        start_line: k * 10 + 1,
+        end_line: k * 10 + 10,
+        faiss_row: BigInt(k - 1),
+      });
+    });
+
+    test('accepts a BigInt64Array, repeats repeated ids, and returns text on request', async () => {
+      const { rows, missing } = await catalog.hydrate(BigInt64Array.from([42n, 42n, -1n, 7n]), {
+        text: true,
+      });
+      assert.deepEqual(
+        rows.map((row) => [row.id, row.text, row.faiss_row]),
+        [
+          [42n, 'chunk 3', 2n],
+          [42n, 'chunk 3', 2n],
+          [7n, 'chunk 7', null],
+        ],
+      );
+      assert.notEqual(rows[0], rows[1]);
+      assert.deepEqual(missing, [-1n]);
+    });
+
+    test('an empty request needs no query', async () => {
+      assert.deepEqual(await catalog.hydrate([]), { rows: [], missing: [] });
+    });
+
+    test('refuses ids that are not 64-bit integers', async () => {
+      await assert.rejects(catalog.hydrate([1n << 63n]), BadInputError);
+      await assert.rejects(catalog.hydrate([1 as unknown as bigint]), BadInputError);
+    });
+
+    test('embeddingsByIds returns one contiguous Float32Array in the caller order', async () => {
+      const { vectors, found, missing, dim } = await catalog.embeddingsByIds([MAX_ID, 99n, 0n, MAX_ID]);
+      assert.equal(dim, 4);
+      assert.deepEqual([...found], [MAX_ID, 0n, MAX_ID]);
+      assert.deepEqual(missing, [99n]);
+      const k = IDS.indexOf(MAX_ID) + 1;
+      assert.deepEqual([...vectors], [k, k + 0.5, -k, 1, 1, 1.5, -1, 1, k, k + 0.5, -k, 1]);
+    });
+
+    test('embeddingsByIds with nothing found', async () => {
+      const result = await catalog.embeddingsByIds([99n]);
+      assert.equal(result.vectors.length, 0);
+      assert.equal(result.found.length, 0);
+      assert.equal(result.dim, 0);
+      assert.deepEqual(result.missing, [99n]);
+    });
+
+    test('a closed catalog refuses queries', async () => {
+      const other = await openCatalog(dir);
+      other.close();
+      other.close();
+      await assert.rejects(other.hydrate([1n]), UsageError);
     });
   });
-
-  test('accepts a BigInt64Array, repeats repeated ids, and returns text on request', async () => {
-    const { rows, missing } = await catalog.hydrate(BigInt64Array.from([42n, 42n, -1n, 7n]), { text: true });
-    assert.deepEqual(
-      rows.map((row) => [row.id, row.text, row.faiss_row]),
-      [
-        [42n, 'chunk 3', 2n],
-        [42n, 'chunk 3', 2n],
-        [7n, 'chunk 7', null],
-      ],
-    );
-    assert.notEqual(rows[0], rows[1]);
-    assert.deepEqual(missing, [-1n]);
-  });
-
-  test('an empty request needs no query', async () => {
-    assert.deepEqual(await catalog.hydrate([]), { rows: [], missing: [] });
-  });
-
-  test('refuses ids that are not 64-bit integers', async () => {
-    await assert.rejects(catalog.hydrate([1n << 63n]), BadInputError);
-    await assert.rejects(catalog.hydrate([1 as unknown as bigint]), BadInputError);
-  });
-
-  test('embeddingsByIds returns one contiguous Float32Array in the caller order', async () => {
-    const { vectors, found, missing, dim } = await catalog.embeddingsByIds([MAX_ID, 99n, 0n, MAX_ID]);
-    assert.equal(dim, 4);
-    assert.deepEqual([...found], [MAX_ID, 0n, MAX_ID]);
-    assert.deepEqual(missing, [99n]);
-    const k = IDS.indexOf(MAX_ID) + 1;
-    assert.deepEqual([...vectors], [k, k + 0.5, -k, 1, 1, 1.5, -1, 1, k, k + 0.5, -k, 1]);
-  });
-
-  test('embeddingsByIds with nothing found', async () => {
-    const result = await catalog.embeddingsByIds([99n]);
-    assert.equal(result.vectors.length, 0);
-    assert.equal(result.found.length, 0);
-    assert.equal(result.dim, 0);
-    assert.deepEqual(result.missing, [99n]);
-  });
-
-  test('a closed catalog refuses queries', async () => {
-    const other = await openCatalog(dir);
-    other.close();
-    other.close();
-    await assert.rejects(other.hydrate([1n]), UsageError);
-  });
-});
 
 describe('hydrate at scale', () => {
   test('thousands of ids in one call, in order', async () => {

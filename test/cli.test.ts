@@ -51,6 +51,28 @@ describe('indexctl CLI', () => {
     assert.match(threads.stderr, /--threads must be a positive integer, got 0/);
   });
 
+  it('--json still prints one document when the command fails: the exit code and the message', () => {
+    const root = tmpDir();
+    const missing = runCli(['--root', root, 'verify', 'nope', '--json']);
+    assert.equal(missing.code, 6);
+    const doc = JSON.parse(missing.stdout) as {
+      schema: string;
+      exitCode: number;
+      error: string;
+      message: string;
+    };
+    assert.deepEqual(
+      { schema: doc.schema, exitCode: doc.exitCode, error: doc.error },
+      { schema: 'indexctl.error/1', exitCode: 6, error: 'NotFoundError' },
+    );
+    assert.match(doc.message, /nope/);
+    assert.match(missing.stderr, /nope/, 'the message is on stderr too');
+    const usage = runCli(['verify', '--no-such-flag', '--json']);
+    assert.equal(usage.code, 2);
+    assert.equal((JSON.parse(usage.stdout) as { exitCode: number }).exitCode, 2);
+    assert.equal(runCli(['--root', root, 'verify', 'nope']).stdout, '', 'without --json, nothing on stdout');
+  });
+
   it('doctor --json prints one versioned document on stdout', () => {
     const res = runCli(['--threads', '1', 'doctor', '--json']);
     assert.equal(res.code, 0, res.stderr);

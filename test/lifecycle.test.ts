@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
+  appendFileSync,
   cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -13,7 +15,7 @@ import {
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { NotFoundError, UsageError } from '../src/core/errors.js';
+import { InvariantViolationError, NotFoundError, UsageError } from '../src/core/errors.js';
 import { diff } from '../src/core/lifecycle/diff.js';
 import { formatAge, parseDuration } from '../src/core/lifecycle/duration.js';
 import { gc } from '../src/core/lifecycle/gc.js';
@@ -324,6 +326,45 @@ describe('gc', () => {
     assert.deepEqual(readdirSync(path.join(root, 'staging')), [path.basename(live)]);
     assert.ok(!existsSync(path.join(root, `.CURRENT.${dead}.deadbeef.tmp`)));
     assert.ok(existsSync(path.join(root, `.pins.${process.pid}.feedf00d.tmp`)));
+  });
+
+  it('--yes removes nothing while publish.log has a line it cannot read (exit 3); listing still works', async () => {
+    const root = freshRoot();
+    await publish({ root, version: 'a1' });
+    await publish({ root, version: 'a2' });
+    appendFileSync(path.join(root, 'publish.log'), '{"ts": "torn wri\n');
+    const before = snapshot(root);
+    const listed = await gc({ root, keep: 0 });
+    assert.match(listed.problems.join('\n'), /publish\.log line 3/);
+    await assert.rejects(gc({ root, keep: 0, yes: true }), (err: unknown) => {
+      assert.ok(err instanceof InvariantViolationError);
+      assert.match(
+        err.message,
+        /removes nothing while publish\.log or pins has lines it cannot read.*line 3/,
+      );
+      return true;
+    });
+    const res = runCli(['--root', root, 'gc', '--keep', '0', '--yes']);
+    assert.equal(res.code, 3, res.stderr);
+    assert.deepEqual(snapshot(root), before);
+  });
+
+  it('keeps the version that was live before a flip the log never recorded (crash before the append)', async () => {
+    const root = freshRoot();
+    await publish({ root, version: 'a1' });
+    await publish({ root, version: 'a2' });
+    // CURRENT flipped to a3 and the process died before appending to publish.log.
+    symlinkSync('versions/a3', path.join(root, 'CURRENT.tmp'));
+    renameSync(path.join(root, 'CURRENT.tmp'), path.join(root, 'CURRENT'));
+    const r = await gc({ root, keep: 0, yes: true });
+    assert.deepEqual(Object.fromEntries(r.versions.map((v) => [v.version, v.keptBecause])), {
+      a5: [],
+      a4: [],
+      a3: ['current'],
+      a2: ['rollback-target'],
+      a1: [],
+    });
+    assert.deepEqual(readdirSync(path.join(root, 'versions')).sort(), ['a2', 'a3']);
   });
 
   it('bad policy flags are usage errors (exit 2)', async () => {

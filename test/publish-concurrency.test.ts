@@ -85,7 +85,7 @@ describe('concurrent publishes', () => {
     t.diagnostic(`reader: ${summary.iterations} reads, versions seen: ${summary.seen.join(' ')}`);
     assert.deepEqual(summary.errors, []);
     assert.ok(summary.iterations > 0);
-    assert.ok(summary.seen.length >= 1);
+    assert.ok(summary.seen.length >= 2, `the reader ran across flips: saw ${summary.seen.join(' ')}`);
     for (const v of summary.seen) assert.ok(VERSIONS.includes(v));
   });
 });

@@ -153,6 +153,12 @@ describe('frontier', () => {
     assert.equal(estimateCost({ nprobe: 8 }, [3], measured), 4 * (8 / 2));
     assert.equal(estimateCost({ nprobe: 1 }, [0], []), 0);
   });
+  it('estimates from the nearest setting, not a first one slowed by warm-up', () => {
+    // nprobe=1 took 5 s (page faults of a cold mmapped index), nprobe=4 then took 1 s: nprobe=16 is
+    // about 4 s, not 80 s (which would cut it from a 60 s budget).
+    const measured = [point([0], 0.2, 10000, 5), point([2], 0.4, 3000, 1)];
+    assert.equal(estimateCost({ nprobe: 16 }, [4], measured), 1 * (16 / 4));
+  });
 });
 
 describe('parameter grid', () => {

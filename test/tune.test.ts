@@ -10,6 +10,7 @@ import { before, describe, it } from 'node:test';
 
 import { build } from '../src/core/build/build.js';
 import { LockHeldError, UsageError } from '../src/core/errors.js';
+import { FaissIndex } from '../src/core/faiss/index.js';
 import { acquireWriterLock } from '../src/core/lock.js';
 import { readManifest } from '../src/core/manifest.js';
 import { seededVectors } from '../src/core/random.js';
@@ -32,7 +33,10 @@ const manifestOf = async (version: string) => readManifest(path.join(root, 'vers
 
 describe('tune: recall', () => {
   it('an exact index has recall 1 on sampled queries, each own id excluded', async () => {
-    const r = await tune({ root, version: 'flat', sample: 200, runs: 1 });
+    FaissIndex.setNumThreads(2);
+    const r = await tune({ root, version: 'flat', sample: 200, runs: 1, threads: 1 });
+    assert.equal(r.threads, 1);
+    assert.equal(FaissIndex.getNumThreads(), 2, "the caller's FAISS thread count is restored");
     assert.equal(r.points.length, 1);
     assert.equal(r.points[0]!.params, '');
     assert.equal(r.points[0]!.recall, 1);
@@ -115,6 +119,7 @@ describe('tune: sweep bounds', () => {
       order,
       [...order].sort((a, b) => a - b),
     );
+    assert.ok(r.pruned.length > 0, 'recall 1 is reached early on this small set: what follows is pruned');
     for (const p of r.points.filter((x) => x.status === 'pruned')) {
       assert.ok(
         r.points.some(
@@ -187,7 +192,7 @@ describe('tune --write', () => {
       'params',
       'measured_ts',
     ]) {
-      assert.ok((t as Record<string, unknown>)[field] !== undefined, field);
+      assert.ok((t as Record<string, unknown>)[field] != null, field);
     }
     assert.equal(
       (t as Record<string, unknown>).params,
@@ -318,6 +323,16 @@ describe('tune (CLI)', () => {
     const bad = runCli([...args, 'ivf', '--queries', wrongDim]);
     assert.equal(bad.code, 5);
     assert.match(bad.stderr, /not a whole number of 16-float vectors/);
+    // A family the manifest format cannot record: measured, never written.
+    const chunks = path.join(dir, 'chunks.parquet');
+    await build({ root, chunks, factory: 'IVF16,SQ8', version: 'sq8' });
+    const sq8 = runCli([...args, 'sq8', '--sample', '20', '--runs', '1', '--write']);
+    assert.equal(sq8.code, 2, sq8.stderr);
+    assert.match(
+      sq8.stderr,
+      /IDMap2,IVF16,SQ8 is not in a family the manifest records \(flat, ivf_flat, ivf_pq, hnsw, ivf_pq_refine\)/,
+    );
+    assert.equal((await manifestOf('sq8')).tuning, null);
     const lock = await acquireWriterLock(root, { command: 'test holder' });
     try {
       assert.equal(runCli([...args, 'flat', '--sample', '20', '--runs', '1', '--write']).code, 75);

@@ -6,11 +6,12 @@
  * must get past level 1 the manifest is resealed (checksums recomputed) first.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { build } from '../src/core/build/build.js';
+import { createCatalog } from '../src/core/catalog/create.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
 import { readManifest } from '../src/core/manifest.js';
 import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
@@ -168,6 +169,29 @@ describe('files.checksum: a flipped byte or a truncation in any asset is corrupt
     const report = cliVerify(version);
     assert.equal(report.exitCode, 4);
     assertFails(report, 'manifest.schema', 4, /manifest\.json: not valid JSON/);
+  });
+});
+
+describe('files.checksum: an unreadable asset is corruption (4), not an internal error', () => {
+  it('faiss.index without read permission (EACCES)', async () => {
+    const { version, vdir } = await copy();
+    // root reads anything: run verify as nobody, over a tree nobody can traverse.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) for (const d of [dir, root, path.join(root, 'versions'), vdir]) chmodSync(d, 0o755);
+    chmodSync(path.join(vdir, 'faiss.index'), 0o000);
+    const res = runCli(['--root', root, 'verify', version, '--json', '--level', '1'], {
+      ...(asRoot ? { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] } : {}),
+    });
+    chmodSync(path.join(vdir, 'faiss.index'), 0o644);
+    assert.equal(res.stderr, '');
+    const report = JSON.parse(res.stdout) as VerifyReport;
+    assert.equal(res.code, 4);
+    assertFails(report, 'files.checksum', 4, /faiss\.index: unreadable \(EACCES\)/, 'faiss.index');
+    assert.equal(
+      check(report, 'files.checksum', 'idmap.parquet').outcome,
+      'pass',
+      'the other files were read',
+    );
   });
 });
 
@@ -459,6 +483,7 @@ describe('catalog.*', () => {
   it('embedded chunks the index lacks: catalog.coverage fails (3) naming them', async () => {
     const { version, vdir } = await copy();
     await writeChunks(path.join(vdir, 'chunks.parquet'), { rows: ROWS + 7, dim: DIM });
+    await createCatalog(vdir); // its hydration table made over the new chunks
     await reseal(vdir);
     const report = await verify({ root, version });
     assert.equal(report.exitCode, 3);
@@ -473,6 +498,20 @@ describe('catalog.*', () => {
       `${ROWS + 7} chunks, ids unique, 7 more than vectors_count (not indexed)`,
     );
     assertOthersPass(report, ['catalog.coverage']);
+  });
+
+  it('a catalog whose hydration table was made for other chunks fails catalog.chunks_count (3)', async () => {
+    const { version, vdir } = await copy();
+    await writeChunks(path.join(vdir, 'chunks.parquet'), { rows: ROWS + 7, dim: DIM });
+    await reseal(vdir);
+    const report = await verify({ root, version });
+    assert.equal(report.exitCode, 3);
+    assertFails(
+      report,
+      'catalog.chunks_count',
+      3,
+      new RegExp(`chunk_meta has ${ROWS} rows for ${ROWS + 7} chunks`),
+    );
   });
 
   it('chunks whose ids repeat fail catalog.chunks_count (3) naming them', async () => {

@@ -206,5 +206,16 @@ describe('verify: the environment is not the index', () => {
   it('is exported by the library', async () => {
     const lib = await import('../src/index.js');
     assert.equal(lib.verify, verify);
+    for (const name of [
+      'build',
+      'writeManifest',
+      'exportIdMap',
+      'sampleChunks',
+      'publish',
+      'tune',
+      'openIndex',
+    ]) {
+      assert.equal(typeof (lib as Record<string, unknown>)[name], 'function', name);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { build, type BuildReport } from '../core/build/build.js';
+import { build, type BuildReport, type MetadataColumn } from '../core/build/build.js';
 import { formatBytes, parseSize } from '../core/build/plan.js';
 import { publish, type PublishReport } from '../core/lifecycle/publish.js';
 import type { CommandContext, CommandOutput } from './context.js';
@@ -39,6 +39,7 @@ export async function run(ctx: CommandContext): Promise<CommandOutput> {
       ...optional('memoryBudgetBytes', budget === undefined ? undefined : parseSize(budget)),
       ...optional('idColumn', optionalString(o, 'idColumn')),
       ...optional('embeddingColumn', optionalString(o, 'embeddingColumn')),
+      metadataColumns: metadataColumns(o),
       ...optional('dim', optionalInt(o, 'dim')),
       ...optional('waitSeconds', optionalInt(o, 'wait', 0)),
       ...optional('seed', optionalInt(o, 'seed', 0)),
@@ -59,6 +60,22 @@ export async function run(ctx: CommandContext): Promise<CommandOutput> {
   }
   const json: BuildJson = { schema: 'indexctl.build/1', ...report };
   return { json, text: render(report) };
+}
+
+/** The hydration columns the flags rename (defaults are left out: the file's names are canonical). */
+function metadataColumns(o: Record<string, unknown>): Partial<Record<MetadataColumn, string>> {
+  const flags: Record<MetadataColumn, string> = {
+    uri: 'uriColumn',
+    lang: 'langColumn',
+    start_line: 'startLineColumn',
+    end_line: 'endLineColumn',
+  };
+  const out: Partial<Record<MetadataColumn, string>> = {};
+  for (const [column, flag] of Object.entries(flags) as [MetadataColumn, string][]) {
+    const name = optionalString(o, flag);
+    if (name !== undefined && name !== column) out[column] = name;
+  }
+  return out;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

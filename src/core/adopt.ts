@@ -10,7 +10,9 @@ import path from 'node:path';
 import { createCatalog } from './catalog/create.js';
 import { openCatalog } from './catalog/open.js';
 import { FaissError, InvariantViolationError, NotFoundError, UsageError } from './errors.js';
+import { innerFactory } from './build/factory.js';
 import { readVersionIndex } from './export-idmap.js';
+import { FaissIndex } from './faiss/index.js';
 import { requireVersionDir } from './layout.js';
 import { acquireWriterLock } from './lock.js';
 import { readManifest, writeManifestAtomic, type Manifest, type Metric } from './manifest.js';
@@ -52,9 +54,47 @@ function factoryOf(className: string, given: string | undefined): string {
 }
 
 function metricOf(inIndex: string, given: Metric | undefined): Metric {
-  if (given !== undefined) return given;
+  if (given !== undefined) {
+    // cosine is inner product over normalized vectors: the file says ip.
+    const stored = given === 'cosine' ? 'ip' : given;
+    if (stored !== inIndex) {
+      throw new UsageError(`--metric ${given} does not match faiss.index, whose metric is ${inIndex}`);
+    }
+    return given;
+  }
   if (inIndex === 'l2' || inIndex === 'ip') return inIndex;
   throw new UsageError(`the index metric is ${inIndex}: pass --metric`);
+}
+
+/** IndexFlat, IndexFlatL2 and IndexFlatIP are one structure; the rest of a class name must agree. */
+const sameStructure = (className: string) => className.replace(/\bIndexFlat(L2|IP)\b/g, 'IndexFlat');
+
+/**
+ * The factory string must build the class the file holds: a wrong `--factory` would seal a manifest
+ * with the wrong family (and so the wrong smoke threshold and tuning knobs).
+ */
+function checkFactoryBuilds(factory: string, index: FaissIndex): void {
+  let built: FaissIndex;
+  try {
+    built = FaissIndex.fromFactory(
+      index.d,
+      innerFactory(factory),
+      index.metric === 'ip' ? 'ip' : 'l2',
+    ).wrapIdMap2();
+  } catch (err) {
+    if (err instanceof FaissError)
+      throw new UsageError(`--factory ${factory}: FAISS rejected it: ${err.message}`);
+    throw err;
+  }
+  try {
+    if (sameStructure(built.className) !== sameStructure(index.className)) {
+      throw new UsageError(
+        `--factory ${factory} builds ${built.className}, but faiss.index is ${index.className}: pass the factory it was built with`,
+      );
+    }
+  } finally {
+    built.dispose();
+  }
 }
 
 function firstIds(ids: readonly bigint[], count: number): string {
@@ -82,6 +122,7 @@ export async function writeManifest(options: WriteManifestOptions): Promise<Writ
         metric: metricOf(index.metric, options.metric ?? previous?.metric),
         factory: factoryOf(index.className, options.factory ?? previous?.faiss_factory),
       };
+      checkFactoryBuilds(facts.factory, index);
       try {
         index.checkConsistency();
       } catch (err) {
@@ -122,6 +163,8 @@ export async function writeManifest(options: WriteManifestOptions): Promise<Writ
     });
     // Re-sealing keeps the recorded tuning: checksums change, the operating point does not.
     if (previous?.tuning) manifest.tuning = previous.tuning;
+    // ... and its age: created_ts orders versions for gc --keep and --older-than.
+    if (previous) manifest.created_ts = previous.created_ts;
     await writeManifestAtomic(dir, manifest);
     return { version: options.version, dir, derived, manifest };
   } finally {

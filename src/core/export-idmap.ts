@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import { InvariantViolationError, NotFoundError, UsageError } from './errors.js';
 import { FaissIndex } from './faiss/index.js';
-import { requireVersionDir } from './layout.js';
+import { requireVersionDir, versionsDir } from './layout.js';
 import { acquireWriterLock } from './lock.js';
 import { manifestPath } from './manifest.js';
 import { writeIdMap } from './parquet/idmap-writer.js';
@@ -46,6 +46,12 @@ export async function exportIdMap(options: ExportIdMapOptions): Promise<ExportId
   const dir = requireVersionDir(options.root, options.version);
   const inside = options.out === undefined;
   const out = path.resolve(options.out ?? path.join(dir, 'idmap.parquet'));
+  const underVersions = path.relative(versionsDir(options.root), out);
+  if (!inside && !underVersions.startsWith('..') && !path.isAbsolute(underVersions)) {
+    throw new UsageError(
+      `--out ${out} is inside versions/, whose directories are immutable: write the id map outside the root's versions/`,
+    );
+  }
   if (inside && existsSync(manifestPath(dir))) {
     throw new UsageError(
       `version ${options.version} is sealed (it has a manifest.json) and immutable: write the id map elsewhere with --out FILE`,

@@ -3,7 +3,11 @@
  * efSearch for HNSW, k_factor for a refine stage). Parsing is lexical, so it needs no FAISS.
  */
 
-export const INDEX_FAMILIES = ['flat', 'ivf_flat', 'ivf_pq', 'hnsw', 'ivf_pq_refine', 'other'] as const;
+/** The families a manifest's tuning records (SPEC; the upstream Python VersionManifest knows these). */
+export const TUNING_FAMILIES = ['flat', 'ivf_flat', 'ivf_pq', 'hnsw', 'ivf_pq_refine'] as const;
+export type TuningFamily = (typeof TUNING_FAMILIES)[number];
+/** ... and `other` for anything else FAISS builds, which indexctl measures but does not record. */
+export const INDEX_FAMILIES = [...TUNING_FAMILIES, 'other'] as const;
 export type IndexFamily = (typeof INDEX_FAMILIES)[number];
 
 /** Splits on commas outside parentheses: `IVF1024,PQ8,Refine(OPQ8,PQ8)` has three components. */

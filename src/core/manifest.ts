@@ -13,12 +13,12 @@ import { z } from 'zod';
 
 import { checksumPattern, xxh64File } from './checksum.js';
 import { IndexCorruptionError } from './errors.js';
-import { INDEX_FAMILIES } from './family.js';
+import { TUNING_FAMILIES } from './family.js';
 import { writeFileDurable } from './fsync.js';
 import { VERSION_FILES, versionNamePattern } from './layout.js';
 
-export { familyFromFactory, INDEX_FAMILIES } from './family.js';
-export type { IndexFamily } from './family.js';
+export { familyFromFactory, INDEX_FAMILIES, TUNING_FAMILIES } from './family.js';
+export type { IndexFamily, TuningFamily } from './family.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 export const METRICS = ['l2', 'ip', 'cosine'] as const;
@@ -33,7 +33,7 @@ export const fileEntrySchema = z.looseObject({
 });
 
 export const tuningSchema = z.looseObject({
-  family: z.enum(INDEX_FAMILIES),
+  family: z.enum(TUNING_FAMILIES),
   k: z.int().positive(),
   nprobe: z.int().positive().nullish(),
   hnsw_efSearch: z.int().positive().nullish(),

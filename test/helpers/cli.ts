@@ -14,9 +14,12 @@ export interface CliResult {
 
 export function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; cwd?: string; prefix?: string[] } = {},
 ): CliResult {
-  const res = spawnSync(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], {
+  // `prefix` runs node through another command (setpriv, to run as another user).
+  const argv = [process.execPath, ...(options.nodeArgs ?? []), bin, ...args];
+  const [command, ...rest] = [...(options.prefix ?? []), ...argv];
+  const res = spawnSync(command!, rest, {
     encoding: 'utf8',
     cwd: options.cwd,
     env: { ...process.env, NO_COLOR: '1', ...options.env },

@@ -3,7 +3,8 @@
  * staging/ under the writer lock, synced, and renamed into versions/<V> only when complete; any
  * failure removes the staging directory, so versions/ and CURRENT are never touched by a bad input.
  */
-import { copyFile, link, rm } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { copyFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { createCatalog } from '../catalog/create.js';
@@ -40,6 +41,8 @@ export interface BuildOptions {
   dryRun?: boolean;
   idColumn?: string;
   embeddingColumn?: string;
+  /** Names of the hydration columns when they differ from `uri`, `lang`, `start_line`, `end_line`. */
+  metadataColumns?: Partial<Record<MetadataColumn, string>>;
   dim?: number;
   /** Seconds to wait for another writer (default 0: fail at once with exit 75). */
   waitSeconds?: number;
@@ -67,6 +70,7 @@ export interface BuildReport {
 export async function build(options: BuildOptions): Promise<BuildReport> {
   const version = checkVersionName(options.version ?? defaultVersionName());
   const metric = options.metric ?? 'l2';
+  const inputStat = await statInput(options.chunks);
   const chunks = await openChunks(options.chunks, {
     ...(options.idColumn ? { idColumn: options.idColumn } : {}),
     ...(options.embeddingColumn ? { embeddingColumn: options.embeddingColumn } : {}),
@@ -74,6 +78,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     normalize: metric === 'cosine',
   });
   try {
+    checkMetadataColumns(chunks, options.metadataColumns ?? {});
     const plan = planBuild({
       vectors: chunks.rows,
       dim: chunks.dim,
@@ -88,7 +93,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     createWrappedIndex(plan.dim, plan.factory, metric).dispose();
     if (plan.trainSample > 0) checkEnoughToTrain(plan.factory, plan.trainSample, chunks.file);
     if (options.dryRun) return { version, dryRun: true, plan, seconds: {} };
-    return await buildLocked(options, version, chunks, plan);
+    return await buildLocked(options, version, chunks, plan, inputStat);
   } finally {
     chunks.close();
   }
@@ -99,6 +104,7 @@ async function buildLocked(
   version: string,
   chunks: ChunksReader,
   plan: BuildPlan,
+  inputStat: Stats | undefined,
 ): Promise<BuildReport> {
   await ensureRoot(options.root);
   const lock = await acquireWriterLock(options.root, {
@@ -112,7 +118,7 @@ async function buildLocked(
     for (const stale of staleStagingDirs(options.root)) await rm(stale.path, { recursive: true, force: true });
     const staging = await makeStagingDir(options.root, version);
     try {
-      const report = await fillStaging(options, version, chunks, plan, staging);
+      const report = await fillStaging(options, version, chunks, plan, staging, inputStat);
       report.dir = await commitStagingDir(staging, options.root, version);
       return report;
     } catch (err) {
@@ -130,6 +136,7 @@ async function fillStaging(
   chunks: ChunksReader,
   plan: BuildPlan,
   staging: string,
+  inputStat: Stats | undefined,
 ): Promise<BuildReport> {
   const seconds: Record<string, number> = {};
   const progress = options.onProgress ?? (() => {});
@@ -153,11 +160,11 @@ async function fillStaging(
     await timed('write_idmap', () => writeIdMap(path.join(staging, 'idmap.parquet'), index.idMap()));
     failpoint('build:idmap-written');
     progress({ phase: 'write', done: 2, total: 3 });
-    await linkOrCopy(chunks.file, path.join(staging, 'chunks.parquet'));
+    await timed('copy_chunks', () => copyChunks(chunks.file, path.join(staging, 'chunks.parquet'), inputStat));
     await timed('catalog', () =>
       createCatalog(staging, {
         materialize: options.materialize ?? false,
-        columns: { id: chunks.idColumn, embedding: chunks.embeddingColumn },
+        columns: { ...options.metadataColumns, id: chunks.idColumn, embedding: chunks.embeddingColumn },
       }),
     );
     failpoint('build:catalog-written');
@@ -177,6 +184,9 @@ async function fillStaging(
         source_chunks: chunks.file,
         id_column: chunks.idColumn,
         embedding_column: chunks.embeddingColumn,
+        ...(options.metadataColumns && Object.keys(options.metadataColumns).length > 0
+          ? { metadata_columns: options.metadataColumns }
+          : {}),
         train_sample: plan.trainSample,
         train_seed: options.seed ?? 0,
         materialized: options.materialize ?? false,
@@ -246,11 +256,54 @@ async function trainIndex(index: FaissIndex, sample: Float32Array, plan: BuildPl
   }
 }
 
-/** A hard link when the input is on the same filesystem (instant), else a copy. */
-async function linkOrCopy(from: string, to: string): Promise<void> {
+const METADATA_COLUMNS = ['uri', 'lang', 'start_line', 'end_line'] as const;
+export type MetadataColumn = (typeof METADATA_COLUMNS)[number];
+
+/**
+ * The columns hydration reads must be in the file: checked up front, not after an hour of adding
+ * vectors when the catalog is made.
+ */
+function checkMetadataColumns(chunks: ChunksReader, names: Partial<Record<MetadataColumn, string>>): void {
+  const have = chunks.columns.map((c) => c.name);
+  const missing = METADATA_COLUMNS.filter((c) => !have.includes(names[c] ?? c));
+  if (missing.length === 0) return;
+  const flags = missing.map((c) => `--${c.replace('_', '-')}-column`).join(', ');
+  throw new BadInputError(
+    `${chunks.file}: missing column${missing.length > 1 ? 's' : ''} ` +
+      `${missing.map((c) => `"${names[c] ?? c}"`).join(', ')}, which search results are hydrated from ` +
+      `(name the file's own with ${flags}); the file has: ${chunks.columns.map((c) => `${c.name} (${c.type})`).join(', ')}`,
+  );
+}
+
+/** The input's identity and size now, to tell later whether it was rewritten during the build. */
+async function statInput(file: string): Promise<Stats | undefined> {
   try {
-    await link(from, to);
+    return await stat(file);
   } catch {
-    await copyFile(from, to);
+    return undefined; // openChunks reports a missing or unreadable file precisely
+  }
+}
+
+/**
+ * The version gets its own copy of the chunks (a reflink where the filesystem can, else a real copy),
+ * never a hard link: a pipeline that rewrites its chunks file in place (pyarrow, DuckDB COPY and
+ * most writers truncate and rewrite the same inode) would otherwise change a sealed version under
+ * its checksums. An input that changed since it was opened (size, mtime or inode) means the index
+ * was built from other rows than the copy holds: refused.
+ */
+async function copyChunks(from: string, to: string, before: Stats | undefined): Promise<void> {
+  await copyFile(from, to, constants.COPYFILE_FICLONE);
+  const after = await stat(from);
+  if (
+    before &&
+    (after.ino !== before.ino ||
+      after.dev !== before.dev ||
+      after.size !== before.size ||
+      after.mtimeMs !== before.mtimeMs)
+  ) {
+    throw new BadInputError(
+      `${from}: the chunks file changed while the index was being built (size ${before.size} -> ${after.size}, ` +
+        `mtime ${before.mtime.toISOString()} -> ${after.mtime.toISOString()}); nothing was written, build again`,
+    );
   }
 }

@@ -3,8 +3,9 @@
  * distinct ids travel as one bound BIGINT[] parameter and DuckDB pushes them into the Parquet scan
  * as a filter. Results are put back in the caller's order here.
  *
- * Hydration is v_faiss_join restricted to the ids, spelled out with the filter on both sides of the
- * join: DuckDB does not carry a filter on `chunks.id` through the LEFT JOIN into the idmap scan, and
+ * Hydration reads the catalog's `chunk_meta` table (catalog/create.ts). Without one (a catalog made
+ * by another tool) it is v_faiss_join restricted to the ids, spelled out with the filter on both
+ * sides of the join: DuckDB does not carry a filter on `chunks.id` through the LEFT JOIN into the idmap scan, and
  * scanning the whole idmap made a 10-id lookup 4x slower at 1M rows (55 ms against 14 ms).
  */
 import {
@@ -64,19 +65,26 @@ function nullableNumber(value: unknown): number | null {
 export async function hydrateIds(
   connection: DuckDBConnection,
   requested: BigInt64Array | readonly bigint[],
-  options: HydrateOptions & { hasText: boolean },
+  options: HydrateOptions & { hasText: boolean; table: string | undefined },
 ): Promise<HydrateResult> {
   const ids = checkIds(requested);
   if (ids.length === 0) return { rows: [], missing: [] };
   const wanted = distinct(ids);
   const withText = options.text === true && options.hasText;
+  const params = { ids: listValue(wanted) };
+  // The catalog's table when it has one (every catalog indexctl made does); the Parquet views for
+  // one made otherwise. The text, the widest column, is only in chunks.parquet.
   const reader = await connection.runAndReadAll(
-    `SELECT c.id::BIGINT AS id, c.uri::VARCHAR AS uri, c.lang::VARCHAR AS lang,
+    options.table !== undefined
+      ? `SELECT m.*${withText ? ', c.text::VARCHAR AS text' : ''}
+           FROM (SELECT * FROM ${options.table} WHERE id IN (SELECT unnest($ids))) m
+           ${withText ? 'LEFT JOIN (SELECT id, text FROM chunks WHERE id IN (SELECT unnest($ids))) c ON c.id = m.id' : ''}`
+      : `SELECT c.id::BIGINT AS id, c.uri::VARCHAR AS uri, c.lang::VARCHAR AS lang,
             c.start_line::BIGINT AS start_line, c.end_line::BIGINT AS end_line,
             i.faiss_row::BIGINT AS faiss_row${withText ? ', c.text::VARCHAR AS text' : ''}
        FROM (SELECT * FROM chunks WHERE id IN (SELECT unnest($ids))) c
        LEFT JOIN (SELECT * FROM idmap WHERE external_id IN (SELECT unnest($ids))) i ON i.external_id = c.id`,
-    { ids: listValue(wanted) },
+    params,
     ID_LIST,
   );
   const byId = new Map<bigint, ChunkRow>();

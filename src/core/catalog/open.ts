@@ -18,6 +18,7 @@ import {
   type HydrateOptions,
   type HydrateResult,
 } from './hydrate.js';
+import { HYDRATION_TABLE } from './create.js';
 import { CATALOG_FILE, CHUNKS_FILE, IDMAP_FILE, globLiteralDir } from './location.js';
 
 export interface CatalogStructure {
@@ -37,9 +38,18 @@ export class Catalog {
   readonly chunkColumns: readonly string[];
   private handle: CatalogConnection | undefined;
 
+  /** `chunk_meta` when the catalog has it (hydration reads it), else undefined (the views). */
+  readonly hydrationTable: string | undefined;
+
   /** Use openCatalog(). */
-  constructor(handle: CatalogConnection, versionDir: string, chunkColumns: string[]) {
+  constructor(
+    handle: CatalogConnection,
+    versionDir: string,
+    chunkColumns: string[],
+    hydrationTable: string | undefined,
+  ) {
     this.handle = handle;
+    this.hydrationTable = hydrationTable;
     this.versionDir = versionDir;
     this.path = path.join(versionDir, CATALOG_FILE);
     this.chunkColumns = chunkColumns;
@@ -55,7 +65,11 @@ export class Catalog {
     ids: BigInt64Array | readonly bigint[],
     options: HydrateOptions = {},
   ): Promise<HydrateResult> {
-    return hydrateIds(this.connection, ids, { ...options, hasText: this.chunkColumns.includes('text') });
+    return hydrateIds(this.connection, ids, {
+      ...options,
+      hasText: this.chunkColumns.includes('text'),
+      table: this.hydrationTable,
+    });
   }
 
   /** Stored embeddings for `ids` as one contiguous Float32Array (found.length x dim). */
@@ -154,7 +168,12 @@ export async function openCatalog(versionDir: string): Promise<Catalog> {
         });
       }
     }
-    return new Catalog(handle, dir, chunkColumns);
+    const tables = await handle.connection.runAndReadAll(
+      'SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND table_name = $name',
+      { name: HYDRATION_TABLE },
+    );
+    const hydrationTable = tables.getRowsJS().length > 0 ? HYDRATION_TABLE : undefined;
+    return new Catalog(handle, dir, chunkColumns, hydrationTable);
   } catch (err) {
     disconnect(handle);
     throw err;

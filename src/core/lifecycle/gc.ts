@@ -3,7 +3,9 @@
  * would remove; `yes` removes, under the writer lock, after deciding again under it.
  *
  * Rules, in order — a version is kept when any holds:
- * - it is CURRENT, the rollback target (publish.log), or pinned: never removed, whatever the policy;
+ * - it is CURRENT, the rollback target (publish.log), or pinned: never removed, whatever the policy
+ *   (when CURRENT is not the last flip the log recorded, the version that flip made CURRENT is kept
+ *   as the rollback target too; with unreadable lines in publish.log or pins, `yes` removes nothing);
  * - it is among the `keep` newest versions by creation time (default 3);
  * - it is younger than `olderThanMs`, when given.
  * Everything else is removed. Stale staging directories (their builder is gone) and temp links or
@@ -18,7 +20,7 @@ import { readdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
-import { UsageError } from '../errors.js';
+import { InvariantViolationError, UsageError } from '../errors.js';
 import { fsyncDir } from '../fsync.js';
 import {
   listVersions,
@@ -107,6 +109,10 @@ async function plan(root: string, keep: number, olderThanMs: number | undefined,
   const current = readCurrent(root) ?? null;
   const log = await readPublishLog(root);
   const target = rollbackTarget(log.entries, current ?? undefined) ?? null;
+  // A flip the log never recorded (a crash between the rename of CURRENT and the log append): the
+  // version the last logged flip made CURRENT was live just before it, and is the real way back.
+  const last = log.entries.at(-1);
+  const unlogged = current !== null && last !== undefined && last.to !== current ? last.to : null;
   const pins = await readPins(root);
   const infos = await Promise.all(listVersions(root).map((v) => describeVersion(root, v)));
   infos.sort((x, y) => y.createdMs - x.createdMs || (x.name < y.name ? 1 : -1));
@@ -114,7 +120,7 @@ async function plan(root: string, keep: number, olderThanMs: number | undefined,
     const ageMs = now - info.createdMs;
     const keptBecause: KeepReason[] = [];
     if (info.name === current) keptBecause.push('current');
-    if (info.name === target) keptBecause.push('rollback-target');
+    if (info.name === target || info.name === unlogged) keptBecause.push('rollback-target');
     if (pins.versions.includes(info.name)) keptBecause.push('pinned');
     if (rank < keep) keptBecause.push('newest');
     if (olderThanMs !== undefined && ageMs <= olderThanMs) keptBecause.push('too-recent');
@@ -177,6 +183,14 @@ export async function gc(o: GcOptions): Promise<GcReport> {
   if (!o.yes) return { dryRun: true, lockWaitSeconds: 0, ...(await plan(o.root, keep, o.olderThanMs, now)) };
   const { result, lockWaitSeconds } = await underWriterLock(o.root, 'gc', o.waitSeconds, async () => {
     const p = await plan(o.root, keep, o.olderThanMs, now);
+    if (p.problems.length > 0) {
+      // An unreadable log line may be the flip that names the rollback target, an unreadable pins
+      // line a pin: removing on a guess could delete the one version an operator relies on.
+      throw new InvariantViolationError(
+        `gc --yes removes nothing while publish.log or pins has lines it cannot read: ${p.problems.join('; ')}. ` +
+          `Fix or delete those lines (run gc without --yes to see the plan)`,
+      );
+    }
     for (const v of p.versions) if (v.action === 'remove') await removeVersion(o.root, v.version);
     for (const l of p.leftovers) await rm(l.path, { recursive: true, force: true });
     if (p.leftovers.length > 0) {

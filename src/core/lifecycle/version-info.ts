@@ -12,7 +12,7 @@ import { versionDir } from '../layout.js';
 export interface VersionInfo {
   name: string;
   dir: string;
-  /** Bytes of the regular files under the directory (a hard-linked chunks.parquet counts in full). */
+  /** Bytes of the regular files under the directory. */
   bytes: number;
   manifest?: Manifest;
   /** Why the manifest could not be used. */

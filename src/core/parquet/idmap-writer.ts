@@ -3,7 +3,8 @@
  * row order (SPEC "On-disk layout"). Arrow columns are made straight from typed arrays and the file is
  * streamed through parquet-wasm one row group at a time, so wasm memory holds one group, not the file.
  */
-import { open } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 
 import * as arrow from 'apache-arrow';
 import {
@@ -12,6 +13,8 @@ import {
   WriterPropertiesBuilder,
   transformParquetStream,
 } from 'parquet-wasm';
+
+import { fsyncDir, tempPathFor } from '../fsync.js';
 
 export const IDMAP_COLUMNS = ['faiss_row', 'external_id'] as const;
 
@@ -55,12 +58,23 @@ export async function writeIdMap(
     .setCreatedBy('indexctl')
     .build();
   const bytes: ReadableStream<Uint8Array> = await transformParquetStream(batches, properties);
-  const handle = await open(file, 'w');
+  // Written next to its name and renamed over it when complete and synced: an existing idmap.parquet
+  // (`export-idmap --out`) is replaced whole or not at all.
+  const tmp = tempPathFor(file);
   try {
-    for await (const piece of bytes) await handle.write(piece);
-  } finally {
-    await handle.close();
+    const handle = await open(tmp, 'wx', 0o644);
+    try {
+      for await (const piece of bytes) await handle.write(piece);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
   }
+  await fsyncDir(path.dirname(file));
 }
 
 /** One Arrow record batch in wasm memory for rows [first, first + ids.length). */

@@ -70,21 +70,25 @@ export function canPrune(positions: readonly number[], measured: readonly SweepP
   return measured.some((m) => m.recall >= maxRecall && 1 / m.qps <= minTimePerQuery);
 }
 
-/** Estimated seconds to measure the setting at `positions`/`values`. */
+/**
+ * Estimated seconds to measure the setting at `positions`/`values`: each measured setting below it,
+ * scaled by how much larger the knobs are, and the smallest of those estimates (the nearest setting
+ * predicts best; the first one measured also paid the warm-up, page faults of an mmapped index).
+ */
 export function estimateCost(
   values: Record<string, number>,
   positions: readonly number[],
   measured: readonly SweepPoint[],
 ): number {
-  let base: SweepPoint | undefined;
+  let best: number | undefined;
   for (const m of measured) {
-    if (dominatedBy(m.positions, positions) && (!base || m.cost > base.cost)) base = m;
+    if (!dominatedBy(m.positions, positions)) continue;
+    let scale = 1;
+    for (const [name, value] of Object.entries(values)) {
+      const from = m.values[name];
+      if (from !== undefined && from > 0) scale *= value / from;
+    }
+    best = Math.min(best ?? Infinity, m.cost * scale);
   }
-  if (!base) return Math.max(0, ...measured.map((m) => m.cost));
-  let scale = 1;
-  for (const [name, value] of Object.entries(values)) {
-    const from = base.values[name];
-    if (from !== undefined && from > 0) scale *= value / from;
-  }
-  return base.cost * scale;
+  return best ?? Math.max(0, ...measured.map((m) => m.cost));
 }

@@ -11,7 +11,13 @@ import { UsageError } from '../errors.js';
 import { FaissIndex, type ParameterRange } from '../faiss/index.js';
 import { requireVersionDir } from '../layout.js';
 import { acquireWriterLock } from '../lock.js';
-import { readManifest, type IndexFamily, type ManifestTuning } from '../manifest.js';
+import {
+  readManifest,
+  TUNING_FAMILIES,
+  type IndexFamily,
+  type ManifestTuning,
+  type TuningFamily,
+} from '../manifest.js';
 import { normalizeL2 } from '../parquet/cosine.js';
 import { loadVersionIndex } from '../search/load-index.js';
 import { readQueryVectors } from '../search/query-file.js';
@@ -151,18 +157,28 @@ export async function tune(options: TuneOptions): Promise<TuneReport> {
   const explicit = options.params !== undefined ? parseParamsOption(options.params) : undefined;
   const dir = requireVersionDir(options.root, options.version);
   const manifest = await readManifest(dir);
+  const family = familyFromFactory(manifest.faiss_factory);
+  if (options.write && family === 'other') {
+    throw new UsageError(
+      `tune --write: ${manifest.faiss_factory} is not in a family the manifest records ` +
+        `(${TUNING_FAMILIES.join(', ')}), so its tuning cannot be stored; measure without --write ` +
+        `and pass the setting to openIndex({ parameters })`,
+    );
+  }
   if (options.write && !options.waitSeconds) {
     // Another writer at work fails the run now, not after a minute of sweeping; the lock is taken
     // for real (and only for the rewrite) at the end.
     (await acquireWriterLock(options.root, { command: `tune --write ${options.version}` })).release();
   }
-  if (options.threads !== undefined) FaissIndex.setNumThreads(options.threads);
-  const threads = FaissIndex.getNumThreads();
   const info = FaissIndex.buildInfo();
 
   const index = await loadVersionIndex(dir, manifest);
   let truth: GroundTruth | undefined;
+  // FAISS's thread count is process-wide: a library caller gets its own back when tune ends.
+  const callerThreads = FaissIndex.getNumThreads();
   try {
+    if (options.threads !== undefined) FaissIndex.setNumThreads(options.threads);
+    const threads = FaissIndex.getNumThreads();
     const ranges = sweepRanges(index, explicit);
     let held: Float32Array | undefined;
     let queryFile: string | undefined;
@@ -237,19 +253,19 @@ export async function tune(options: TuneOptions): Promise<TuneReport> {
     const chosen = choosePoint(measured, v.targetRecall)?.point;
     if (chosen) chosen.chosen = true;
     const best = bestRecall(measured)?.point;
-    const family = familyFromFactory(manifest.faiss_factory);
     const querySource = queryFile !== undefined ? `file:${queryFile}` : `sample:${truth.nq},seed=${v.seed}`;
-    const tuning = chosen
-      ? tuningFrom(chosen, ranges, {
-          family,
-          k: v.k,
-          targetRecall: v.targetRecall,
-          nq: truth.nq,
-          querySource,
-          threads,
-          faiss: info,
-        })
-      : null;
+    const tuning =
+      chosen && family !== 'other'
+        ? tuningFrom(chosen, ranges, {
+            family,
+            k: v.k,
+            targetRecall: v.targetRecall,
+            nq: truth.nq,
+            querySource,
+            threads,
+            faiss: info,
+          })
+        : null;
     let written = false;
     if (options.write && tuning) {
       await writeTuning({
@@ -303,11 +319,12 @@ export async function tune(options: TuneOptions): Promise<TuneReport> {
   } finally {
     truth?.dispose();
     index.dispose();
+    FaissIndex.setNumThreads(callerThreads);
   }
 }
 
 interface TuningFacts {
-  family: IndexFamily;
+  family: TuningFamily;
   k: number;
   targetRecall: number;
   nq: number;

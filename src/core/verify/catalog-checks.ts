@@ -71,6 +71,21 @@ export async function checkChunksCount(catalog: Catalog, manifest: Manifest): Pr
         )}`,
       );
     }
+    if (problems.length === 0 && catalog.hydrationTable !== undefined) {
+      // What search hydrates from must be these chunks, each with its FAISS row (a chunks.parquet
+      // swapped under a catalog made for another is caught here).
+      const [meta] = await catalog.query(
+        `SELECT count(*) AS n, count(faiss_row) AS indexed FROM ${catalog.hydrationTable}`,
+      );
+      const rows = Number(meta!.n);
+      const indexed = Number(meta!.indexed);
+      if (rows !== n) problems.push(`${catalog.hydrationTable} has ${rows} rows for ${n} chunks`);
+      if (indexed !== manifest.vectors_count) {
+        problems.push(
+          `${catalog.hydrationTable} has ${indexed} rows with a faiss_row for ${manifest.vectors_count} vectors`,
+        );
+      }
+    }
     if (problems.length > 0) return check.fail(`chunks: ${problems.join('; ')}`, 3);
     const extra = n - manifest.vectors_count;
     return check.pass(

@@ -166,7 +166,7 @@ export async function checkChecksum(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
       return check.skip(`${file} is missing (see files.present)`);
-    throw err;
+    return unreadableFile(check, file, err);
   }
   if (size !== entry.bytes) {
     const how = size < entry.bytes ? 'truncated' : 'grown';
@@ -179,6 +179,15 @@ export async function checkChecksum(
     }
     return check.pass(`${actual} (${size} bytes)`);
   } catch (err) {
-    return check.failWith(err);
+    return unreadableFile(check, file, err);
   }
+}
+
+/** A file the manifest lists that cannot be read (EACCES, EIO, ...) is corruption (4), not a bug (1). */
+function unreadableFile(check: Check, file: string, err: unknown): CheckResult {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && code.startsWith('E')) {
+    return check.fail(`${file}: unreadable (${code}): ${(err as Error).message}`, 4);
+  }
+  return check.failWith(err);
 }

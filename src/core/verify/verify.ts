@@ -276,8 +276,18 @@ async function runCatalogChecks(
     return {
       results: [open.result, ...skipAll(names.slice(1), 'the catalog did not open (see catalog.open)')],
     };
-  return {
-    catalog: open.catalog,
-    results: [open.result, await checkChunksCount(open.catalog, manifest), await checkCoverage(open.catalog)],
-  };
+  try {
+    return {
+      catalog: open.catalog,
+      results: [
+        open.result,
+        await checkChunksCount(open.catalog, manifest),
+        await checkCoverage(open.catalog),
+      ],
+    };
+  } catch (err) {
+    // A check that throws (a bug, not a finding) must not leave the database open behind it.
+    open.catalog.close();
+    throw err;
+  }
 }
