@@ -104,7 +104,7 @@ describe('createCatalog + openCatalog', () => {
       assert.deepEqual(await catalog.structure(), {
         views: ['chunks', 'idmap', 'v_faiss_join'],
         tables: ['chunk_meta'],
-        indexes: [],
+        indexes: [{ name: 'chunk_meta_id', table: 'chunk_meta' }],
       });
       assert.equal(catalog.hydrationTable, 'chunk_meta');
       assert.equal(await catalog.chunksCount(), IDS.length);
@@ -146,6 +146,7 @@ describe('createCatalog + openCatalog', () => {
       const structure = await catalog.structure();
       assert.deepEqual(structure.tables, ['chunk_meta', 'faiss_idmap_mat']);
       assert.deepEqual(structure.indexes, [
+        { name: 'chunk_meta_id', table: 'chunk_meta' },
         { name: 'faiss_idmap_mat_external_id', table: 'faiss_idmap_mat' },
       ]);
       const [index] = await catalog.query(
