@@ -79,6 +79,11 @@ export const commands: CommandSpec[] = [
         flags: '--publish',
         description: 'then publish the new version (level-3 verify, flip CURRENT), as `indexctl publish V`',
       },
+      {
+        flags: '--link-chunks',
+        description:
+          'hard-link the chunks file into the version instead of copying it (only if nothing ever rewrites that file in place)',
+      },
       { flags: '--id-column <name>', description: 'id column', defaultValue: 'id' },
       { flags: '--embedding-column <name>', description: 'embedding column', defaultValue: 'embedding' },
       { flags: '--uri-column <name>', description: 'uri column (hydration)', defaultValue: 'uri' },

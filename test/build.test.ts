@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -104,6 +104,11 @@ print(json.dumps({"cls": type(faiss.downcast_index(index)).__name__, "ids": [str
     assert.deepEqual(readFileSync(path.join(root, 'versions/o1/chunks.parquet')), before);
     const res = runCli(['--root', root, 'verify', 'o1', '--level', '1']);
     assert.equal(res.code, 0, res.stderr);
+    assert.notEqual(statSync(path.join(root, 'versions/o1/chunks.parquet')).ino, statSync(file).ino);
+    // --link-chunks: the operator promises never to rewrite the input in place; a hard link.
+    const linked = buildCli(root, file, '--version', 'o2', '--link-chunks');
+    assert.equal(linked.code, 0, linked.stderr);
+    assert.equal(statSync(path.join(root, 'versions/o2/chunks.parquet')).ino, statSync(file).ino);
   });
 
   it('joins every FAISS row to its chunk through v_faiss_join', async () => {

@@ -33,6 +33,7 @@ export async function run(ctx: CommandContext): Promise<CommandOutput> {
       factory: optionalString(o, 'factory') ?? 'auto',
       metric: oneOf(o, 'metric', ['l2', 'ip', 'cosine'] as const, 'l2'),
       materialize: Boolean(o.materialize),
+      linkChunks: Boolean(o.linkChunks),
       dryRun: Boolean(o.dryRun),
       ...optional('version', optionalString(o, 'version')),
       ...optional('trainSample', optionalInt(o, 'trainSample')),

@@ -4,7 +4,7 @@
  * failure removes the staging directory, so versions/ and CURRENT are never touched by a bad input.
  */
 import { constants, type Stats } from 'node:fs';
-import { copyFile, rm, stat } from 'node:fs/promises';
+import { copyFile, link, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { createCatalog } from '../catalog/create.js';
@@ -41,6 +41,8 @@ export interface BuildOptions {
   dryRun?: boolean;
   idColumn?: string;
   embeddingColumn?: string;
+  /** Hard-link the chunks file into the version instead of copying it (see placeChunks). */
+  linkChunks?: boolean;
   /** Names of the hydration columns when they differ from `uri`, `lang`, `start_line`, `end_line`. */
   metadataColumns?: Partial<Record<MetadataColumn, string>>;
   dim?: number;
@@ -147,6 +149,12 @@ async function fillStaging(
     return out;
   };
 
+  // The chunks copy (kernel-side, on a libuv thread) overlaps training and adding; it is awaited,
+  // and the input checked unchanged, once everything has been read from it.
+  const copyStart = performance.now();
+  const placing = placeChunks(chunks.file, path.join(staging, 'chunks.parquet'), options.linkChunks ?? false).then(
+    () => void (seconds.copy_chunks = (performance.now() - copyStart) / 1000),
+  );
   const index = createWrappedIndex(plan.dim, plan.factory, plan.metric);
   try {
     if (plan.trainSample > 0) {
@@ -160,7 +168,8 @@ async function fillStaging(
     await timed('write_idmap', () => writeIdMap(path.join(staging, 'idmap.parquet'), index.idMap()));
     failpoint('build:idmap-written');
     progress({ phase: 'write', done: 2, total: 3 });
-    await timed('copy_chunks', () => copyChunks(chunks.file, path.join(staging, 'chunks.parquet'), inputStat));
+    await timed('copy_chunks_wait', () => placing);
+    await checkUnchanged(chunks.file, inputStat);
     await timed('catalog', () =>
       createCatalog(staging, {
         materialize: options.materialize ?? false,
@@ -170,6 +179,8 @@ async function fillStaging(
     failpoint('build:catalog-written');
   } finally {
     index.dispose();
+    // On a failure the copy may still be writing into staging/, which the caller removes next.
+    await placing.catch(() => undefined);
   }
 
   const manifest = await timed('checksum', () =>
@@ -285,15 +296,30 @@ async function statInput(file: string): Promise<Stats | undefined> {
 }
 
 /**
- * The version gets its own copy of the chunks (a reflink where the filesystem can, else a real copy),
- * never a hard link: a pipeline that rewrites its chunks file in place (pyarrow, DuckDB COPY and
- * most writers truncate and rewrite the same inode) would otherwise change a sealed version under
- * its checksums. An input that changed since it was opened (size, mtime or inode) means the index
- * was built from other rows than the copy holds: refused.
+ * The version gets its own copy of the chunks (a reflink where the filesystem can, else a real copy):
+ * a pipeline that rewrites its chunks file in place (pyarrow, DuckDB COPY and most writers truncate
+ * and rewrite the same inode) would otherwise change a sealed version under its checksums. With
+ * `linkChunks` (an operator whose pipeline always writes a new file) it is a hard link, instant,
+ * falling back to a copy across filesystems.
  */
-async function copyChunks(from: string, to: string, before: Stats | undefined): Promise<void> {
+async function placeChunks(from: string, to: string, linkChunks: boolean): Promise<void> {
+  if (linkChunks) {
+    try {
+      await link(from, to);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    }
+  }
   await copyFile(from, to, constants.COPYFILE_FICLONE);
-  const after = await stat(from);
+}
+
+/**
+ * An input that changed since it was opened (size, mtime or inode) means the index was built from
+ * other rows than the version would hold: refused.
+ */
+async function checkUnchanged(file: string, before: Stats | undefined): Promise<void> {
+  const after = await stat(file);
   if (
     before &&
     (after.ino !== before.ino ||
@@ -302,7 +328,7 @@ async function copyChunks(from: string, to: string, before: Stats | undefined): 
       after.mtimeMs !== before.mtimeMs)
   ) {
     throw new BadInputError(
-      `${from}: the chunks file changed while the index was being built (size ${before.size} -> ${after.size}, ` +
+      `${file}: the chunks file changed while the index was being built (size ${before.size} -> ${after.size}, ` +
         `mtime ${before.mtime.toISOString()} -> ${after.mtime.toISOString()}); nothing was written, build again`,
     );
   }
