@@ -163,6 +163,11 @@ export const commands: CommandSpec[] = [
         defaultValue: '200',
       },
       { flags: '--seed <n>', description: "seed of the smoke search's sample", defaultValue: '0' },
+      {
+        flags: '--probe-timeout <seconds>',
+        description:
+          'kill the index probe and report corruption (4) when FAISS takes longer than this on one step (default: $INDEXCTL_PROBE_TIMEOUT, else no limit)',
+      },
     ],
     examples: [
       'indexctl verify --current',

@@ -319,6 +319,30 @@ describe('index.*: faiss.index read in a child process', () => {
     assert.match(check(report, 'idmap.rows').detail, /manifest vectors_count \(the index was not loaded\)/);
   });
 
+  it('--probe-timeout: a FAISS read slower than the bound is killed and reported as corruption (4)', async () => {
+    // 10000 x 1024 floats: a 40 MB faiss.index takes several ms to read, far over a 1 ms bound.
+    const big = path.join(dir, 'wide.parquet');
+    await writeChunks(big, { rows: 10_000, dim: 1024 });
+    await build({ root, chunks: big, factory: 'Flat', version: 'wide' });
+    const report = cliVerify('wide', '--probe-timeout', '0.001');
+    assert.equal(report.exitCode, 4);
+    assertFails(
+      report,
+      'index.load',
+      4,
+      /faiss\.index: FAISS did not finish reading it \(no answer to load within 0\.001 s; the probe was killed\)/,
+    );
+    assert.equal(cliVerify('wide', '--probe-timeout', '600').exitCode, 0, 'a generous bound changes nothing');
+    const bad = runCli(['--root', root, 'verify', 'wide', '--probe-timeout', 'soon']);
+    assert.equal(bad.code, 2);
+    const env = runCli(['--root', root, 'verify', 'wide'], { env: { INDEXCTL_PROBE_TIMEOUT: '0.001' } });
+    assert.equal(
+      env.code,
+      4,
+      'INDEXCTL_PROBE_TIMEOUT is the default bound (publish and rollback use it too)',
+    );
+  });
+
   it('a faiss.index that crashes FAISS (SIGSEGV) is corruption (4), reported, not a crash of the tool', async () => {
     const { version, vdir } = await copy('hnsw');
     const file = path.join(vdir, 'faiss.index');

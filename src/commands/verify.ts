@@ -8,6 +8,7 @@ import Table from 'cli-table3';
 import { verify, type CheckResult, type VerifyReport } from '../core/verify/verify.js';
 import type { CommandContext, CommandOutput } from './context.js';
 import { oneOf, optionalInt } from './options.js';
+import { UsageError } from '../core/errors.js';
 
 export type VerifyJson = VerifyReport & { schema: 'indexctl.verify/1' };
 
@@ -17,6 +18,7 @@ export async function run(ctx: CommandContext): Promise<CommandOutput> {
   const smoke = optionalInt(o, 'smoke', 1);
   const seed = optionalInt(o, 'seed', 0);
   const version = ctx.args[0];
+  const timeout = optionalSeconds(o, 'probeTimeout');
   const report = await verify({
     root: ctx.globals.root,
     level,
@@ -25,6 +27,7 @@ export async function run(ctx: CommandContext): Promise<CommandOutput> {
     ...(smoke !== undefined ? { smoke } : {}),
     ...(seed !== undefined ? { seed } : {}),
     ...(ctx.globals.threads !== undefined ? { threads: ctx.globals.threads } : {}),
+    ...(timeout !== undefined ? { probeTimeoutSeconds: timeout } : {}),
   });
   const json: VerifyJson = { schema: 'indexctl.verify/1', ...report };
   return { json, text: renderReport(report), exitCode: report.exitCode };
@@ -78,4 +81,17 @@ export function renderReport(report: VerifyReport): string {
     table.push([c.name, c.target ?? '', outcomeLabel(c.outcome, colour), c.ms.toFixed(1), c.detail]);
   }
   return `${table.toString()}\n${summary(report)}`;
+}
+
+/** A positive number of seconds (fractions allowed). */
+function optionalSeconds(options: Record<string, unknown>, name: string): number | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !(seconds > 0) || !Number.isFinite(seconds)) {
+    throw new UsageError(
+      `--probe-timeout must be a positive number of seconds, got ${JSON.stringify(value)}`,
+    );
+  }
+  return seconds;
 }

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { FaissError, NativeLoadError } from '../errors.js';
+import { FaissError, NativeLoadError, UsageError } from '../errors.js';
 import type { SearchResult } from '../faiss/index.js';
 import type { IndexFacts, ProbeReply, ProbeRequest } from './probe-protocol.js';
 
@@ -24,6 +24,36 @@ export class ProbeCrash extends Error {
     super(describeExit(signal, code, stderr));
     this.name = 'ProbeCrash';
   }
+}
+
+/** The probe did not answer a request in time and was killed: a file that hangs FAISS. */
+export class ProbeTimeout extends ProbeCrash {
+  constructor(
+    readonly seconds: number,
+    op: string,
+    stderr: string,
+  ) {
+    super('SIGKILL', null, stderr);
+    this.name = 'ProbeTimeout';
+    this.message = `no answer to ${op} within ${seconds} s; the probe was killed`;
+  }
+}
+
+/**
+ * Seconds a probe request may take: the option, else INDEXCTL_PROBE_TIMEOUT, else no limit (loading
+ * a 100 GB index from a cold disk takes as long as it takes; a CI gate sets its own bound).
+ */
+export function probeTimeoutSeconds(option: number | undefined): number | undefined {
+  if (option !== undefined) return option;
+  const env = process.env.INDEXCTL_PROBE_TIMEOUT;
+  if (env === undefined || env === '') return undefined;
+  const seconds = Number(env);
+  if (!(seconds > 0) || !Number.isFinite(seconds)) {
+    throw new UsageError(
+      `INDEXCTL_PROBE_TIMEOUT must be a positive number of seconds, got ${JSON.stringify(env)}`,
+    );
+  }
+  return seconds;
 }
 
 function describeExit(signal: NodeJS.Signals | null, code: number | null, stderr: string): string {
@@ -54,7 +84,7 @@ export class IndexProbe {
   private readonly ready: Promise<void>;
   private started: Pending | undefined;
 
-  constructor() {
+  constructor(private readonly timeoutSeconds?: number) {
     this.ready = new Promise<void>((resolve, reject) => {
       this.started = { resolve: () => resolve(), reject };
     });
@@ -102,18 +132,33 @@ export class IndexProbe {
     await this.ready;
     if (this.dead) throw this.dead;
     if (this.pending) throw new Error('index probe: one request at a time');
+    let timer: NodeJS.Timeout | undefined;
     return new Promise<ProbeReply>((resolve, reject) => {
       this.pending = { resolve, reject };
+      if (this.timeoutSeconds !== undefined) {
+        const seconds = this.timeoutSeconds;
+        timer = setTimeout(() => {
+          this.die(new ProbeTimeout(seconds, message.op, this.stderr));
+          this.child.kill('SIGKILL');
+        }, seconds * 1000);
+      }
       this.child.send(message, (err) => {
         if (err) this.die(err);
       });
-    }).then((reply) => {
-      if (reply.op !== 'error') return reply;
-      // FAISS refusing the file or a request is a finding; a missing addon is the machine's problem.
-      if (reply.name === 'NativeLoadError') throw new NativeLoadError(reply.message);
-      if (reply.name === 'FaissError') throw new FaissError(reply.message);
-      throw new Error(`index probe: ${reply.name}: ${reply.message}`);
-    });
+    }).then(
+      (reply) => {
+        clearTimeout(timer);
+        if (reply.op !== 'error') return reply;
+        // FAISS refusing the file or a request is a finding; a missing addon is the machine's problem.
+        if (reply.name === 'NativeLoadError') throw new NativeLoadError(reply.message);
+        if (reply.name === 'FaissError') throw new FaissError(reply.message);
+        throw new Error(`index probe: ${reply.name}: ${reply.message}`);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        throw err;
+      },
+    );
   }
 
   /** False once the probe died or was closed: nothing more can be asked of it. */

@@ -34,7 +34,7 @@ import {
   loadResult,
 } from './index-checks.js';
 import { checkParams } from './params-check.js';
-import { IndexProbe } from './probe-client.js';
+import { IndexProbe, probeTimeoutSeconds } from './probe-client.js';
 import type { IndexFacts } from './probe-protocol.js';
 import { checkSmoke } from './smoke.js';
 import { Check, exitCodeOf, type CheckResult, type VerifyReport } from './types.js';
@@ -55,6 +55,11 @@ export interface VerifyOptions {
   seed?: number;
   /** FAISS threads in the probe process (default: FAISS's own, all cores). */
   threads?: number;
+  /**
+   * Seconds each request to the index probe (read, set parameters, search) may take before the
+   * probe is killed and the index reported corrupt (4); default INDEXCTL_PROBE_TIMEOUT, else none.
+   */
+  probeTimeoutSeconds?: number;
 }
 
 export const DEFAULT_LEVEL = 2;
@@ -95,6 +100,10 @@ function checkOptions(options: VerifyOptions): { level: 1 | 2 | 3; samples: numb
   if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new UsageError(`seed must be an integer in [0, 4294967295], got ${String(seed)}`);
   }
+  const t = options.probeTimeoutSeconds;
+  if (t !== undefined && !(t > 0 && Number.isFinite(t))) {
+    throw new UsageError(`probe timeout must be a positive number of seconds, got ${String(t)}`);
+  }
   if (options.threads !== undefined && (!Number.isSafeInteger(options.threads) || options.threads < 1)) {
     throw new UsageError(`threads must be a positive integer, got ${String(options.threads)}`);
   }
@@ -126,6 +135,7 @@ function skipAll(names: readonly string[], why: string): CheckResult[] {
 export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const start = performance.now();
   const { level, samples, seed } = checkOptions(options);
+  const timeout = probeTimeoutSeconds(options.probeTimeoutSeconds);
   const root = path.resolve(options.root);
   const version = resolveVersion(root, options);
   const dir = requireVersionDir(root, version);
@@ -168,7 +178,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   try {
     const loading =
       level >= 2 && passed(LAYOUT_FILES.index)
-        ? settle((probe = new IndexProbe()).load(indexFile, options.threads))
+        ? settle((probe = new IndexProbe(timeout)).load(indexFile, options.threads))
         : undefined;
     for (const name of names) {
       if (!sums.has(name)) sums.set(name, await checkChecksum(dir, name, manifest.files[name]));
