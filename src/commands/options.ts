@@ -1,5 +1,6 @@
 /** Turning commander's raw option values into typed ones, with usage errors (exit 2) that name the flag. */
 import { UsageError } from '../core/errors.js';
+import { parseSeconds } from '../core/lifecycle/duration.js';
 
 export function requiredString(options: Record<string, unknown>, name: string, command: string): string {
   const value = options[name];
@@ -22,6 +23,13 @@ export function optionalInt(options: Record<string, unknown>, name: string, min 
     throw new UsageError(`--${flagName(name)} must be an integer >= ${min}, got ${String(value)}`);
   }
   return n;
+}
+
+/** A positive number of seconds, fractions allowed (`--probe-timeout 0.5`). */
+export function optionalSeconds(options: Record<string, unknown>, name: string): number | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  return parseSeconds(String(value), `--${flagName(name)}`);
 }
 
 export function oneOf<T extends string>(

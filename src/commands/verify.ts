@@ -7,8 +7,7 @@ import Table from 'cli-table3';
 
 import { verify, type CheckResult, type VerifyReport } from '../core/verify/verify.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { oneOf, optionalInt } from './options.js';
-import { UsageError } from '../core/errors.js';
+import { oneOf, optionalInt, optionalSeconds } from './options.js';
 
 export type VerifyJson = VerifyReport & { schema: 'indexctl.verify/1' };
 
@@ -81,17 +80,4 @@ export function renderReport(report: VerifyReport): string {
     table.push([c.name, c.target ?? '', outcomeLabel(c.outcome, colour), c.ms.toFixed(1), c.detail]);
   }
   return `${table.toString()}\n${summary(report)}`;
-}
-
-/** A positive number of seconds (fractions allowed). */
-function optionalSeconds(options: Record<string, unknown>, name: string): number | undefined {
-  const value = options[name];
-  if (value === undefined) return undefined;
-  const seconds = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !(seconds > 0) || !Number.isFinite(seconds)) {
-    throw new UsageError(
-      `--probe-timeout must be a positive number of seconds, got ${JSON.stringify(value)}`,
-    );
-  }
-  return seconds;
 }

@@ -9,10 +9,10 @@ import path from 'node:path';
 
 import { createCatalog } from './catalog/create.js';
 import { openCatalog } from './catalog/open.js';
-import { FaissError, InvariantViolationError, NotFoundError, UsageError } from './errors.js';
-import { innerFactory } from './build/factory.js';
+import { BadInputError, FaissError, InvariantViolationError, NotFoundError, UsageError } from './errors.js';
+import { createWrappedIndex } from './build/factory.js';
 import { readVersionIndex } from './export-idmap.js';
-import { FaissIndex } from './faiss/index.js';
+import type { FaissIndex } from './faiss/index.js';
 import { requireVersionDir } from './layout.js';
 import { acquireWriterLock } from './lock.js';
 import { readManifest, writeManifestAtomic, type Manifest, type Metric } from './manifest.js';
@@ -76,14 +76,10 @@ const sameStructure = (className: string) => className.replace(/\bIndexFlat(L2|I
 function checkFactoryBuilds(factory: string, index: FaissIndex): void {
   let built: FaissIndex;
   try {
-    built = FaissIndex.fromFactory(
-      index.d,
-      innerFactory(factory),
-      index.metric === 'ip' ? 'ip' : 'l2',
-    ).wrapIdMap2();
+    built = createWrappedIndex(index.d, factory, index.metric === 'ip' ? 'ip' : 'l2');
   } catch (err) {
-    if (err instanceof FaissError)
-      throw new UsageError(`--factory ${factory}: FAISS rejected it: ${err.message}`);
+    // A factory FAISS rejects is bad input to build, a bad flag here.
+    if (err instanceof BadInputError) throw new UsageError(err.message);
     throw err;
   }
   try {

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Flushes a file's data and metadata to disk. */
@@ -55,11 +55,19 @@ export function tempPathFor(file: string): string {
  * the rename never crosses a filesystem.
  */
 export async function writeFileDurable(file: string, data: string | Uint8Array): Promise<void> {
+  await writeFileDurableWith(file, (handle) => handle.writeFile(data));
+}
+
+/** writeFileDurable for content written piece by piece: `write` fills the open temp file. */
+export async function writeFileDurableWith(
+  file: string,
+  write: (handle: FileHandle) => Promise<void>,
+): Promise<void> {
   const tmp = tempPathFor(file);
   try {
     const handle = await open(tmp, 'wx', 0o644);
     try {
-      await handle.writeFile(data);
+      await write(handle);
       await handle.sync();
     } finally {
       await handle.close();

@@ -1,4 +1,7 @@
-/** `gc --older-than` durations: a whole number and one unit, e.g. 30m, 12h, 7d, 2w. */
+/**
+ * Durations from flags and the environment: `gc --older-than` (a whole number and one unit, e.g.
+ * 30m, 12h, 7d, 2w) and plain seconds (`--probe-timeout`, INDEXCTL_PROBE_TIMEOUT).
+ */
 import { UsageError } from '../errors.js';
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
@@ -28,4 +31,13 @@ export function formatAge(ms: number): string {
     if (n > 0) parts.push(`${n}${unit}`);
   }
   return parts.slice(0, 2).join(' ');
+}
+
+/** A positive, finite number of seconds, fractions allowed ("0.5", "600"); `what` names the source. */
+export function parseSeconds(text: string, what: string): number {
+  const seconds = Number(text);
+  if (text.trim() === '' || !(seconds > 0) || !Number.isFinite(seconds)) {
+    throw new UsageError(`${what} must be a positive number of seconds, got ${JSON.stringify(text)}`);
+  }
+  return seconds;
 }

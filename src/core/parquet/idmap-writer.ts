@@ -3,9 +3,6 @@
  * row order (SPEC "On-disk layout"). Arrow columns are made straight from typed arrays and the file is
  * streamed through parquet-wasm one row group at a time, so wasm memory holds one group, not the file.
  */
-import { open, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
-
 import * as arrow from 'apache-arrow';
 import {
   Compression,
@@ -14,7 +11,7 @@ import {
   transformParquetStream,
 } from 'parquet-wasm';
 
-import { fsyncDir, tempPathFor } from '../fsync.js';
+import { writeFileDurableWith } from '../fsync.js';
 
 export const IDMAP_COLUMNS = ['faiss_row', 'external_id'] as const;
 
@@ -60,21 +57,9 @@ export async function writeIdMap(
   const bytes: ReadableStream<Uint8Array> = await transformParquetStream(batches, properties);
   // Written next to its name and renamed over it when complete and synced: an existing idmap.parquet
   // (`export-idmap --out`) is replaced whole or not at all.
-  const tmp = tempPathFor(file);
-  try {
-    const handle = await open(tmp, 'wx', 0o644);
-    try {
-      for await (const piece of bytes) await handle.write(piece);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncDir(path.dirname(file));
+  await writeFileDurableWith(file, async (handle) => {
+    for await (const piece of bytes) await handle.write(piece);
+  });
 }
 
 /** One Arrow record batch in wasm memory for rows [first, first + ids.length). */

@@ -7,8 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { FaissError, NativeLoadError, UsageError } from '../errors.js';
+import { FaissError, NativeLoadError } from '../errors.js';
 import type { SearchResult } from '../faiss/index.js';
+import { parseSeconds } from '../lifecycle/duration.js';
 import type { IndexFacts, ProbeReply, ProbeRequest } from './probe-protocol.js';
 
 const PROBE_SCRIPT = fileURLToPath(new URL('./index-probe.js', import.meta.url));
@@ -46,14 +47,7 @@ export class ProbeTimeout extends ProbeCrash {
 export function probeTimeoutSeconds(option: number | undefined): number | undefined {
   if (option !== undefined) return option;
   const env = process.env.INDEXCTL_PROBE_TIMEOUT;
-  if (env === undefined || env === '') return undefined;
-  const seconds = Number(env);
-  if (!(seconds > 0) || !Number.isFinite(seconds)) {
-    throw new UsageError(
-      `INDEXCTL_PROBE_TIMEOUT must be a positive number of seconds, got ${JSON.stringify(env)}`,
-    );
-  }
-  return seconds;
+  return env === undefined || env === '' ? undefined : parseSeconds(env, 'INDEXCTL_PROBE_TIMEOUT');
 }
 
 function describeExit(signal: NodeJS.Signals | null, code: number | null, stderr: string): string {
@@ -145,20 +139,15 @@ export class IndexProbe {
       this.child.send(message, (err) => {
         if (err) this.die(err);
       });
-    }).then(
-      (reply) => {
-        clearTimeout(timer);
+    })
+      .finally(() => clearTimeout(timer))
+      .then((reply) => {
         if (reply.op !== 'error') return reply;
         // FAISS refusing the file or a request is a finding; a missing addon is the machine's problem.
         if (reply.name === 'NativeLoadError') throw new NativeLoadError(reply.message);
         if (reply.name === 'FaissError') throw new FaissError(reply.message);
         throw new Error(`index probe: ${reply.name}: ${reply.message}`);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        throw err;
-      },
-    );
+      });
   }
 
   /** False once the probe died or was closed: nothing more can be asked of it. */
