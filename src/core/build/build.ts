@@ -155,6 +155,9 @@ async function fillStaging(
   const placing = placeChunks(chunks.file, path.join(staging, 'chunks.parquet'), options.linkChunks ?? false).then(
     () => void (seconds.copy_chunks = (performance.now() - copyStart) / 1000),
   );
+  // A copy that fails while the add runs (ENOSPC, EIO) is reported when awaited below; until then a
+  // handler must exist, or Node ends the process on an unhandled rejection.
+  placing.catch(() => undefined);
   const index = createWrappedIndex(plan.dim, plan.factory, plan.metric);
   try {
     if (plan.trainSample > 0) {
