@@ -11,6 +11,7 @@ export const ExitCode = {
   corruption: 4,
   badInput: 5,
   notFound: 6,
+  ioError: 74,
   lockHeld: 75,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -46,6 +47,14 @@ export class BadInputError extends IndexctlError {
 /** Root, version or CURRENT missing. */
 export class NotFoundError extends IndexctlError {
   override readonly exitCode = ExitCode.notFound;
+}
+
+/**
+ * The environment refused an I/O the command needed: EACCES, EPERM, EROFS, ENOSPC, EDQUOT, EIO
+ * (sysexits EX_IOERR). The message names the path and the cause; nothing was published.
+ */
+export class EnvironmentIoError extends IndexctlError {
+  override readonly exitCode = ExitCode.ioError;
 }
 
 /** Another writer holds the lock. */
