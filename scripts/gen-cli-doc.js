@@ -8,8 +8,18 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { commands, globalOptions } = await import(path.join(root, 'dist/src/cli-options.js'));
 
-const row = (o) =>
-  `| \`${o.flags}\` | ${o.description}${o.defaultValue !== undefined ? ` (default: ${o.defaultValue})` : ''} |`;
+const note = (o) =>
+  [
+    o.presence === 'required' ? 'required' : '',
+    o.choices ? `choices: ${o.choices.join(', ')}` : '',
+    o.presence === 'defaulted' ? `default: ${o.defaultLabel ?? o.defaultValue}` : '',
+    o.conflicts
+      ? `not with ${o.conflicts.map((c) => `--${c.replace(/[A-Z]/g, (x) => `-${x.toLowerCase()}`)}`).join(', ')}`
+      : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+const row = (o) => `| \`${o.flags}\` | ${o.description}${note(o) ? ` (${note(o)})` : ''} |`;
 const lines = [
   '# indexctl command line',
   '',
@@ -26,6 +36,7 @@ const lines = [
 ];
 for (const c of commands) {
   lines.push(`## \`indexctl ${[c.name, ...c.args].join(' ')}\``, '', c.summary, '');
+  if (c.aliases?.length) lines.push(`Also: ${c.aliases.map((a) => `\`indexctl ${a}\``).join(', ')}.`, '');
   if (c.options.length > 0) lines.push('| option | meaning |', '|---|---|', ...c.options.map(row), '');
   if (c.examples.length > 0) lines.push('```sh', ...c.examples, '```', '');
 }
@@ -41,6 +52,7 @@ lines.push(
   '| 4 | corruption: checksum mismatch, unreadable or truncated file |',
   '| 5 | bad input data (the chunks file or a query file) |',
   '| 6 | not found: root, version or CURRENT missing |',
+  '| 74 | the environment refused an I/O (EACCES, EROFS, ENOSPC, EIO): the message names the path and the cause |',
   '| 75 | lock held by another writer |',
   '',
 );

@@ -1,113 +1,181 @@
 /**
  * argv -> typed options -> lazy import of one command -> print -> exit code. The only place that
  * decides exit codes; everything below throws typed errors (src/core/errors.ts).
+ *
+ * Parsing and running are separate steps: `parseArgv` turns argv into the command's typed options
+ * (commander applies each flag's parser, default, choices and conflicts from src/cli-options.ts)
+ * without loading any command, so tests can check argv -> options in process for every command.
  */
 import path from 'node:path';
 
 import { Command, CommanderError, Option } from 'commander';
 
-import { commands, globalOptions, type CommandSpec, type OptionSpec } from './cli-options.js';
+import { keyOf, type OptionSpec } from './cli/option-spec.js';
+import { commands, globalOptions, type CommandSpec, type GlobalFlags } from './cli-options.js';
 import type { CommandContext, GlobalOptions } from './commands/context.js';
 import { versionLine } from './core/build-info.js';
-import { ExitCode, IndexctlError, UsageError } from './core/errors.js';
+import { ExitCode, IndexctlError } from './core/errors.js';
+
+/** Where the CLI writes: the process's streams, or a test's buffers. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** A command line understood: which command, its arguments, its typed options and the globals. */
+export interface ParsedCommand {
+  spec: CommandSpec;
+  args: string[];
+  options: Record<string, unknown>;
+  globals: GlobalOptions;
+}
 
 function addOption(cmd: Command, spec: OptionSpec): void {
   const option = new Option(spec.flags, spec.description);
-  if (spec.defaultValue !== undefined) option.default(spec.defaultValue);
+  if (spec.kind === 'value') {
+    // .choices() installs its own parser; ours (which also types the value) goes on after it.
+    if (spec.choices) option.choices(spec.choices);
+    option.argParser(spec.parse as (value: string, previous: unknown) => unknown);
+    if (spec.presence === 'defaulted') option.default(spec.defaultValue, spec.defaultLabel);
+    if (spec.presence === 'required') option.makeOptionMandatory();
+  }
+  if (spec.conflicts) option.conflicts([...spec.conflicts]);
   cmd.addOption(option);
 }
 
-function parseGlobals(raw: Record<string, unknown>): GlobalOptions {
-  const globals: GlobalOptions = {
-    root: path.resolve(String(raw.root ?? process.env.INDEXCTL_ROOT ?? 'index')),
-    json: Boolean(raw.json),
-    quiet: Boolean(raw.quiet),
-    verbose: Boolean(raw.verbose),
-  };
-  if (raw.threads !== undefined) {
-    const threads = Number(raw.threads);
-    if (!Number.isInteger(threads) || threads < 1) {
-      throw new UsageError(`--threads must be a positive integer, got ${String(raw.threads)}`);
-    }
-    globals.threads = threads;
+/** Switches commander leaves undefined when absent become false, so a command reads a boolean. */
+function typedOptions(specs: readonly OptionSpec[], raw: Record<string, unknown>): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const key = keyOf(spec.flags);
+    options[key] = spec.kind === 'switch' ? raw[key] === true : raw[key];
   }
-  return globals;
+  return options;
 }
 
-async function runCommand(spec: CommandSpec, cmd: Command, args: string[]): Promise<number> {
-  const globals = parseGlobals(cmd.optsWithGlobals());
-  const ctx: CommandContext = {
-    args,
-    options: cmd.opts(),
-    globals,
-    log: (line) => {
-      if (!globals.quiet && !globals.json) process.stderr.write(`${line}\n`);
-    },
+function globalsOf(raw: GlobalFlags): GlobalOptions {
+  return {
+    root: path.resolve(raw.root ?? process.env.INDEXCTL_ROOT ?? 'index'),
+    json: raw.json,
+    quiet: raw.quiet,
+    verbose: raw.verbose,
+    ...(raw.threads !== undefined ? { threads: raw.threads } : {}),
   };
-  if (globals.threads !== undefined) {
-    const { FaissIndex } = await import('./core/faiss/index.js');
-    FaissIndex.setNumThreads(globals.threads);
-  }
-  const module = await spec.load();
-  const output = await module.run(ctx);
-  process.stdout.write(globals.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`);
-  return output.exitCode ?? ExitCode.ok;
 }
 
-function program(setExit: (code: number) => void): Command {
+function program(io: CliIo, found: (parsed: ParsedCommand) => void): Command {
+  const output = { writeOut: io.stdout, writeErr: io.stderr };
   const root = new Command('indexctl')
     .description('Build, verify, tune and publish a FAISS + DuckDB code-search vector index.')
     .version(versionLine(), '-V, --version', 'print the version of indexctl and of the FAISS it links')
-    .showHelpAfterError()
+    .configureOutput(output)
+    // One error line (with commander's "Did you mean ...?"), then where to look, not the whole help.
+    .showHelpAfterError("(run 'indexctl --help' for the commands)")
     // Root options only before the command name, so `build --version V` is build's option; the
     // global options are declared on every command too, so they work after it as well.
     .enablePositionalOptions()
     .exitOverride();
   for (const spec of globalOptions) addOption(root, spec);
   for (const spec of commands) {
-    const cmd = root.command(spec.name).description(spec.summary).exitOverride();
+    const cmd = root
+      .command(spec.name)
+      .description(spec.summary)
+      .configureOutput(output)
+      .showHelpAfterError(`(run 'indexctl ${spec.name} --help' for its options)`)
+      .exitOverride();
+    for (const alias of spec.aliases ?? []) cmd.alias(alias);
     for (const arg of spec.args) cmd.argument(arg);
     for (const option of globalOptions) addOption(cmd, option);
     for (const option of spec.options) addOption(cmd, option);
     if (spec.examples.length > 0) {
       cmd.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}`);
     }
-    cmd.action(async (...params: unknown[]) => {
-      const args = params.slice(0, spec.args.length).filter((a): a is string => typeof a === 'string');
-      setExit(await runCommand(spec, cmd, args));
+    cmd.action((...params: unknown[]) => {
+      const raw = cmd.optsWithGlobals();
+      found({
+        spec,
+        args: params.slice(0, spec.args.length).filter((a): a is string => typeof a === 'string'),
+        options: typedOptions(spec.options, raw),
+        globals: globalsOf(typedOptions(globalOptions, raw) as GlobalFlags),
+      });
     });
   }
   root.addHelpText(
     'after',
-    `\nExit codes: 0 ok, 1 internal, 2 usage, 3 invariant, 4 corruption, 5 bad input, 6 not found, 75 lock held.`,
+    `\nExit codes: 0 ok, 1 internal, 2 usage, 3 invariant, 4 corruption, 5 bad input, 6 not found, 74 I/O error, 75 lock held.`,
   );
   return root;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let exitCode: number = ExitCode.ok;
+/** Nothing to run: 0 after --help / --version, 2 after a usage error (already printed). */
+export interface ParseStop {
+  exitCode: number;
+  message: string;
+}
+
+/** argv (without node and the script) -> the command and its typed options, or why nothing runs. */
+export async function parseArgv(argv: string[], io: CliIo = processIo): Promise<ParsedCommand | ParseStop> {
+  let parsed: ParsedCommand | undefined;
+  try {
+    await program(io, (p) => (parsed = p)).parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return { exitCode: err.exitCode === 0 ? ExitCode.ok : ExitCode.usage, message: err.message };
+    }
+    throw err;
+  }
+  // Only a root without a command gets here without one; commander printed the help.
+  return parsed ?? { exitCode: ExitCode.usage, message: 'no command given' };
+}
+
+async function runCommand(parsed: ParsedCommand, io: CliIo): Promise<number> {
+  const { globals } = parsed;
+  const ctx: CommandContext = {
+    args: parsed.args,
+    options: parsed.options,
+    globals,
+    log: (line) => {
+      if (!globals.quiet && !globals.json) io.stderr(`${line}\n`);
+    },
+  };
+  if (globals.threads !== undefined) {
+    const { FaissIndex } = await import('./core/faiss/index.js');
+    FaissIndex.setNumThreads(globals.threads);
+  }
+  const module = await parsed.spec.load();
+  const output = await module.run(ctx);
+  io.stdout(globals.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`);
+  return output.exitCode ?? ExitCode.ok;
+}
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const verbose = argv.includes('--verbose');
   const json = argv.includes('--json');
   try {
-    await program((code) => (exitCode = code)).parseAsync(argv, { from: 'user' });
-    return exitCode;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version end here with code 0; usage errors were already printed by commander.
-      if (err.exitCode === 0) return ExitCode.ok;
-      if (json) writeErrorDocument(ExitCode.usage, 'UsageError', err.message);
-      return ExitCode.usage;
+    const parsed = await parseArgv(argv, io);
+    if (!('spec' in parsed)) {
+      if (parsed.exitCode === ExitCode.usage && json) {
+        writeErrorDocument(io, ExitCode.usage, 'UsageError', parsed.message);
+      }
+      return parsed.exitCode;
     }
+    return await runCommand(parsed, io);
+  } catch (err) {
     if (err instanceof IndexctlError) {
-      process.stderr.write(`indexctl: ${err.message}\n`);
-      if (verbose && err.exitCode === ExitCode.internal && err.stack) process.stderr.write(`${err.stack}\n`);
-      if (json) writeErrorDocument(err.exitCode, err.name, err.message);
+      io.stderr(`indexctl: ${err.message}\n`);
+      if (verbose && err.exitCode === ExitCode.internal && err.stack) io.stderr(`${err.stack}\n`);
+      if (json) writeErrorDocument(io, err.exitCode, err.name, err.message);
       return err.exitCode;
     }
     const error = err instanceof Error ? err : new Error(String(err));
-    process.stderr.write(`indexctl: internal error: ${error.message}\n`);
-    if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
-    if (json) writeErrorDocument(ExitCode.internal, 'InternalError', error.message);
+    io.stderr(`indexctl: internal error: ${error.message}\n`);
+    if (verbose && error.stack) io.stderr(`${error.stack}\n`);
+    if (json) writeErrorDocument(io, ExitCode.internal, 'InternalError', error.message);
     return ExitCode.internal;
   }
 }
@@ -116,8 +184,6 @@ export async function main(argv: string[]): Promise<number> {
  * With --json a failed command still prints its one document, so a script reading stdout gets the
  * exit code and the message it can act on instead of an empty string. The message is on stderr too.
  */
-function writeErrorDocument(exitCode: number, error: string, message: string): void {
-  process.stdout.write(
-    `${JSON.stringify({ schema: 'indexctl.error/1', exitCode, error, message }, null, 2)}\n`,
-  );
+function writeErrorDocument(io: CliIo, exitCode: number, error: string, message: string): void {
+  io.stdout(`${JSON.stringify({ schema: 'indexctl.error/1', exitCode, error, message }, null, 2)}\n`);
 }

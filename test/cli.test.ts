@@ -48,7 +48,7 @@ describe('indexctl CLI', () => {
     assert.match(flag.stderr, /unknown option '--no-such-flag'/);
     const threads = runCli(['--threads', '0', 'doctor']);
     assert.equal(threads.code, 2);
-    assert.match(threads.stderr, /--threads must be a positive integer, got 0/);
+    assert.match(threads.stderr, /option '--threads <n>' argument '0' is invalid\. must be an integer >= 1/);
   });
 
   it('--json still prints one document when the command fails: the exit code and the message', () => {

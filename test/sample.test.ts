@@ -359,11 +359,11 @@ describe('indexctl sample', () => {
     const out = path.join(tmpDir(), 'cli.parquet');
     const noFrom = runCli(['sample', '--out', out]);
     assert.equal(noFrom.code, 2);
-    assert.match(noFrom.stderr, /--from is required/);
+    assert.match(noFrom.stderr, /required option '--from <dir>' not specified/);
     assert.equal(runCli(['sample', '--from', root]).code, 2);
     const dim = runCli(['sample', '--from', root, '--out', out, '--dim', 'x']);
     assert.equal(dim.code, 2);
-    assert.match(dim.stderr, /--dim must be a positive integer, got x/);
+    assert.match(dim.stderr, /option '--dim <n>' argument 'x' is invalid\. must be an integer >= 1/);
     assert.equal(runCli(['sample', '--from', root, '--out', out, '--dim', '0']).code, 2);
     assert.equal(runCli(['sample', '--from', path.join(root, 'nope'), '--out', out]).code, 6);
     assert.ok(!existsSync(out));

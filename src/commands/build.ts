@@ -1,8 +1,8 @@
 import { build, type BuildReport, type MetadataColumn } from '../core/build/build.js';
-import { formatBytes, parseSize } from '../core/build/plan.js';
+import { formatBytes } from '../core/build/plan.js';
 import { publish, type PublishReport } from '../core/lifecycle/publish.js';
+import type { build as buildCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { oneOf, optionalInt, optionalString, requiredString } from './options.js';
 import { progressLine } from './progress.js';
 import { renderPublish } from './publish.js';
 
@@ -21,29 +21,30 @@ const UNITS = {
   commit: '',
 };
 
-export async function run(ctx: CommandContext): Promise<CommandOutput> {
+type Options = CommandOptions<typeof buildCommand>;
+
+export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> {
   const o = ctx.options;
-  const budget = optionalString(o, 'memoryBudget');
   const progress = await progressLine(ctx.globals);
   let report: BuildReport;
   try {
     report = await build({
       root: ctx.globals.root,
-      chunks: requiredString(o, 'chunks', 'build'),
-      factory: optionalString(o, 'factory') ?? 'auto',
-      metric: oneOf(o, 'metric', ['l2', 'ip', 'cosine'] as const, 'l2'),
-      materialize: Boolean(o.materialize),
-      linkChunks: Boolean(o.linkChunks),
-      dryRun: Boolean(o.dryRun),
-      ...optional('version', optionalString(o, 'version')),
-      ...optional('trainSample', optionalInt(o, 'trainSample')),
-      ...optional('memoryBudgetBytes', budget === undefined ? undefined : parseSize(budget)),
-      ...optional('idColumn', optionalString(o, 'idColumn')),
-      ...optional('embeddingColumn', optionalString(o, 'embeddingColumn')),
+      chunks: o.chunks,
+      factory: o.factory,
+      metric: o.metric,
+      materialize: o.materialize,
+      linkChunks: o.linkChunks,
+      dryRun: o.dryRun,
+      version: o.version,
+      trainSample: o.trainSample,
+      memoryBudgetBytes: o.memoryBudget,
+      idColumn: o.idColumn,
+      embeddingColumn: o.embeddingColumn,
       metadataColumns: metadataColumns(o),
-      ...optional('dim', optionalInt(o, 'dim')),
-      ...optional('waitSeconds', optionalInt(o, 'wait', 0)),
-      ...optional('seed', optionalInt(o, 'seed', 0)),
+      dim: o.dim,
+      waitSeconds: o.wait,
+      seed: o.seed,
       onProgress: (e) => progress.update(e.phase, e.done, e.total, UNITS[e.phase]),
     });
   } finally {
@@ -54,7 +55,7 @@ export async function run(ctx: CommandContext): Promise<CommandOutput> {
       root: ctx.globals.root,
       version: report.version,
       reason: 'build --publish',
-      ...optional('waitSeconds', optionalInt(o, 'wait', 0)),
+      waitSeconds: o.wait,
     });
     const json: BuildJson = { schema: 'indexctl.build/1', ...report, publish: published };
     return { json, text: `${render(report)}\n${renderPublish(published)}` };
@@ -64,23 +65,14 @@ export async function run(ctx: CommandContext): Promise<CommandOutput> {
 }
 
 /** The hydration columns the flags rename (defaults are left out: the file's names are canonical). */
-function metadataColumns(o: Record<string, unknown>): Partial<Record<MetadataColumn, string>> {
-  const flags: Record<MetadataColumn, string> = {
-    uri: 'uriColumn',
-    lang: 'langColumn',
-    start_line: 'startLineColumn',
-    end_line: 'endLineColumn',
+function metadataColumns(o: Options): Partial<Record<MetadataColumn, string>> {
+  const names: Record<MetadataColumn, string> = {
+    uri: o.uriColumn,
+    lang: o.langColumn,
+    start_line: o.startLineColumn,
+    end_line: o.endLineColumn,
   };
-  const out: Partial<Record<MetadataColumn, string>> = {};
-  for (const [column, flag] of Object.entries(flags) as [MetadataColumn, string][]) {
-    const name = optionalString(o, flag);
-    if (name !== undefined && name !== column) out[column] = name;
-  }
-  return out;
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+  return Object.fromEntries(Object.entries(names).filter(([column, name]) => name !== column));
 }
 
 function render(r: BuildReport): string {

@@ -8,9 +8,10 @@ export interface GlobalOptions {
   verbose: boolean;
 }
 
-export interface CommandContext {
+/** `O` is the command's typed options, derived from its rows of src/cli-options.ts. */
+export interface CommandContext<O = Record<string, unknown>> {
   args: string[];
-  options: Record<string, unknown>;
+  options: O;
   globals: GlobalOptions;
   /** Progress and notes for humans: stderr, silenced by --quiet and --json. */
   log: (line: string) => void;

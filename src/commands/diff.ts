@@ -1,7 +1,7 @@
 import { formatBytes } from '../core/build/plan.js';
 import { diff, type DiffReport } from '../core/lifecycle/diff.js';
+import type { diff as diffCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { optionalInt } from './options.js';
 import { renderTable } from './table.js';
 
 export type DiffJson = DiffReport & { schema: 'indexctl.diff/1' };
@@ -35,13 +35,12 @@ function render(r: DiffReport): string {
     .join('\n');
 }
 
-export async function run(ctx: CommandContext): Promise<CommandOutput> {
-  const limit = optionalInt(ctx.options, 'limit', 0);
+export async function run(ctx: CommandContext<CommandOptions<typeof diffCommand>>): Promise<CommandOutput> {
   const report = await diff({
     root: ctx.globals.root,
     a: ctx.args[0]!,
     b: ctx.args[1]!,
-    ...(limit !== undefined ? { limit } : {}),
+    limit: ctx.options.limit,
   });
   const json: DiffJson = { schema: 'indexctl.diff/1', ...report };
   return { json, text: render(report) };

@@ -1,8 +1,8 @@
 import { formatBytes } from '../core/build/plan.js';
-import { parseDuration, formatAge } from '../core/lifecycle/duration.js';
+import { formatAge } from '../core/lifecycle/duration.js';
 import { gc, type GcReport } from '../core/lifecycle/gc.js';
+import type { gc as gcCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { optionalInt } from './options.js';
 import { renderTable } from './table.js';
 
 export type GcJson = GcReport & { schema: 'indexctl.gc/1' };
@@ -41,17 +41,14 @@ function render(r: GcReport): string {
   return lines.join('\n');
 }
 
-export async function run(ctx: CommandContext): Promise<CommandOutput> {
+export async function run(ctx: CommandContext<CommandOptions<typeof gcCommand>>): Promise<CommandOutput> {
   const o = ctx.options;
-  const olderThan = o.olderThan === undefined ? undefined : String(o.olderThan);
-  const keep = optionalInt(o, 'keep', 0);
-  const wait = optionalInt(o, 'wait', 0);
   const report = await gc({
     root: ctx.globals.root,
-    yes: Boolean(o.yes),
-    ...(keep !== undefined ? { keep } : {}),
-    ...(olderThan !== undefined ? { olderThanMs: parseDuration(olderThan) } : {}),
-    ...(wait !== undefined ? { waitSeconds: wait } : {}),
+    yes: o.yes,
+    keep: o.keep,
+    olderThanMs: o.olderThan,
+    waitSeconds: o.wait,
   });
   const json: GcJson = { schema: 'indexctl.gc/1', ...report };
   return { json, text: render(report) };

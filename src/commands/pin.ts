@@ -1,17 +1,15 @@
 import { pin, unpin, type PinReport } from '../core/lifecycle/pins.js';
+import type { pin as pinCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { optionalInt } from './options.js';
 
 export type PinJson = PinReport & { schema: 'indexctl.pin/1' };
 
 /** Shared by pin and unpin (src/commands/unpin.ts). */
-export async function runPin(ctx: CommandContext, action: 'pin' | 'unpin'): Promise<CommandOutput> {
-  const wait = optionalInt(ctx.options, 'wait', 0);
-  const options = {
-    root: ctx.globals.root,
-    version: ctx.args[0]!,
-    ...(wait !== undefined ? { waitSeconds: wait } : {}),
-  };
+export async function runPin(
+  ctx: CommandContext<CommandOptions<typeof pinCommand>>,
+  action: 'pin' | 'unpin',
+): Promise<CommandOutput> {
+  const options = { root: ctx.globals.root, version: ctx.args[0]!, waitSeconds: ctx.options.wait };
   const report = action === 'pin' ? await pin(options) : await unpin(options);
   const json: PinJson = { schema: 'indexctl.pin/1', ...report };
   const state = report.pinned ? 'pinned' : 'not pinned';
@@ -21,6 +19,6 @@ export async function runPin(ctx: CommandContext, action: 'pin' | 'unpin'): Prom
   return { json, text };
 }
 
-export function run(ctx: CommandContext): Promise<CommandOutput> {
+export function run(ctx: CommandContext<CommandOptions<typeof pinCommand>>): Promise<CommandOutput> {
   return runPin(ctx, 'pin');
 }

@@ -1,6 +1,6 @@
 import { EXPECT_NONE, publish, type PublishReport } from '../core/lifecycle/publish.js';
+import type { publish as publishCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { optionalInt, optionalString } from './options.js';
 
 export type PublishJson = PublishReport & { schema: 'indexctl.publish/1' };
 
@@ -28,19 +28,20 @@ export function renderPublish(r: PublishReport): string {
   ].join('\n');
 }
 
-export async function run(ctx: CommandContext): Promise<CommandOutput> {
+export async function run(
+  ctx: CommandContext<CommandOptions<typeof publishCommand>>,
+): Promise<CommandOutput> {
   const o = ctx.options;
-  // Not optionalString: an empty --expect-current is an invalid version name (exit 2), not an absent flag.
-  const expect = o.expectCurrent === undefined ? undefined : String(o.expectCurrent);
-  const reason = optionalString(o, 'reason');
-  const wait = optionalInt(o, 'wait', 0);
   const report = await publish({
     root: ctx.globals.root,
     version: ctx.args[0]!,
-    dryRun: Boolean(o.dryRun),
-    ...(expect !== undefined ? { expectCurrent: expect === EXPECT_NONE ? null : expect } : {}),
-    ...(reason !== undefined ? { reason } : {}),
-    ...(wait !== undefined ? { waitSeconds: wait } : {}),
+    dryRun: o.dryRun,
+    // An empty --expect-current is an invalid version name (exit 2), which publish reports.
+    ...(o.expectCurrent !== undefined
+      ? { expectCurrent: o.expectCurrent === EXPECT_NONE ? null : o.expectCurrent }
+      : {}),
+    reason: o.reason,
+    waitSeconds: o.wait,
   });
   const json: PublishJson = { schema: 'indexctl.publish/1', ...report };
   return { json, text: renderPublish(report) };

@@ -1,22 +1,21 @@
 import { rollback, type PublishReport } from '../core/lifecycle/publish.js';
+import type { rollback as rollbackCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { optionalInt, optionalString } from './options.js';
 import { renderPublish } from './publish.js';
 
 export type RollbackJson = PublishReport & { schema: 'indexctl.rollback/1' };
 
-export async function run(ctx: CommandContext): Promise<CommandOutput> {
+export async function run(
+  ctx: CommandContext<CommandOptions<typeof rollbackCommand>>,
+): Promise<CommandOutput> {
   const o = ctx.options;
-  // Not optionalString: an empty --to is an invalid version name (exit 2), not an absent flag.
-  const to = o.to === undefined ? undefined : String(o.to);
-  const reason = optionalString(o, 'reason');
-  const wait = optionalInt(o, 'wait', 0);
   const report = await rollback({
     root: ctx.globals.root,
-    dryRun: Boolean(o.dryRun),
-    ...(to !== undefined ? { to } : {}),
-    ...(reason !== undefined ? { reason } : {}),
-    ...(wait !== undefined ? { waitSeconds: wait } : {}),
+    dryRun: o.dryRun,
+    // An empty --to is an invalid version name (exit 2), which rollback reports.
+    to: o.to,
+    reason: o.reason,
+    waitSeconds: o.wait,
   });
   const json: RollbackJson = { schema: 'indexctl.rollback/1', ...report };
   return { json, text: renderPublish(report) };

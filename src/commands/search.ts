@@ -2,8 +2,8 @@ import Table from 'cli-table3';
 
 import { UsageError } from '../core/errors.js';
 import { searchVersion, type SearchReport } from '../core/search/search.js';
+import type { CommandOptions, search as searchCommand } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { optionalInt, optionalString } from './options.js';
 
 /** Ids are strings in JSON: int64 ids beyond 2^53 would not survive a JSON number. */
 export interface SearchJsonHit {
@@ -22,33 +22,19 @@ export type SearchJson = Omit<SearchReport, 'queries'> & {
   queries: { query_id: string; hits: SearchJsonHit[] }[];
 };
 
-const MAX_ID = (1n << 63n) - 1n;
-
-function parseId(value: unknown): bigint | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^\d{1,19}$/.test(value) || BigInt(value) > MAX_ID) {
-    throw new UsageError(`--id must be a chunk id (an integer in [0, 2^63-1]), got ${String(value)}`);
-  }
-  return BigInt(value);
-}
-
-export async function run(ctx: CommandContext): Promise<CommandOutput> {
+export async function run(ctx: CommandContext<CommandOptions<typeof searchCommand>>): Promise<CommandOutput> {
   const o = ctx.options;
   const version = ctx.args[0];
   if (version !== undefined && o.current)
     throw new UsageError('search: give a version or --current, not both');
-  const id = parseId(o.id);
-  const vectorFile = optionalString(o, 'vectorFile');
-  const poolOut = optionalString(o, 'poolOut');
-  const embeddingColumn = optionalString(o, 'embeddingColumn');
   const report = await searchVersion({
     root: ctx.globals.root,
-    ...(version !== undefined ? { version } : {}),
-    ...(id !== undefined ? { id } : {}),
-    ...(vectorFile !== undefined ? { vectorFile } : {}),
-    ...(embeddingColumn !== undefined ? { embeddingColumn } : {}),
-    ...(poolOut !== undefined ? { poolOut } : {}),
-    k: optionalInt(o, 'k') ?? 10,
+    version,
+    id: o.id,
+    vectorFile: o.vectorFile,
+    embeddingColumn: o.embeddingColumn,
+    poolOut: o.poolOut,
+    k: o.k,
   });
   const json: SearchJson = {
     schema: 'indexctl.search/1',

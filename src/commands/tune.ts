@@ -3,57 +3,34 @@ import path from 'node:path';
 
 import Table from 'cli-table3';
 
-import { ExitCode, UsageError } from '../core/errors.js';
+import { ExitCode } from '../core/errors.js';
 import { asciiChart, svgChart } from '../core/tune/chart.js';
 import { tune, type TunePoint, type TuneReport } from '../core/tune/tune.js';
+import type { CommandOptions, tune as tuneCommand } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { optionalInt, optionalString } from './options.js';
 import { progressLine } from './progress.js';
 
 export type TuneJson = TuneReport & { schema: 'indexctl.tune/1'; plot?: string };
 
-function optionalNumber(options: Record<string, unknown>, name: string, flag: string): number | undefined {
-  const value = options[name];
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n)) {
-    throw new UsageError(`--${flag} must be a number, got ${String(value)}`);
-  }
-  return n;
-}
-
-export async function run(ctx: CommandContext): Promise<CommandOutput> {
+export async function run(ctx: CommandContext<CommandOptions<typeof tuneCommand>>): Promise<CommandOutput> {
   const o = ctx.options;
-  const queries = optionalString(o, 'queries');
-  const sample = optionalInt(o, 'sample');
-  if (queries !== undefined && sample !== undefined)
-    throw new UsageError('tune: give --queries or --sample, not both');
-  const plot = optionalString(o, 'plot');
-  const params = optionalString(o, 'params');
-  const embeddingColumn = optionalString(o, 'embeddingColumn');
-  const targetRecall = optionalNumber(o, 'targetRecall', 'target-recall');
-  const maxSeconds = optionalNumber(o, 'maxSeconds', 'max-seconds');
-  const wait = optionalInt(o, 'wait', 0);
-  const k = optionalInt(o, 'k');
-  const runs = optionalInt(o, 'runs');
-  const seed = optionalInt(o, 'seed', 0);
   const progress = await progressLine(ctx.globals);
   let report: TuneReport;
   try {
     report = await tune({
       root: ctx.globals.root,
       version: ctx.args[0]!,
-      write: Boolean(o.write),
-      ...(k !== undefined ? { k } : {}),
-      ...(targetRecall !== undefined ? { targetRecall } : {}),
-      ...(queries !== undefined ? { queries } : {}),
-      ...(sample !== undefined ? { sample } : {}),
-      ...(seed !== undefined ? { seed } : {}),
-      ...(params !== undefined ? { params } : {}),
-      ...(runs !== undefined ? { runs } : {}),
-      ...(maxSeconds !== undefined ? { maxSeconds } : {}),
-      ...(embeddingColumn !== undefined ? { embeddingColumn } : {}),
-      ...(wait !== undefined ? { waitSeconds: wait } : {}),
+      write: o.write,
+      k: o.k,
+      targetRecall: o.targetRecall,
+      queries: o.queries,
+      sample: o.sample,
+      seed: o.seed,
+      params: o.params,
+      runs: o.runs,
+      maxSeconds: o.maxSeconds,
+      embeddingColumn: o.embeddingColumn,
+      waitSeconds: o.wait,
       onProgress: (e) =>
         progress.update(
           e.phase === 'truth' ? 'ground truth' : 'sweep',
@@ -66,15 +43,15 @@ export async function run(ctx: CommandContext): Promise<CommandOutput> {
     progress.stop();
   }
   let plotFile: string | undefined;
-  if (plot !== undefined) {
-    plotFile = path.resolve(plot);
+  if (o.plot !== undefined) {
+    plotFile = path.resolve(o.plot);
     writeFileSync(plotFile, svgChart(report));
   }
   const json: TuneJson = { schema: 'indexctl.tune/1', ...report, ...(plotFile ? { plot: plotFile } : {}) };
   const chart = process.stdout.isTTY && !ctx.globals.json ? asciiChart(report) : '';
   return {
     json,
-    text: render(report, chart, plotFile, Boolean(o.write)),
+    text: render(report, chart, plotFile, o.write),
     // Not meeting the target is a requirement the index fails, like verify's recall check.
     exitCode: report.met ? ExitCode.ok : ExitCode.invariant,
   };

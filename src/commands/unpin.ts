@@ -1,6 +1,7 @@
+import type { CommandOptions, unpin } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
 import { runPin } from './pin.js';
 
-export function run(ctx: CommandContext): Promise<CommandOutput> {
+export function run(ctx: CommandContext<CommandOptions<typeof unpin>>): Promise<CommandOutput> {
   return runPin(ctx, 'unpin');
 }

@@ -6,27 +6,22 @@
 import Table from 'cli-table3';
 
 import { verify, type CheckResult, type VerifyReport } from '../core/verify/verify.js';
+import type { CommandOptions, verify as verifyCommand } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { oneOf, optionalInt, optionalSeconds } from './options.js';
 
 export type VerifyJson = VerifyReport & { schema: 'indexctl.verify/1' };
 
-export async function run(ctx: CommandContext): Promise<CommandOutput> {
+export async function run(ctx: CommandContext<CommandOptions<typeof verifyCommand>>): Promise<CommandOutput> {
   const o = ctx.options;
-  const level = Number(oneOf(o, 'level', ['1', '2', '3'] as const, '2')) as 1 | 2 | 3;
-  const smoke = optionalInt(o, 'smoke', 1);
-  const seed = optionalInt(o, 'seed', 0);
-  const version = ctx.args[0];
-  const timeout = optionalSeconds(o, 'probeTimeout');
   const report = await verify({
     root: ctx.globals.root,
-    level,
-    ...(version !== undefined ? { version } : {}),
-    ...(o.current === true ? { current: true } : {}),
-    ...(smoke !== undefined ? { smoke } : {}),
-    ...(seed !== undefined ? { seed } : {}),
-    ...(ctx.globals.threads !== undefined ? { threads: ctx.globals.threads } : {}),
-    ...(timeout !== undefined ? { probeTimeoutSeconds: timeout } : {}),
+    level: o.level,
+    version: ctx.args[0],
+    current: o.current,
+    smoke: o.smoke,
+    seed: o.seed,
+    threads: ctx.globals.threads,
+    probeTimeoutSeconds: o.probeTimeout,
   });
   const json: VerifyJson = { schema: 'indexctl.verify/1', ...report };
   return { json, text: renderReport(report), exitCode: report.exitCode };

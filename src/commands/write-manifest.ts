@@ -1,21 +1,20 @@
-import { parseAttr, writeManifest, type WriteManifestReport } from '../core/adopt.js';
+import { writeManifest, type WriteManifestReport } from '../core/adopt.js';
+import type { writeManifest as writeManifestCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { oneOf, optionalInt, optionalString } from './options.js';
 
 export type WriteManifestJson = WriteManifestReport & { schema: 'indexctl.write-manifest/1' };
 
-export async function run(ctx: CommandContext): Promise<CommandOutput> {
+export async function run(
+  ctx: CommandContext<CommandOptions<typeof writeManifestCommand>>,
+): Promise<CommandOutput> {
   const o = ctx.options;
-  const factory = optionalString(o, 'factory');
-  const wait = optionalInt(o, 'wait', 0);
-  const attrs = Object.fromEntries(((o.attr as string[] | undefined) ?? []).map(parseAttr));
   const report = await writeManifest({
     root: ctx.globals.root,
     version: ctx.args[0]!,
-    attrs,
-    ...(factory !== undefined ? { factory } : {}),
-    ...(o.metric !== undefined ? { metric: oneOf(o, 'metric', ['l2', 'ip', 'cosine'] as const, 'l2') } : {}),
-    ...(wait !== undefined ? { waitSeconds: wait } : {}),
+    attrs: o.attr ?? {},
+    factory: o.factory,
+    metric: o.metric,
+    waitSeconds: o.wait,
   });
   const m = report.manifest;
   const json: WriteManifestJson = { schema: 'indexctl.write-manifest/1', ...report };

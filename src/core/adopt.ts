@@ -38,13 +38,6 @@ export interface WriteManifestReport {
   manifest: Manifest;
 }
 
-/** "k=v" -> [k, v]; keys are plain identifiers. */
-export function parseAttr(text: string): [string, string] {
-  const m = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$/s.exec(text);
-  if (!m) throw new UsageError(`--attr expects key=value, got ${JSON.stringify(text)}`);
-  return [m[1]!, m[2]!];
-}
-
 function factoryOf(className: string, given: string | undefined): string {
   if (given !== undefined) return /^IDMap2?,/i.test(given) ? given : `IDMap2,${given}`;
   if (/^IndexIDMap2<IndexFlat(L2|IP)?>$/.test(className)) return 'IDMap2,Flat';
