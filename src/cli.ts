@@ -15,17 +15,9 @@ import { commands, globalOptions, type CommandSpec, type GlobalFlags } from './c
 import type { CommandContext, GlobalOptions } from './commands/context.js';
 import { versionLine } from './core/build-info.js';
 import { ExitCode, IndexctlError } from './core/errors.js';
+import { outputMode, processIo, type CliIo } from './reporters/terminal.js';
 
-/** Where the CLI writes: the process's streams, or a test's buffers. */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-export const processIo: CliIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
+export type { CliIo } from './reporters/terminal.js';
 
 /** A command line understood: which command, its arguments, its typed options and the globals. */
 export interface ParsedCommand {
@@ -69,7 +61,7 @@ function globalsOf(raw: GlobalFlags): GlobalOptions {
 }
 
 function program(io: CliIo, found: (parsed: ParsedCommand) => void): Command {
-  const output = { writeOut: io.stdout, writeErr: io.stderr };
+  const output = { writeOut: (t: string) => io.stdout.write(t), writeErr: (t: string) => io.stderr.write(t) };
   const root = new Command('indexctl')
     .description('Build, verify, tune and publish a FAISS + DuckDB code-search vector index.')
     .version(versionLine(), '-V, --version', 'print the version of indexctl and of the FAISS it links')
@@ -119,7 +111,7 @@ export interface ParseStop {
 }
 
 /** argv (without node and the script) -> the command and its typed options, or why nothing runs. */
-export async function parseArgv(argv: string[], io: CliIo = processIo): Promise<ParsedCommand | ParseStop> {
+export async function parseArgv(argv: string[], io: CliIo = processIo()): Promise<ParsedCommand | ParseStop> {
   let parsed: ParsedCommand | undefined;
   try {
     await program(io, (p) => (parsed = p)).parseAsync(argv, { from: 'user' });
@@ -139,8 +131,9 @@ async function runCommand(parsed: ParsedCommand, io: CliIo): Promise<number> {
     args: parsed.args,
     options: parsed.options,
     globals,
+    io,
     log: (line) => {
-      if (!globals.quiet && !globals.json) io.stderr(`${line}\n`);
+      if (!globals.quiet && !globals.json) io.stderr.write(`${line}\n`);
     },
   };
   if (globals.threads !== undefined) {
@@ -149,11 +142,15 @@ async function runCommand(parsed: ParsedCommand, io: CliIo): Promise<number> {
   }
   const module = await parsed.spec.load();
   const output = await module.run(ctx);
-  io.stdout(globals.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text}\n`);
+  const text =
+    outputMode(io.stdout, globals.json) === 'json'
+      ? JSON.stringify(output.json, null, 2)
+      : output.render(io.stdout);
+  io.stdout.write(`${text}\n`);
   return output.exitCode ?? ExitCode.ok;
 }
 
-export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const verbose = argv.includes('--verbose');
   const json = argv.includes('--json');
   try {
@@ -167,14 +164,14 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return await runCommand(parsed, io);
   } catch (err) {
     if (err instanceof IndexctlError) {
-      io.stderr(`indexctl: ${err.message}\n`);
-      if (verbose && err.exitCode === ExitCode.internal && err.stack) io.stderr(`${err.stack}\n`);
+      io.stderr.write(`indexctl: ${err.message}\n`);
+      if (verbose && err.exitCode === ExitCode.internal && err.stack) io.stderr.write(`${err.stack}\n`);
       if (json) writeErrorDocument(io, err.exitCode, err.name, err.message);
       return err.exitCode;
     }
     const error = err instanceof Error ? err : new Error(String(err));
-    io.stderr(`indexctl: internal error: ${error.message}\n`);
-    if (verbose && error.stack) io.stderr(`${error.stack}\n`);
+    io.stderr.write(`indexctl: internal error: ${error.message}\n`);
+    if (verbose && error.stack) io.stderr.write(`${error.stack}\n`);
     if (json) writeErrorDocument(io, ExitCode.internal, 'InternalError', error.message);
     return ExitCode.internal;
   }
@@ -185,5 +182,5 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
  * exit code and the message it can act on instead of an empty string. The message is on stderr too.
  */
 function writeErrorDocument(io: CliIo, exitCode: number, error: string, message: string): void {
-  io.stdout(`${JSON.stringify({ schema: 'indexctl.error/1', exitCode, error, message }, null, 2)}\n`);
+  io.stdout.write(`${JSON.stringify({ schema: 'indexctl.error/1', exitCode, error, message }, null, 2)}\n`);
 }

@@ -68,4 +68,4 @@ export type { PoolRow, PoolAppendReport } from './core/search/pool.js';
 export { applyTuning, tuningParameters } from './core/search/tuning-params.js';
 export { tune } from './core/tune/tune.js';
 export type { TuneOptions, TunePoint, TuneReport } from './core/tune/tune.js';
-export { asciiChart, svgChart } from './core/tune/chart.js';
+export { asciiChart, svgChart } from './reporters/tune-chart.js';

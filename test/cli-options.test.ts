@@ -9,15 +9,21 @@ import { describe, it } from 'node:test';
 
 import { parseArgv, type CliIo, type ParsedCommand, type ParseStop } from '../src/cli.js';
 import { commands } from '../src/cli-options.js';
+import { memoryStream } from '../src/reporters/terminal.js';
 
-function capture(): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
+function capture(): CliIo & { readonly out: string; readonly err: string } {
+  const stdout = memoryStream();
+  const stderr = memoryStream();
+  return {
+    stdout,
+    stderr,
+    get out() {
+      return stdout.text;
+    },
+    get err() {
+      return stderr.text;
+    },
   };
-  return io;
 }
 
 async function parse(argv: string[]): Promise<ParsedCommand> {

@@ -67,7 +67,9 @@ describe('search (CLI)', () => {
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /version flat: IDMap2,Flat, l2 \(score: lower is better\)/);
     assert.match(text.stdout, /query 1007: 3 hits/);
-    assert.match(text.stdout, /│ 1 +│ 1007 +│ 0\.00000 +│ src\/f1\.ts +│ 10-19 /);
+    // A pipe gets plain aligned text, no box-drawing characters.
+    assert.match(text.stdout, /^ +1 +1007 +0\.00000 +src\/f1\.ts +10-19 +typescript +1$/m);
+    assert.doesNotMatch(text.stdout, /[│─┌┐└┘]/);
   });
 
   it('--vector-file --pool-out appends rows that join the catalog v_faiss_join on chunk_id = id', async () => {

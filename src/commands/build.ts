@@ -3,7 +3,7 @@ import { formatBytes } from '../core/build/plan.js';
 import { publish, type PublishReport } from '../core/lifecycle/publish.js';
 import type { build as buildCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { progressLine } from './progress.js';
+import { progressLine } from '../reporters/progress.js';
 import { renderPublish } from './publish.js';
 
 export type BuildJson = BuildReport & {
@@ -25,7 +25,7 @@ type Options = CommandOptions<typeof buildCommand>;
 
 export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> {
   const o = ctx.options;
-  const progress = await progressLine(ctx.globals);
+  const progress = await progressLine(ctx.io.stderr, ctx.globals);
   let report: BuildReport;
   try {
     report = await build({
@@ -58,10 +58,10 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
       waitSeconds: o.wait,
     });
     const json: BuildJson = { schema: 'indexctl.build/1', ...report, publish: published };
-    return { json, text: `${render(report)}\n${renderPublish(published)}` };
+    return { json, render: () => `${render(report)}\n${renderPublish(published)}` };
   }
   const json: BuildJson = { schema: 'indexctl.build/1', ...report };
-  return { json, text: render(report) };
+  return { json, render: () => render(report) };
 }
 
 /** The hydration columns the flags rename (defaults are left out: the file's names are canonical). */

@@ -1,4 +1,5 @@
 /** What every command receives and returns; printing is the CLI runner's job. */
+import type { CliIo, OutputStream } from '../reporters/terminal.js';
 
 export interface GlobalOptions {
   root: string;
@@ -13,6 +14,8 @@ export interface CommandContext<O = Record<string, unknown>> {
   args: string[];
   options: O;
   globals: GlobalOptions;
+  /** The streams, with what each can show (terminal, colour, width): for progress on stderr. */
+  io: CliIo;
   /** Progress and notes for humans: stderr, silenced by --quiet and --json. */
   log: (line: string) => void;
 }
@@ -20,7 +23,10 @@ export interface CommandContext<O = Record<string, unknown>> {
 export interface CommandOutput {
   /** The versioned --json document. */
   json: { schema: string };
-  /** The human rendering of the same result. */
-  text: string;
+  /**
+   * The same result for people: `out` is stdout, a terminal (boxed tables, colour, charts) or a
+   * pipe (plain aligned text). Not called with --json.
+   */
+  render: (out: OutputStream) => string;
   exitCode?: number;
 }

@@ -2,7 +2,8 @@ import { formatBytes } from '../core/build/plan.js';
 import { diff, type DiffReport } from '../core/lifecycle/diff.js';
 import type { diff as diffCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { renderTable } from './table.js';
+import { renderTable } from '../reporters/table.js';
+import type { OutputStream } from '../reporters/terminal.js';
 
 export type DiffJson = DiffReport & { schema: 'indexctl.diff/1' };
 
@@ -11,7 +12,7 @@ function ids(label: string, count: number, shown: string[]): string {
   return `  ${label} ${count.toLocaleString('en-US')}: ${shown.join(', ')}${count > shown.length ? ', ...' : ''}`;
 }
 
-function render(r: DiffReport): string {
+function render(r: DiffReport, out: OutputStream): string {
   const rows = [
     ...r.fields.map((f) => [f.field, f.a, f.b, f.same ? '' : 'differs']),
     ['size', formatBytes(r.a.bytes), formatBytes(r.b.bytes), ''],
@@ -24,7 +25,7 @@ function render(r: DiffReport): string {
     ]),
   ];
   return [
-    renderTable(['', r.a.version, r.b.version, ''], rows),
+    renderTable(['', r.a.version, r.b.version, ''], rows, out),
     `chunk ids (idmap): ${r.ids.a.toLocaleString('en-US')} -> ${r.ids.b.toLocaleString('en-US')}, ` +
       `${r.ids.common.toLocaleString('en-US')} in both`,
     ids('added  ', r.ids.added, r.ids.addedIds),
@@ -43,5 +44,5 @@ export async function run(ctx: CommandContext<CommandOptions<typeof diffCommand>
     limit: ctx.options.limit,
   });
   const json: DiffJson = { schema: 'indexctl.diff/1', ...report };
-  return { json, text: render(report) };
+  return { json, render: (out) => render(report, out) };
 }

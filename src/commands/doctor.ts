@@ -12,5 +12,5 @@ export async function run(_ctx: CommandContext): Promise<CommandOutput> {
     `threads  ${report.threads}`,
     `check    ${report.check.className}: ${report.check.vectors} vectors, self-search rank-1 ${report.check.selfHits}/${report.check.queries} in ${report.check.ms.toFixed(1)} ms`,
   ].join('\n');
-  return { json, text, exitCode: report.check.selfHits === report.check.queries ? 0 : 1 };
+  return { json, render: () => text, exitCode: report.check.selfHits === report.check.queries ? 0 : 1 };
 }

@@ -12,5 +12,8 @@ export async function run(ctx: CommandContext<CommandOptions<typeof exportIdmap>
     waitSeconds: ctx.options.wait,
   });
   const json: ExportIdMapJson = { schema: 'indexctl.export-idmap/1', ...report };
-  return { json, text: `wrote ${report.rows.toLocaleString()} rows of ${report.className} -> ${report.out}` };
+  return {
+    json,
+    render: () => `wrote ${report.rows.toLocaleString()} rows of ${report.className} -> ${report.out}`,
+  };
 }

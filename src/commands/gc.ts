@@ -3,11 +3,12 @@ import { formatAge } from '../core/lifecycle/duration.js';
 import { gc, type GcReport } from '../core/lifecycle/gc.js';
 import type { gc as gcCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { renderTable } from './table.js';
+import { renderTable } from '../reporters/table.js';
+import type { OutputStream } from '../reporters/terminal.js';
 
 export type GcJson = GcReport & { schema: 'indexctl.gc/1' };
 
-function render(r: GcReport): string {
+function render(r: GcReport, out: OutputStream): string {
   const policy = `keep the ${r.keep} newest${r.olderThanMs !== null ? `, remove only versions older than ${formatAge(r.olderThanMs)}` : ''}`;
   const lines = [`policy: ${policy}; never CURRENT, the rollback target or a pinned version`];
   if (r.versions.length > 0) {
@@ -21,6 +22,7 @@ function render(r: GcReport): string {
           formatAge(v.ageMs),
           formatBytes(v.bytes),
         ]),
+        out,
       ),
     );
   }
@@ -51,5 +53,5 @@ export async function run(ctx: CommandContext<CommandOptions<typeof gcCommand>>)
     waitSeconds: o.wait,
   });
   const json: GcJson = { schema: 'indexctl.gc/1', ...report };
-  return { json, text: render(report) };
+  return { json, render: (out) => render(report, out) };
 }

@@ -44,5 +44,5 @@ export async function run(
     waitSeconds: o.wait,
   });
   const json: PublishJson = { schema: 'indexctl.publish/1', ...report };
-  return { json, text: renderPublish(report) };
+  return { json, render: () => renderPublish(report) };
 }

@@ -18,5 +18,5 @@ export async function run(
     waitSeconds: o.wait,
   });
   const json: RollbackJson = { schema: 'indexctl.rollback/1', ...report };
-  return { json, text: renderPublish(report) };
+  return { json, render: () => renderPublish(report) };
 }

@@ -25,5 +25,5 @@ export async function run(ctx: CommandContext<CommandOptions<typeof sampleComman
   const text =
     `sampled ${result.chunks} chunks from ${result.files} files (dim ${result.dim}) ` +
     `-> ${result.out} (${mib(result.bytes)}) in ${(ms / 1000).toFixed(1)} s`;
-  return { json, text };
+  return { json, render: () => text };
 }

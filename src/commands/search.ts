@@ -1,8 +1,8 @@
-import Table from 'cli-table3';
-
 import { UsageError } from '../core/errors.js';
 import { searchVersion, type SearchReport } from '../core/search/search.js';
 import type { CommandOptions, search as searchCommand } from '../cli-options.js';
+import { renderTable } from '../reporters/table.js';
+import type { OutputStream } from '../reporters/terminal.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
 /** Ids are strings in JSON: int64 ids beyond 2^53 would not survive a JSON number. */
@@ -53,23 +53,19 @@ export async function run(ctx: CommandContext<CommandOptions<typeof searchComman
       })),
     })),
   };
-  return { json, text: render(report) };
+  return { json, render: (out) => render(report, out) };
 }
 
-function render(r: SearchReport): string {
+function render(r: SearchReport, out: OutputStream): string {
   const lines = [
     `version ${r.version}: ${r.factory}, ${r.metric} (score: ${r.score_order}), ` +
       `params ${r.params === '' ? '(index defaults)' : r.params}, k=${r.k}`,
   ];
   for (const q of r.queries) {
     lines.push('', `query ${q.query_id}: ${q.hits.length} hits`);
-    const table = new Table({
-      head: ['rank', 'id', 'score', 'uri', 'lines', 'lang', 'faiss_row'],
-      style: { head: [], border: [] },
-      chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    });
-    for (const h of q.hits) {
-      table.push([
+    const table = renderTable(
+      ['rank', 'id', 'score', 'uri', 'lines', 'lang', 'faiss_row'],
+      q.hits.map((h) => [
         h.rank,
         String(h.id),
         h.score.toPrecision(6),
@@ -77,9 +73,11 @@ function render(r: SearchReport): string {
         h.start_line === null ? '' : `${h.start_line}-${h.end_line ?? ''}`,
         h.lang ?? '',
         h.faiss_row === null ? '' : String(h.faiss_row),
-      ]);
-    }
-    lines.push(table.toString());
+      ]),
+      out,
+      { align: ['right', 'right', 'right', 'left', 'left', 'left', 'right'] },
+    );
+    lines.push(table);
   }
   if (r.pool) lines.push('', `appended ${r.pool.appended} rows to ${r.pool.file} (${r.pool.rows} rows)`);
   return lines.join('\n');

@@ -1,7 +1,8 @@
 import { formatBytes } from '../core/build/plan.js';
 import { status, type StatusReport } from '../core/lifecycle/status.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { renderTable } from './table.js';
+import { renderTable } from '../reporters/table.js';
+import type { OutputStream } from '../reporters/terminal.js';
 
 export type StatusJson = StatusReport & { schema: 'indexctl.status/1' };
 
@@ -11,7 +12,7 @@ function marks(v: StatusReport['versions'][number]): string {
     .join(',');
 }
 
-function render(r: StatusReport): string {
+function render(r: StatusReport, out: OutputStream): string {
   const lines = [
     `root      ${r.root}`,
     `CURRENT   ${r.current ?? '(none: nothing published)'}`,
@@ -47,6 +48,7 @@ function render(r: StatusReport): string {
           formatBytes(v.bytes),
           v.created.replace(/\.\d{3}Z$/, 'Z'),
         ]),
+        out,
       ),
     );
   }
@@ -59,5 +61,5 @@ function render(r: StatusReport): string {
 export async function run(ctx: CommandContext): Promise<CommandOutput> {
   const report = await status(ctx.globals.root);
   const json: StatusJson = { schema: 'indexctl.status/1', ...report };
-  return { json, text: render(report) };
+  return { json, render: (out) => render(report, out) };
 }

@@ -1,20 +1,20 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import Table from 'cli-table3';
-
 import { ExitCode } from '../core/errors.js';
-import { asciiChart, svgChart } from '../core/tune/chart.js';
+import { asciiChart, svgChart } from '../reporters/tune-chart.js';
 import { tune, type TunePoint, type TuneReport } from '../core/tune/tune.js';
 import type { CommandOptions, tune as tuneCommand } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { progressLine } from './progress.js';
+import { progressLine } from '../reporters/progress.js';
+import { renderTable } from '../reporters/table.js';
+import type { OutputStream } from '../reporters/terminal.js';
 
 export type TuneJson = TuneReport & { schema: 'indexctl.tune/1'; plot?: string };
 
 export async function run(ctx: CommandContext<CommandOptions<typeof tuneCommand>>): Promise<CommandOutput> {
   const o = ctx.options;
-  const progress = await progressLine(ctx.globals);
+  const progress = await progressLine(ctx.io.stderr, ctx.globals);
   let report: TuneReport;
   try {
     report = await tune({
@@ -48,10 +48,9 @@ export async function run(ctx: CommandContext<CommandOptions<typeof tuneCommand>
     writeFileSync(plotFile, svgChart(report));
   }
   const json: TuneJson = { schema: 'indexctl.tune/1', ...report, ...(plotFile ? { plot: plotFile } : {}) };
-  const chart = process.stdout.isTTY && !ctx.globals.json ? asciiChart(report) : '';
   return {
     json,
-    text: render(report, chart, plotFile, o.write),
+    render: (out) => render(report, out, plotFile, o.write),
     // Not meeting the target is a requirement the index fails, like verify's recall check.
     exitCode: report.met ? ExitCode.ok : ExitCode.invariant,
   };
@@ -74,7 +73,9 @@ function listed(names: string[], max = 12): string {
     : names.join('; ');
 }
 
-function render(r: TuneReport, chart: string, plotFile: string | undefined, write: boolean): string {
+function render(r: TuneReport, out: OutputStream, plotFile: string | undefined, write: boolean): string {
+  // The chart is for a person at a terminal; a pipe gets the table only.
+  const chart = out.isTTY ? asciiChart(r) : '';
   const q = r.queries;
   const source =
     q.source === 'file'
@@ -89,18 +90,13 @@ function render(r: TuneReport, chart: string, plotFile: string | undefined, writ
       `sweep ${s.sweep.toFixed(1)} s of ${r.max_seconds} s budget`,
     '',
   ];
-  const table = new Table({
-    head: ['setting', `recall@${r.k}`, 'p50 ms', 'p95 ms', 'p99 ms', 'QPS', ''],
-    style: { head: [], border: [] },
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
-  });
   // By recall, so the trade-off reads top to bottom; the sweep order is in --json.
   const measured = r.points
     .filter((p) => p.status === 'measured')
     .sort((a, b) => a.recall! - b.recall! || b.qps! - a.qps!);
-  for (const p of measured) {
-    table.push([
+  const table = renderTable(
+    ['setting', `recall@${r.k}`, 'p50 ms', 'p95 ms', 'p99 ms', 'QPS', ''],
+    measured.map((p) => [
       label(p),
       p.recall!.toFixed(4),
       ms(p.latency_ms!.p50),
@@ -108,12 +104,11 @@ function render(r: TuneReport, chart: string, plotFile: string | undefined, writ
       ms(p.latency_ms!.p99),
       qps(p.qps!),
       `${p.pareto ? '*' : ''}${p.chosen ? ' <- chosen' : ''}`,
-    ]);
-  }
-  lines.push(
-    table.toString(),
-    '  * Pareto frontier (no other setting has both higher recall and higher QPS)',
+    ]),
+    out,
+    { align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'] },
   );
+  lines.push(table, '  * Pareto frontier (no other setting has both higher recall and higher QPS)');
   if (chart) lines.push('', chart);
   if (r.cut.length > 0) lines.push(`  cut by the --max-seconds ${r.max_seconds} budget: ${listed(r.cut)}`);
   if (r.pruned.length > 0) lines.push(`  skipped (cannot join the frontier): ${listed(r.pruned)}`);

@@ -3,10 +3,11 @@
  * and wrapped on a terminal, one line per check otherwise) or one JSON document, and exits with the
  * report's code: 0, 4 corruption, or 3 invariant.
  */
-import Table from 'cli-table3';
-
 import { verify, type CheckResult, type VerifyReport } from '../core/verify/verify.js';
 import type { CommandOptions, verify as verifyCommand } from '../cli-options.js';
+import { paint } from '../reporters/colour.js';
+import { renderTable } from '../reporters/table.js';
+import type { OutputStream } from '../reporters/terminal.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
 export type VerifyJson = VerifyReport & { schema: 'indexctl.verify/1' };
@@ -24,18 +25,12 @@ export async function run(ctx: CommandContext<CommandOptions<typeof verifyComman
     probeTimeoutSeconds: o.probeTimeout,
   });
   const json: VerifyJson = { schema: 'indexctl.verify/1', ...report };
-  return { json, text: renderReport(report), exitCode: report.exitCode };
+  return { json, render: (out) => renderReport(report, out), exitCode: report.exitCode };
 }
 
-function colourOn(): boolean {
-  return process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
-}
-
-function outcomeLabel(outcome: CheckResult['outcome'], colour: boolean): string {
-  const label = outcome.toUpperCase();
-  if (!colour) return label;
-  const code = outcome === 'pass' ? 32 : outcome === 'fail' ? 31 : 33;
-  return `\u001b[${code}m${label}\u001b[39m`;
+function outcomeLabel(outcome: CheckResult['outcome'], out: OutputStream): string {
+  const colour = outcome === 'pass' ? 'green' : outcome === 'fail' ? 'red' : 'yellow';
+  return paint(outcome.toUpperCase(), colour, out);
 }
 
 function summary(report: VerifyReport): string {
@@ -47,10 +42,12 @@ function summary(report: VerifyReport): string {
   );
 }
 
-export function renderReport(report: VerifyReport): string {
-  const tty = process.stdout.isTTY === true;
-  if (!tty) {
-    // One line per check, so a log or grep sees the check, its target and its detail together.
+/**
+ * On a terminal, a table whose detail column wraps to the width; in a pipe, one log line per check
+ * (`PASS  files.checksum faiss.index   5.3 ms  xxh64:...`) so grep sees a whole check on one line.
+ */
+export function renderReport(report: VerifyReport, out: OutputStream): string {
+  if (!out.isTTY) {
     const lines = report.checks.map((c) =>
       [
         c.outcome.toUpperCase().padEnd(4),
@@ -61,18 +58,17 @@ export function renderReport(report: VerifyReport): string {
     );
     return [...lines, summary(report)].join('\n');
   }
-  const colour = colourOn();
-  const width = Math.max(80, process.stdout.columns || Number(process.env.COLUMNS) || 120);
-  const fixed = [22, 16, 9, 9];
-  const detailWidth = Math.max(30, width - fixed.reduce((a, b) => a + b, 0) - 6);
-  const table = new Table({
-    head: ['check', 'target', 'outcome', 'ms', 'detail'],
-    colWidths: [...fixed, detailWidth],
-    wordWrap: true,
-    style: { head: [], border: [], compact: true },
-  });
-  for (const c of report.checks) {
-    table.push([c.name, c.target ?? '', outcomeLabel(c.outcome, colour), c.ms.toFixed(1), c.detail]);
-  }
-  return `${table.toString()}\n${summary(report)}`;
+  const table = renderTable(
+    ['check', 'target', 'outcome', 'ms', 'detail'],
+    report.checks.map((c) => [
+      c.name,
+      c.target ?? '',
+      outcomeLabel(c.outcome, out),
+      c.ms.toFixed(1),
+      c.detail,
+    ]),
+    out,
+    { align: ['left', 'left', 'left', 'right', 'left'], flex: 4 },
+  );
+  return `${table}\n${summary(report)}`;
 }

@@ -23,5 +23,5 @@ export async function run(
     ...(report.derived.length > 0 ? [`  derived ${report.derived.join(', ')}`] : []),
     ...Object.entries(m.files).map(([name, f]) => `  ${name.padEnd(15)} ${f.checksum}`),
   ];
-  return { json, text: lines.join('\n') };
+  return { json, render: () => lines.join('\n') };
 }

@@ -4,7 +4,7 @@
  * writing them is the caller's business. `@` is the chosen setting, `*` the Pareto frontier, `o`
  * the other measured settings, `|` the target recall.
  */
-import type { TunePoint, TuneReport } from './tune.js';
+import type { TunePoint, TuneReport } from '../core/tune/tune.js';
 
 interface Plotted {
   recall: number;
