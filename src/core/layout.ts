@@ -138,14 +138,7 @@ export function readCurrent(root: string): string | undefined {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    if (code === 'EINVAL') {
-      throw new IndexCorruptionError(
-        `${link} is not a symlink; it must be a relative symlink to versions/<v>`,
-        {
-          cause: err,
-        },
-      );
-    }
+    if (code === 'EINVAL') throw currentNotSymlinkError(link, err);
     throw err;
   }
   const m = CURRENT_TARGET.exec(target);
@@ -156,6 +149,26 @@ export function readCurrent(root: string): string | undefined {
     );
   }
   return m[1]!;
+}
+
+/**
+ * CURRENT that readlink(2) refuses (EINVAL): a regular file or a directory put there by hand or by
+ * a tool that does not know the layout. Corruption of the root's pointer (exit 4), saying what it is.
+ */
+export function currentNotSymlinkError(link: string, cause: unknown): IndexCorruptionError {
+  let what = 'not a symlink';
+  try {
+    const st = lstatSync(link);
+    if (st.isFile()) what = `a regular file (${st.size} bytes), not a symlink`;
+    else if (st.isDirectory()) what = 'a directory, not a symlink';
+  } catch {
+    // Gone since the readlink: the generic wording still names the file.
+  }
+  return new IndexCorruptionError(
+    `${link} is ${what}; CURRENT must be a relative symlink to versions/<version>. ` +
+      `Move it aside and link the version that should be live: ln -s versions/<version> CURRENT`,
+    { cause },
+  );
 }
 
 /** The version CURRENT names, checked to exist; NotFoundError for a missing root, CURRENT or target. */
