@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { commands, globalOptions, type CommandSpec, type OptionSpec } from './cli-options.js';
 import type { CommandContext, GlobalOptions } from './commands/context.js';
 import { versionLine } from './core/build-info.js';
+import { asEnvironmentIoError } from './core/env-io.js';
 import { ExitCode, IndexctlError, UsageError } from './core/errors.js';
 
 function addOption(cmd: Command, spec: OptionSpec): void {
@@ -79,7 +80,8 @@ function program(setExit: (code: number) => void): Command {
   }
   root.addHelpText(
     'after',
-    `\nExit codes: 0 ok, 1 internal, 2 usage, 3 invariant, 4 corruption, 5 bad input, 6 not found, 75 lock held.`,
+    `\nExit codes: 0 ok, 1 internal, 2 usage, 3 invariant, 4 corruption, 5 bad input, 6 not found, ` +
+      `74 I/O refused by the environment (permissions, read-only or full disk, EIO), 75 lock held.`,
   );
   return root;
 }
@@ -91,7 +93,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program((code) => (exitCode = code)).parseAsync(argv, { from: 'user' });
     return exitCode;
-  } catch (err) {
+  } catch (caught) {
+    // Last resort for a write no core guard wrapped: an errno error naming its path is the
+    // environment (exit 74), not a bug.
+    const err = asEnvironmentIoError(caught) ?? caught;
     if (err instanceof CommanderError) {
       // --help and --version end here with code 0; usage errors were already printed by commander.
       if (err.exitCode === 0) return ExitCode.ok;

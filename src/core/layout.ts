@@ -8,6 +8,7 @@ import { lstatSync, readdirSync, readlinkSync, statSync, symlinkSync } from 'nod
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
+import { guardWrite } from './env-io.js';
 import { IndexCorruptionError, NotFoundError, UsageError } from './errors.js';
 import { fsyncDir, fsyncFile } from './fsync.js';
 import { isPidAlive } from './pid.js';
@@ -90,8 +91,10 @@ export function requireRoot(root: string): void {
 
 /** Creates the root with its versions/ and staging/ directories (for the first build). */
 export async function ensureRoot(root: string): Promise<void> {
-  await mkdir(versionsDir(root), { recursive: true });
-  await mkdir(stagingDir(root), { recursive: true });
+  await guardWrite(`cannot create the index root ${root}`, root, async () => {
+    await mkdir(versionsDir(root), { recursive: true });
+    await mkdir(stagingDir(root), { recursive: true });
+  });
 }
 
 export function versionExists(root: string, version: string): boolean {
@@ -189,6 +192,10 @@ export function requireCurrent(root: string): string {
  */
 export async function flipCurrent(root: string, version: string): Promise<void> {
   requireVersionDir(root, version);
+  await guardWrite(`cannot flip ${currentLink(root)}`, currentLink(root), () => flip(root, version));
+}
+
+async function flip(root: string, version: string): Promise<void> {
   const tmp = path.join(root, `.CURRENT.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   symlinkSync(`versions/${version}`, tmp);
   failpoint('publish:symlink-made');
@@ -207,9 +214,11 @@ const STAGING_NAME = /^(.+)\.(\d+)\.([0-9a-f]{8})$/;
 /** Creates `staging/<version>.<pid>.<8 hex>`: the pid tells gc whether its builder is still alive. */
 export async function makeStagingDir(root: string, version: string): Promise<string> {
   checkVersionName(version);
-  await mkdir(stagingDir(root), { recursive: true });
   const dir = path.join(stagingDir(root), `${version}.${process.pid}.${randomBytes(4).toString('hex')}`);
-  await mkdir(dir);
+  await guardWrite(`cannot create a staging directory`, dir, async () => {
+    await mkdir(stagingDir(root), { recursive: true });
+    await mkdir(dir);
+  });
   return dir;
 }
 
@@ -230,6 +239,12 @@ async function fsyncTree(dir: string): Promise<void> {
  */
 export async function commitStagingDir(staging: string, root: string, version: string): Promise<string> {
   const target = versionDir(root, version);
+  return guardWrite(`cannot commit ${staging} as ${target}`, target, () =>
+    commit(staging, root, version, target),
+  );
+}
+
+async function commit(staging: string, root: string, version: string, target: string): Promise<string> {
   await fsyncTree(staging);
   if (lstatOrUndefined(target) !== undefined) {
     throw new UsageError(`version ${version} already exists in ${versionsDir(root)}; versions are immutable`);

@@ -24,6 +24,7 @@ import { readdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
+import { guardWrite } from '../env-io.js';
 import { InvariantViolationError, UsageError } from '../errors.js';
 import { fsyncDir } from '../fsync.js';
 import {
@@ -200,8 +201,16 @@ export async function gc(o: GcOptions): Promise<GcReport> {
           `Fix or delete those lines (run gc without --yes to see the plan)`,
       );
     }
-    for (const v of p.versions) if (v.action === 'remove') await removeVersion(o.root, v.version);
-    for (const l of p.leftovers) await rm(l.path, { recursive: true, force: true });
+    for (const v of p.versions) {
+      if (v.action !== 'remove') continue;
+      const dir = path.join(versionsDir(o.root), v.version);
+      await guardWrite(`gc cannot remove version ${v.version}`, dir, () => removeVersion(o.root, v.version));
+    }
+    for (const l of p.leftovers) {
+      await guardWrite(`gc cannot remove ${l.name}`, l.path, () =>
+        rm(l.path, { recursive: true, force: true }),
+      );
+    }
     if (p.leftovers.length > 0) {
       await fsyncDir(o.root);
       if (p.leftovers.some((l) => l.kind === 'staging')) await fsyncDir(stagingDir(o.root));
