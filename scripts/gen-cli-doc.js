@@ -49,10 +49,10 @@ lines.push(
   '| 1 | internal error (a bug; stack with `--verbose`), or the FAISS addon could not be loaded |',
   '| 2 | usage error (unknown flag, missing argument, invalid version name) |',
   '| 3 | invariant violation: counts, ids, dimensions or coverage disagree; for `publish`/`rollback` also a `--expect-current` conflict |',
-  '| 4 | corruption: checksum mismatch, unreadable or truncated file |',
-  '| 5 | bad input data (the chunks file or a query file) |',
+  '| 4 | corruption: checksum mismatch, unreadable or truncated file, invalid manifest, `CURRENT` not a symlink to `versions/<v>` |',
+  '| 5 | bad input data (the chunks file or a query file; an embedding wider than 65536) |',
   '| 6 | not found: root, version or CURRENT missing |',
-  '| 74 | the environment refused an I/O (EACCES, EROFS, ENOSPC, EIO): the message names the path and the cause |',
+  '| 74 | the environment refused an I/O (`EX_IOERR`): permission denied, read-only or full filesystem, quota, EIO; the message names the path and the cause |',
   '| 75 | lock held by another writer |',
   '',
 );

@@ -14,6 +14,7 @@ import { keyOf, type OptionSpec } from './cli/option-spec.js';
 import { commands, globalOptions, type CommandSpec, type GlobalFlags } from './cli-options.js';
 import type { CommandContext, GlobalOptions } from './commands/context.js';
 import { versionLine } from './core/build-info.js';
+import { asEnvironmentIoError } from './core/env-io.js';
 import { ExitCode, IndexctlError } from './core/errors.js';
 import { outputMode, processIo, type CliIo } from './reporters/terminal.js';
 
@@ -99,7 +100,8 @@ function program(io: CliIo, found: (parsed: ParsedCommand) => void): Command {
   }
   root.addHelpText(
     'after',
-    `\nExit codes: 0 ok, 1 internal, 2 usage, 3 invariant, 4 corruption, 5 bad input, 6 not found, 74 I/O error, 75 lock held.`,
+    `\nExit codes: 0 ok, 1 internal, 2 usage, 3 invariant, 4 corruption, 5 bad input, 6 not found, ` +
+      `74 I/O refused by the environment (permissions, read-only or full disk, EIO), 75 lock held.`,
   );
   return root;
 }
@@ -162,7 +164,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       return parsed.exitCode;
     }
     return await runCommand(parsed, io);
-  } catch (err) {
+  } catch (caught) {
+    // Last resort for a write no core guard wrapped: an errno error naming its path is the
+    // environment (exit 74), not a bug.
+    const err = asEnvironmentIoError(caught) ?? caught;
     if (err instanceof IndexctlError) {
       io.stderr.write(`indexctl: ${err.message}\n`);
       if (verbose && err.exitCode === ExitCode.internal && err.stack) io.stderr.write(`${err.stack}\n`);

@@ -147,6 +147,23 @@ describe('parseManifest: invalid manifests are corruption (exit 4) naming the fi
     ],
     ['a missing created_ts', withField(['created_ts'], undefined), 'created_ts: missing (expected number)'],
     [
+      'created_ts in microseconds (issue 12 item 7)',
+      withField(['created_ts'], 1795460000123000),
+      'created_ts: expected seconds since the epoch in [946684800, 7258118400) (2000-01-01 .. 2200-01-01 UTC), ' +
+        'got 1795460000123000 (looks like microseconds: 2026-11-23T18:53:20.123Z)',
+    ],
+    [
+      'created_ts in milliseconds',
+      withField(['created_ts'], 1795460000123),
+      /^created_ts: expected seconds .*got 1795460000123 \(looks like milliseconds: 2026-11-23T18:53:20\.123Z\)$/,
+    ],
+    [
+      'created_ts 0 (no unit fits)',
+      withField(['created_ts'], 0),
+      /^created_ts: expected seconds since the epoch in \[946684800, 7258118400\) \(2000-01-01 \.\. 2200-01-01 UTC\), got 0$/,
+    ],
+    ['created_ts negative', withField(['created_ts'], -5), /^created_ts: expected seconds .*got -5$/],
+    [
       'an unknown metric',
       withField(['metric'], 'euclid'),
       'metric: expected "l2" | "ip" | "cosine", got string "euclid"',

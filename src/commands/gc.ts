@@ -10,7 +10,10 @@ export type GcJson = GcReport & { schema: 'indexctl.gc/1' };
 
 function render(r: GcReport, out: OutputStream): string {
   const policy = `keep the ${r.keep} newest${r.olderThanMs !== null ? `, remove only versions older than ${formatAge(r.olderThanMs)}` : ''}`;
-  const lines = [`policy: ${policy}; never CURRENT, the rollback target or a pinned version`];
+  const lines = [
+    `policy: ${policy}; never CURRENT, the rollback target or a pinned version` +
+      `${r.olderThanMs === null ? ', nor a bad one' : ''}`,
+  ];
   if (r.versions.length > 0) {
     lines.push(
       renderTable(
@@ -25,6 +28,14 @@ function render(r: GcReport, out: OutputStream): string {
         out,
       ),
     );
+  }
+  for (const v of r.versions) {
+    if (v.state !== 'bad') continue;
+    const fate =
+      v.action === 'keep'
+        ? `kept (${v.keptBecause.join(', ')})`
+        : `${r.dryRun ? 'would be removed' : 'removed'}: older than --older-than by its directory time`;
+    lines.push(`bad version ${v.version}: ${v.problem ?? 'unusable manifest'}; ${fate}`);
   }
   for (const l of r.leftovers) {
     lines.push(

@@ -7,7 +7,12 @@ import type { OutputStream } from '../reporters/terminal.js';
 export type StatusJson = StatusReport & { schema: 'indexctl.status/1' };
 
 function marks(v: StatusReport['versions'][number]): string {
-  return [v.current ? 'CURRENT' : '', v.rollbackTarget ? 'rollback' : '', v.pinned ? 'pinned' : '']
+  return [
+    v.state === 'bad' ? 'BAD' : '',
+    v.current ? 'CURRENT' : '',
+    v.rollbackTarget ? 'rollback' : '',
+    v.pinned ? 'pinned' : '',
+  ]
     .filter(Boolean)
     .join(',');
 }

@@ -7,25 +7,31 @@ import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
+import { guardWrite } from './env-io.js';
+
 /** Flushes a file's data and metadata to disk. */
 export async function fsyncFile(file: string): Promise<void> {
-  const handle = await open(file, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await guardWrite(`cannot sync ${file}`, file, async () => {
+    const handle = await open(file, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
 }
 
 /** Flushes a directory, so entries created, renamed or removed in it survive a crash. */
 export async function fsyncDir(dir: string): Promise<void> {
   // Opening read-only is enough on Linux; fsync on a directory fd persists its entries.
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await guardWrite(`cannot sync ${dir}`, dir, async () => {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
 }
 
 export function fsyncFileSync(file: string): void {
@@ -58,11 +64,18 @@ export async function writeFileDurable(file: string, data: string | Uint8Array):
   await writeFileDurableWith(file, (handle) => handle.writeFile(data));
 }
 
-/** writeFileDurable for content written piece by piece: `write` fills the open temp file. */
+/**
+ * writeFileDurable for content written piece by piece: `write` fills the open temp file. A write
+ * the environment refuses (EACCES, EROFS, ENOSPC, EIO, ...) is EnvironmentIoError naming the file.
+ */
 export async function writeFileDurableWith(
   file: string,
   write: (handle: FileHandle) => Promise<void>,
 ): Promise<void> {
+  await guardWrite(`cannot write ${file}`, file, () => writeDurable(file, write));
+}
+
+async function writeDurable(file: string, write: (handle: FileHandle) => Promise<void>): Promise<void> {
   const tmp = tempPathFor(file);
   try {
     const handle = await open(tmp, 'wx', 0o644);

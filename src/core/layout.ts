@@ -8,6 +8,7 @@ import { lstatSync, readdirSync, readlinkSync, statSync, symlinkSync } from 'nod
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
+import { guardWrite } from './env-io.js';
 import { IndexCorruptionError, NotFoundError, UsageError } from './errors.js';
 import { fsyncDir, fsyncFile } from './fsync.js';
 import { isPidAlive } from './pid.js';
@@ -90,8 +91,10 @@ export function requireRoot(root: string): void {
 
 /** Creates the root with its versions/ and staging/ directories (for the first build). */
 export async function ensureRoot(root: string): Promise<void> {
-  await mkdir(versionsDir(root), { recursive: true });
-  await mkdir(stagingDir(root), { recursive: true });
+  await guardWrite(`cannot create the index root ${root}`, root, async () => {
+    await mkdir(versionsDir(root), { recursive: true });
+    await mkdir(stagingDir(root), { recursive: true });
+  });
 }
 
 export function versionExists(root: string, version: string): boolean {
@@ -138,14 +141,7 @@ export function readCurrent(root: string): string | undefined {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    if (code === 'EINVAL') {
-      throw new IndexCorruptionError(
-        `${link} is not a symlink; it must be a relative symlink to versions/<v>`,
-        {
-          cause: err,
-        },
-      );
-    }
+    if (code === 'EINVAL') throw currentNotSymlinkError(link, err);
     throw err;
   }
   const m = CURRENT_TARGET.exec(target);
@@ -156,6 +152,26 @@ export function readCurrent(root: string): string | undefined {
     );
   }
   return m[1]!;
+}
+
+/**
+ * CURRENT that readlink(2) refuses (EINVAL): a regular file or a directory put there by hand or by
+ * a tool that does not know the layout. Corruption of the root's pointer (exit 4), saying what it is.
+ */
+export function currentNotSymlinkError(link: string, cause: unknown): IndexCorruptionError {
+  let what = 'not a symlink';
+  try {
+    const st = lstatSync(link);
+    if (st.isFile()) what = `a regular file (${st.size} bytes), not a symlink`;
+    else if (st.isDirectory()) what = 'a directory, not a symlink';
+  } catch {
+    // Gone since the readlink: the generic wording still names the file.
+  }
+  return new IndexCorruptionError(
+    `${link} is ${what}; CURRENT must be a relative symlink to versions/<version>. ` +
+      `Move it aside and link the version that should be live: ln -s versions/<version> CURRENT`,
+    { cause },
+  );
 }
 
 /** The version CURRENT names, checked to exist; NotFoundError for a missing root, CURRENT or target. */
@@ -176,6 +192,10 @@ export function requireCurrent(root: string): string {
  */
 export async function flipCurrent(root: string, version: string): Promise<void> {
   requireVersionDir(root, version);
+  await guardWrite(`cannot flip ${currentLink(root)}`, currentLink(root), () => flip(root, version));
+}
+
+async function flip(root: string, version: string): Promise<void> {
   const tmp = path.join(root, `.CURRENT.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   symlinkSync(`versions/${version}`, tmp);
   failpoint('publish:symlink-made');
@@ -194,9 +214,11 @@ const STAGING_NAME = /^(.+)\.(\d+)\.([0-9a-f]{8})$/;
 /** Creates `staging/<version>.<pid>.<8 hex>`: the pid tells gc whether its builder is still alive. */
 export async function makeStagingDir(root: string, version: string): Promise<string> {
   checkVersionName(version);
-  await mkdir(stagingDir(root), { recursive: true });
   const dir = path.join(stagingDir(root), `${version}.${process.pid}.${randomBytes(4).toString('hex')}`);
-  await mkdir(dir);
+  await guardWrite(`cannot create a staging directory`, dir, async () => {
+    await mkdir(stagingDir(root), { recursive: true });
+    await mkdir(dir);
+  });
   return dir;
 }
 
@@ -217,6 +239,12 @@ async function fsyncTree(dir: string): Promise<void> {
  */
 export async function commitStagingDir(staging: string, root: string, version: string): Promise<string> {
   const target = versionDir(root, version);
+  return guardWrite(`cannot commit ${staging} as ${target}`, target, () =>
+    commit(staging, root, version, target),
+  );
+}
+
+async function commit(staging: string, root: string, version: string, target: string): Promise<string> {
   await fsyncTree(staging);
   if (lstatOrUndefined(target) !== undefined) {
     throw new UsageError(`version ${version} already exists in ${versionsDir(root)}; versions are immutable`);

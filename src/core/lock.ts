@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { guardWriteSync } from './env-io.js';
 import { LockHeldError } from './errors.js';
 import { lockFile, requireRoot } from './layout.js';
 import { isProcessAlive, type ProcessIdentity, selfIdentity } from './pid.js';
@@ -233,14 +234,17 @@ export async function acquireWriterLock(root: string, options: AcquireOptions): 
   const me = JSON.stringify(owner) + '\n';
   const deadline = Date.now() + (options.waitSeconds ?? 0) * 1000;
   const pollMs = options.pollMs ?? 200;
+  // A root the caller cannot write (read-only mount, wrong user) fails here first: exit 74.
+  const create = (): boolean =>
+    guardWriteSync(`cannot take the writer lock ${lockPath}`, lockPath, () => createExclusive(lockPath, me));
   for (;;) {
     options.signal?.throwIfAborted();
-    if (createExclusive(lockPath, me)) return held(lockPath, owner);
+    if (create()) return held(lockPath, owner);
     let seen = observe(lockPath);
     if (seen.kind === 'absent') continue; // released between our attempt and our look
     if (isStale(seen, host)) {
       takeOver(lockPath, seen.key, me, host);
-      if (createExclusive(lockPath, me)) return held(lockPath, owner);
+      if (create()) return held(lockPath, owner);
       seen = observe(lockPath);
       if (seen.kind === 'absent') continue;
     }

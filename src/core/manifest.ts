@@ -32,6 +32,40 @@ export const fileEntrySchema = z.looseObject({
   checksum,
 });
 
+/**
+ * created_ts is seconds since the epoch (Python's time.time()), between 2000-01-01 and 2200-01-01
+ * UTC. Fixed bounds, not "now + slack": a clock that runs behind must not make a fresh manifest
+ * invalid. The range is what keeps a writer's unit mistake out: now in milliseconds (1.8e12) or
+ * microseconds (1.8e15) is far above 2200, and such a value, accepted, breaks every command that
+ * turns it into a date.
+ */
+export const CREATED_TS_MIN = 946_684_800; // 2000-01-01T00:00:00Z
+export const CREATED_TS_MAX = 7_258_118_400; // 2200-01-01T00:00:00Z
+
+const isSeconds = (v: number): boolean => v >= CREATED_TS_MIN && v < CREATED_TS_MAX;
+
+/** Names the unit a wrong created_ts was probably written in, with the date it would then be. */
+function createdTsHint(v: number): string {
+  for (const [unit, per] of [
+    ['milliseconds', 1e3],
+    ['microseconds', 1e6],
+    ['nanoseconds', 1e9],
+  ] as const) {
+    if (isSeconds(v / per)) return ` (looks like ${unit}: ${new Date((v / per) * 1000).toISOString()})`;
+  }
+  return '';
+}
+
+const createdTs = z.number().superRefine((v, ctx) => {
+  if (isSeconds(v)) return;
+  ctx.addIssue({
+    code: 'custom',
+    message:
+      `expected seconds since the epoch in [${CREATED_TS_MIN}, ${CREATED_TS_MAX}) ` +
+      `(2000-01-01 .. 2200-01-01 UTC), got ${v}${createdTsHint(v)}`,
+  });
+});
+
 export const tuningSchema = z.looseObject({
   family: z.enum(TUNING_FAMILIES),
   k: z.int().positive(),
@@ -47,8 +81,8 @@ export const tuningSchema = z.looseObject({
 export const manifestSchema = z.looseObject({
   schema_version: z.literal(MANIFEST_SCHEMA_VERSION),
   version: z.string().regex(versionNamePattern, 'a version name'),
-  /** Seconds since the epoch, fractional (Python's time.time()). */
-  created_ts: z.number().nonnegative(),
+  /** Seconds since the epoch, fractional (Python's time.time()), 2000-01-01 .. 2200-01-01. */
+  created_ts: createdTs,
   faiss_factory: z.string().min(1),
   metric: z.enum(METRICS),
   vec_dim: z.int().positive(),

@@ -8,6 +8,7 @@ import { copyFile, link, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { createCatalog } from '../catalog/create.js';
+import { guardWrite } from '../env-io.js';
 import { BadInputError, FaissError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
 import { failpoint } from '../failpoint.js';
@@ -120,7 +121,10 @@ async function buildLocked(
     for (const stale of staleStagingDirs(options.root)) await rm(stale.path, { recursive: true, force: true });
     const staging = await makeStagingDir(options.root, version);
     try {
-      const report = await fillStaging(options, version, chunks, plan, staging, inputStat);
+      // FAISS's write_index and DuckDB report a full or read-only disk as text: named here, exit 74.
+      const report = await guardWrite(`cannot build ${version}`, staging, () =>
+        fillStaging(options, version, chunks, plan, staging, inputStat),
+      );
       report.dir = await commitStagingDir(staging, options.root, version);
       return report;
     } catch (err) {

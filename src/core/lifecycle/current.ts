@@ -11,14 +11,16 @@ import path from 'node:path';
 
 import { InvariantViolationError } from '../errors.js';
 import { fsyncDir } from '../fsync.js';
-import { currentLink, flipCurrent, readCurrent } from '../layout.js';
+import { currentLink, currentNotSymlinkError, flipCurrent, readCurrent } from '../layout.js';
 
 /** What CURRENT holds right now, raw: the symlink's text, or undefined when there is none. */
 export function currentLinkText(root: string): string | undefined {
   try {
     return readlinkSync(currentLink(root));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EINVAL') throw currentNotSymlinkError(currentLink(root), err);
     throw err;
   }
 }

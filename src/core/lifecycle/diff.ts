@@ -2,7 +2,7 @@
  * `diff A B`: how version B differs from A — factory, metric, dimension, counts, per-file checksums,
  * tuning — and which chunk ids B adds and removes. The ids come from the two idmap.parquet files
  * (the ids the indexes can return), compared by one DuckDB query over both; paths are bound as
- * parameters. A reader: no lock.
+ * parameters. A reader: no lock. A version with a bad manifest is IndexCorruptionError (exit 4).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -88,6 +88,18 @@ function field(name: FieldDiff['field'], a: unknown, b: unknown): FieldDiff {
   return { field: name, a: text(a), b: text(b), same: text(a) === text(b) };
 }
 
+/** A version whose manifest cannot be used cannot be compared: exit 4 naming the version. */
+async function manifestOf(version: string, dir: string): Promise<Manifest> {
+  try {
+    return await readManifest(dir);
+  } catch (err) {
+    if (!(err instanceof IndexCorruptionError)) throw err;
+    throw new IndexCorruptionError(`version ${version} is bad, cannot diff it: ${err.message}`, {
+      cause: err,
+    });
+  }
+}
+
 function idmapOf(dir: string): string {
   const file = path.join(dir, VERSION_FILES.idmap);
   if (!existsSync(file)) throw new IndexCorruptionError(`${file}: missing`);
@@ -150,7 +162,7 @@ export async function diff(o: DiffOptions): Promise<DiffReport> {
   requireRoot(o.root);
   const dirA = requireVersionDir(o.root, o.a);
   const dirB = requireVersionDir(o.root, o.b);
-  const [ma, mb] = [await readManifest(dirA), await readManifest(dirB)];
+  const [ma, mb] = [await manifestOf(o.a, dirA), await manifestOf(o.b, dirB)];
   const a = side(o.a, ma, await treeBytes(dirA));
   const b = side(o.b, mb, await treeBytes(dirB));
   const fields = [

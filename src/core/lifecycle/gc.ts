@@ -7,7 +7,11 @@
  *   (when CURRENT is not the last flip the log recorded, the version that flip made CURRENT is kept
  *   as the rollback target too; with unreadable lines in publish.log or pins, `yes` removes nothing);
  * - it is among the `keep` newest versions by creation time (default 3);
- * - it is younger than `olderThanMs`, when given.
+ * - it is younger than `olderThanMs`, when given;
+ * - it is bad (manifest missing, unreadable or invalid) and no `olderThanMs` is given: its creation
+ *   time is unknown, so "the N newest" cannot place it. With `olderThanMs` a bad version is aged by
+ *   its directory's mtime and removed when older, like any other. A bad version never takes one of
+ *   the `keep` newest places from a good one. The report lists every bad version with its problem.
  * Everything else is removed. Stale staging directories (their builder is gone) and temp links or
  * files left in the root by a crashed publish or pin are removed too.
  *
@@ -20,6 +24,7 @@ import { readdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
+import { guardWrite } from '../env-io.js';
 import { InvariantViolationError, UsageError } from '../errors.js';
 import { fsyncDir } from '../fsync.js';
 import {
@@ -51,7 +56,7 @@ export interface GcOptions {
   now?: number;
 }
 
-export type KeepReason = 'current' | 'rollback-target' | 'pinned' | 'newest' | 'too-recent';
+export type KeepReason = 'current' | 'rollback-target' | 'pinned' | 'newest' | 'too-recent' | 'bad';
 
 export interface GcVersion {
   version: string;
@@ -61,7 +66,9 @@ export interface GcVersion {
   action: 'remove' | 'keep';
   /** Why it is kept; empty for a version that is removed. */
   keptBecause: KeepReason[];
-  /** An unreadable manifest (the age is then the directory's mtime). */
+  /** `bad`: the manifest is missing, unreadable or invalid (the age is then the directory's mtime). */
+  state: 'ok' | 'bad';
+  /** Why the version is bad; null when it is not. */
   problem: string | null;
 }
 
@@ -116,14 +123,16 @@ async function plan(root: string, keep: number, olderThanMs: number | undefined,
   const pins = await readPins(root);
   const infos = await Promise.all(listVersions(root).map((v) => describeVersion(root, v)));
   infos.sort((x, y) => y.createdMs - x.createdMs || (x.name < y.name ? 1 : -1));
-  const versions = infos.map((info, rank): GcVersion => {
+  const newest = infos.filter((i) => i.state === 'ok').slice(0, keep);
+  const versions = infos.map((info): GcVersion => {
     const ageMs = now - info.createdMs;
     const keptBecause: KeepReason[] = [];
     if (info.name === current) keptBecause.push('current');
     if (info.name === target || info.name === unlogged) keptBecause.push('rollback-target');
     if (pins.versions.includes(info.name)) keptBecause.push('pinned');
-    if (rank < keep) keptBecause.push('newest');
+    if (newest.includes(info)) keptBecause.push('newest');
     if (olderThanMs !== undefined && ageMs <= olderThanMs) keptBecause.push('too-recent');
+    if (info.state === 'bad' && olderThanMs === undefined) keptBecause.push('bad');
     return {
       version: info.name,
       created: new Date(info.createdMs).toISOString(),
@@ -131,6 +140,7 @@ async function plan(root: string, keep: number, olderThanMs: number | undefined,
       bytes: info.bytes,
       action: keptBecause.length === 0 ? 'remove' : 'keep',
       keptBecause,
+      state: info.state,
       problem: info.problem ?? null,
     };
   });
@@ -191,8 +201,16 @@ export async function gc(o: GcOptions): Promise<GcReport> {
           `Fix or delete those lines (run gc without --yes to see the plan)`,
       );
     }
-    for (const v of p.versions) if (v.action === 'remove') await removeVersion(o.root, v.version);
-    for (const l of p.leftovers) await rm(l.path, { recursive: true, force: true });
+    for (const v of p.versions) {
+      if (v.action !== 'remove') continue;
+      const dir = path.join(versionsDir(o.root), v.version);
+      await guardWrite(`gc cannot remove version ${v.version}`, dir, () => removeVersion(o.root, v.version));
+    }
+    for (const l of p.leftovers) {
+      await guardWrite(`gc cannot remove ${l.name}`, l.path, () =>
+        rm(l.path, { recursive: true, force: true }),
+      );
+    }
     if (p.leftovers.length > 0) {
       await fsyncDir(o.root);
       if (p.leftovers.some((l) => l.kind === 'staging')) await fsyncDir(stagingDir(o.root));

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
+import { guardWrite } from '../env-io.js';
 import { fsyncDir } from '../fsync.js';
 import { publishLog, versionNamePattern } from '../layout.js';
 import { failpoint } from '../failpoint.js';
@@ -115,6 +116,10 @@ export function makeEntry(
  */
 export async function appendPublishLog(root: string, entry: PublishLogEntry): Promise<void> {
   const file = publishLog(root);
+  await guardWrite(`cannot append to ${file}`, file, () => append(file, entry));
+}
+
+async function append(file: string, entry: PublishLogEntry): Promise<void> {
   failpoint('publish:before-log');
   const handle = await open(file, 'a+');
   try {

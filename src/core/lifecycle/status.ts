@@ -18,6 +18,8 @@ export interface VersionStatus {
   /** The version `rollback` would publish. */
   rollbackTarget: boolean;
   pinned: boolean;
+  /** `bad`: the manifest is missing, unreadable or invalid (`problem` says why); listed, not fatal. */
+  state: 'ok' | 'bad';
   bytes: number;
   /** ISO 8601, from the manifest (or the directory's mtime when the manifest is unreadable). */
   created: string;
@@ -88,6 +90,7 @@ export async function status(root: string): Promise<StatusReport> {
       current: name === current,
       rollbackTarget: name === target,
       pinned: pins.versions.includes(name),
+      state: info.state,
       bytes: info.bytes,
       created: new Date(info.createdMs).toISOString(),
       vectors: m?.vectors_count ?? null,

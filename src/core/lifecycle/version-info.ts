@@ -15,6 +15,8 @@ export interface VersionInfo {
   /** Bytes of the regular files under the directory. */
   bytes: number;
   manifest?: Manifest;
+  /** `bad`: the manifest is missing, unreadable or invalid; `problem` says why. */
+  state: 'ok' | 'bad';
   /** Why the manifest could not be used. */
   problem?: string;
   /** Creation time: the manifest's created_ts, else the directory's mtime. */
@@ -39,15 +41,22 @@ export async function treeBytes(dir: string): Promise<number> {
   return total;
 }
 
+/**
+ * Never throws for the version's own content: a manifest that is missing, unreadable or invalid
+ * (the schema bounds created_ts, so every date made from it is valid) makes the version `bad`.
+ */
 export async function describeVersion(root: string, name: string): Promise<VersionInfo> {
   const dir = versionDir(root, name);
-  const bytes = await treeBytes(dir);
+  const bytes = await treeBytes(dir).catch(() => 0);
   try {
     const manifest = await readManifest(dir);
-    return { name, dir, bytes, manifest, createdMs: manifest.created_ts * 1000 };
+    return { name, dir, bytes, manifest, state: 'ok', createdMs: manifest.created_ts * 1000 };
   } catch (err) {
-    const { mtimeMs } = await stat(dir);
+    const mtimeMs = await stat(dir).then(
+      (s) => s.mtimeMs,
+      () => 0,
+    );
     const problem = err instanceof Error ? err.message : String(err);
-    return { name, dir, bytes, problem, createdMs: mtimeMs };
+    return { name, dir, bytes, state: 'bad', problem, createdMs: mtimeMs };
   }
 }

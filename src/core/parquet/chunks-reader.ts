@@ -17,6 +17,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 
 import { BadInputError, UsageError } from '../errors.js';
+import { MAX_DIM } from '../limits.js';
 import { ChunkChecker, type Piece } from './chunk-check.js';
 import { copyScaled } from './cosine.js';
 import { chunkViews } from './duckdb-chunk.js';
@@ -95,8 +96,11 @@ export async function openChunks(file: string, options: ChunksOptions = {}): Pro
   if (idColumn === embeddingColumn) {
     throw new UsageError(`the id and embedding columns must differ (both are "${idColumn}")`);
   }
-  if (options.dim !== undefined && (!Number.isSafeInteger(options.dim) || options.dim <= 0)) {
-    throw new UsageError(`dim must be a positive integer, got ${String(options.dim)}`);
+  if (
+    options.dim !== undefined &&
+    (!Number.isSafeInteger(options.dim) || options.dim <= 0 || options.dim > MAX_DIM)
+  ) {
+    throw new UsageError(`dim must be an integer in [1, ${MAX_DIM}], got ${String(options.dim)}`);
   }
   assertParquetFile(file);
   const source = await describeParquet(file);
@@ -161,6 +165,11 @@ async function probeDimension(
   if (dim === 0)
     throw new BadInputError(
       `${source.file}: column "${column}": zero dimension (the first non-null embedding is empty)`,
+    );
+  if (dim > MAX_DIM)
+    throw new BadInputError(
+      `${source.file}: column "${column}" has dimension ${dim} (first non-null row); ` +
+        `indexctl supports at most ${MAX_DIM}`,
     );
   return dim;
 }
