@@ -211,7 +211,10 @@ describe('a damaged data block of chunk_meta, resealed (the issue)', () => {
 
     const search = runCli(['--root', root, 'search', version, '--id', '7', '--k', '3']);
     assert.equal(search.code, 4, search.stderr);
-    assert.match(search.stderr, /catalog\.duckdb: damaged: IO Error: Corrupt database file: .* in block at location/);
+    assert.match(
+      search.stderr,
+      /catalog\.duckdb: damaged: IO Error: Corrupt database file: .* in block at location/,
+    );
     assert.doesNotMatch(search.stderr, /internal error/);
 
     const handle = await openIndex({ root, version });

@@ -559,7 +559,11 @@ describe('catalog.*', () => {
     const report = await verify({ root, version });
     assert.equal(report.exitCode, 4);
     assertFails(report, 'catalog.open', 4, /catalog\.duckdb/);
-    assertOthersPass(report, ['catalog.open'], ['catalog.storage', 'catalog.chunks_count', 'catalog.coverage']);
+    assertOthersPass(
+      report,
+      ['catalog.open'],
+      ['catalog.storage', 'catalog.chunks_count', 'catalog.coverage'],
+    );
   });
 });
 

@@ -110,7 +110,9 @@ export class Catalog {
   /** The views, tables and indexes the catalog holds (verify's structure check). */
   async structure(): Promise<CatalogStructure> {
     const names = async (sql: string) =>
-      (await this.read((connection) => connection.runAndReadAll(sql))).getRowsJS().map((row) => row.map(String));
+      (await this.read((connection) => connection.runAndReadAll(sql)))
+        .getRowsJS()
+        .map((row) => row.map(String));
     return {
       views: (
         await names(
@@ -152,7 +154,9 @@ export class Catalog {
   }
 
   private async scalarCount(relation: (typeof VIEWS)[number]): Promise<number> {
-    const reader = await this.read((connection) => connection.runAndReadAll(`SELECT count(*) FROM ${relation}`));
+    const reader = await this.read((connection) =>
+      connection.runAndReadAll(`SELECT count(*) FROM ${relation}`),
+    );
     return Number(reader.getRowsJS()[0]![0]);
   }
 }

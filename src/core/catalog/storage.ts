@@ -146,7 +146,9 @@ export async function readCatalogStorage(versionDir: string): Promise<CatalogSto
     // Per table and indexed column: the minimum (and its type, to bind it back) and non-NULL count.
     const keys = new Map<string, { min: DuckDBValue; type: DuckDBType; count: number }>();
     for (const table of refs.values()) {
-      const columns = [...new Set(indexed.filter((i) => i.table === table && i.column).map((i) => i.column!))];
+      const columns = [
+        ...new Set(indexed.filter((i) => i.table === table && i.column).map((i) => i.column!)),
+      ];
       const reader = await read(`reading table ${table.name}`, () =>
         connection.runAndReadAll(
           `SELECT count(*)${columns.map((c) => `, min(${ident(c)}), count(${ident(c)})`).join('')}
