@@ -92,7 +92,7 @@ function cliVerify(version: string, ...args: string[]): VerifyReport {
 const ASSETS = ['chunks.parquet', 'faiss.index', 'idmap.parquet', 'catalog.duckdb'];
 /** Level-2 checks that read each asset (skipped when its checksum fails). */
 const READERS: Record<string, string[]> = {
-  'chunks.parquet': ['catalog.open', 'catalog.chunks_count', 'catalog.coverage'],
+  'chunks.parquet': ['catalog.open', 'catalog.storage', 'catalog.chunks_count', 'catalog.coverage'],
   'faiss.index': [
     'index.load',
     'index.dim',
@@ -109,10 +109,11 @@ const READERS: Record<string, string[]> = {
     'idmap.unique',
     'idmap.matches_index',
     'catalog.open',
+    'catalog.storage',
     'catalog.chunks_count',
     'catalog.coverage',
   ],
-  'catalog.duckdb': ['catalog.open', 'catalog.chunks_count', 'catalog.coverage'],
+  'catalog.duckdb': ['catalog.open', 'catalog.storage', 'catalog.chunks_count', 'catalog.coverage'],
 };
 
 describe('files.checksum: a flipped byte or a truncation in any asset is corruption (4), naming the file', () => {
@@ -558,7 +559,11 @@ describe('catalog.*', () => {
     const report = await verify({ root, version });
     assert.equal(report.exitCode, 4);
     assertFails(report, 'catalog.open', 4, /catalog\.duckdb/);
-    assertOthersPass(report, ['catalog.open'], ['catalog.chunks_count', 'catalog.coverage']);
+    assertOthersPass(
+      report,
+      ['catalog.open'],
+      ['catalog.storage', 'catalog.chunks_count', 'catalog.coverage'],
+    );
   });
 });
 

@@ -12,13 +12,16 @@ export interface CatalogConnection {
 /**
  * Opens `file` and binds the version directory its views resolve against. Extensions are never
  * installed or loaded behind our back: Parquet is built in, and the tool must work offline.
+ * `settings` are DuckDB settings for this instance alone (most are global to an instance).
  */
 export async function connectCatalog(
   file: string,
   versionDir: string,
   mode: 'read-only' | 'read-write',
+  settings: Record<string, string> = {},
 ): Promise<CatalogConnection> {
   const config: Record<string, string> = {
+    ...settings,
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
   };

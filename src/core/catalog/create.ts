@@ -50,7 +50,7 @@ export interface CreatedCatalog {
 const IDMAP_COLUMNS = ['faiss_row', 'external_id'] as const;
 
 /** Identifiers cannot be bound as parameters; double-quoting with `"` doubled is DuckDB's escaping. */
-function ident(name: string): string {
+export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 

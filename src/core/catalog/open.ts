@@ -11,6 +11,7 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import { IndexCorruptionError, NotFoundError, UsageError } from '../errors.js';
 import { catalogCoverage, type CatalogCoverage } from './coverage.js';
 import { connectCatalog, disconnect, message, type CatalogConnection } from './connect.js';
+import { asCatalogCorruption, readingCatalog } from './corruption.js';
 import {
   embeddingsForIds,
   hydrateIds,
@@ -60,21 +61,33 @@ export class Catalog {
     return this.handle.connection;
   }
 
+  /**
+   * Every query goes through here: DuckDB reads (and checksums) a block only when a query first
+   * needs it, so a damaged catalog that opened fine fails later, in whichever query touches the
+   * block, and that failure must be corruption (4) wherever it happens, not an internal error.
+   */
+  private read<T>(run: (connection: CatalogConnection['connection']) => Promise<T>): Promise<T> {
+    const connection = this.connection;
+    return readingCatalog(this.path, () => run(connection));
+  }
+
   /** Chunk metadata for `ids`, in the caller's order, plus the ids that have no chunk. */
   async hydrate(
     ids: BigInt64Array | readonly bigint[],
     options: HydrateOptions = {},
   ): Promise<HydrateResult> {
-    return hydrateIds(this.connection, ids, {
-      ...options,
-      hasText: this.chunkColumns.includes('text'),
-      table: this.hydrationTable,
-    });
+    return this.read((connection) =>
+      hydrateIds(connection, ids, {
+        ...options,
+        hasText: this.chunkColumns.includes('text'),
+        table: this.hydrationTable,
+      }),
+    );
   }
 
   /** Stored embeddings for `ids` as one contiguous Float32Array (found.length x dim). */
   async embeddingsByIds(ids: BigInt64Array | readonly bigint[]): Promise<EmbeddingsResult> {
-    return embeddingsForIds(this.connection, ids);
+    return this.read((connection) => embeddingsForIds(connection, ids));
   }
 
   async chunksCount(): Promise<number> {
@@ -91,13 +104,15 @@ export class Catalog {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new UsageError(`coverage limit must be a positive integer, got ${String(limit)}`);
     }
-    return catalogCoverage(this.connection, limit);
+    return this.read((connection) => catalogCoverage(connection, limit));
   }
 
   /** The views, tables and indexes the catalog holds (verify's structure check). */
   async structure(): Promise<CatalogStructure> {
     const names = async (sql: string) =>
-      (await this.connection.runAndReadAll(sql)).getRowsJS().map((row) => row.map(String));
+      (await this.read((connection) => connection.runAndReadAll(sql)))
+        .getRowsJS()
+        .map((row) => row.map(String));
     return {
       views: (
         await names(
@@ -119,7 +134,7 @@ export class Catalog {
 
   /** A cheap round trip through the open read-only database. */
   async ping(): Promise<{ duckdbVersion: string }> {
-    const reader = await this.connection.runAndReadAll('SELECT version()');
+    const reader = await this.read((connection) => connection.runAndReadAll('SELECT version()'));
     return { duckdbVersion: String(reader.getRowsJS()[0]![0]) };
   }
 
@@ -128,7 +143,7 @@ export class Catalog {
    * parameters. Writes fail: the database is opened READ_ONLY.
    */
   async query(sql: string, params?: Record<string, DuckDBValue>): Promise<Record<string, unknown>[]> {
-    const reader = await this.connection.runAndReadAll(sql, params);
+    const reader = await this.read((connection) => connection.runAndReadAll(sql, params));
     return reader.getRowObjectsJS();
   }
 
@@ -139,7 +154,9 @@ export class Catalog {
   }
 
   private async scalarCount(relation: (typeof VIEWS)[number]): Promise<number> {
-    const reader = await this.connection.runAndReadAll(`SELECT count(*) FROM ${relation}`);
+    const reader = await this.read((connection) =>
+      connection.runAndReadAll(`SELECT count(*) FROM ${relation}`),
+    );
     return Number(reader.getRowsJS()[0]![0]);
   }
 }
@@ -163,14 +180,18 @@ export async function openCatalog(versionDir: string): Promise<Catalog> {
         const reader = await handle.connection.runAndReadAll(`DESCRIBE ${view}`);
         if (view === 'chunks') chunkColumns = reader.getRowObjectsJS().map((row) => String(row.column_name));
       } catch (err) {
+        const damaged = asCatalogCorruption(file, err, `view ${view} does not resolve`);
+        if (damaged !== err) throw damaged;
         throw new IndexCorruptionError(`${file}: view ${view} does not resolve: ${message(err)}`, {
           cause: err,
         });
       }
     }
-    const tables = await handle.connection.runAndReadAll(
-      'SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND table_name = $name',
-      { name: HYDRATION_TABLE },
+    const tables = await readingCatalog(file, () =>
+      handle.connection.runAndReadAll(
+        'SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND table_name = $name',
+        { name: HYDRATION_TABLE },
+      ),
     );
     const hydrationTable = tables.getRowsJS().length > 0 ? HYDRATION_TABLE : undefined;
     return new Catalog(handle, dir, chunkColumns, hydrationTable);

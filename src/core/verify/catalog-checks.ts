@@ -1,5 +1,6 @@
 /** The catalog.* checks: catalog.duckdb opens read-only and describes the same vectors as the index. */
 import { openCatalog, type Catalog } from '../catalog/open.js';
+import { readCatalogStorage, type CatalogStorage } from '../catalog/storage.js';
 import { IndexctlError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { SHOW } from './idmap-checks.js';
@@ -42,6 +43,32 @@ export async function checkOpen(dir: string): Promise<CatalogOpen> {
     const result = failure(check, err);
     // files.present has already named a missing file; here it is one more unreadable version file.
     return { result: result.exitCode === 6 ? { ...result, exitCode: 4 } : result };
+  }
+}
+
+function storageDetail(s: CatalogStorage): string {
+  const tables = s.tables.map((t) => `${t.name} ${t.rows} rows x ${t.columns} columns`).join(', ');
+  const indexes = s.indexes.map((i) =>
+    i.keys !== undefined ? `${i.name} (${i.keys} keys)` : `${i.name} (on an expression: not traversed)`,
+  );
+  return (
+    `read in full: ${s.tables.length === 0 ? 'no tables' : tables}` +
+    `${indexes.length > 0 ? `; through index ${indexes.join(', ')}` : ''}` +
+    `; ${s.usedBlocks} of ${s.totalBlocks} blocks of ${s.blockSize / 1024} KiB in use`
+  );
+}
+
+/**
+ * `catalog.storage`: every table of catalog.duckdb read in full and every index traversed, so that
+ * DuckDB checks the checksum of each block in use (catalog/storage.ts). A damaged block is
+ * corruption (4) even when the manifest's checksum was recomputed over it.
+ */
+export async function checkStorage(dir: string): Promise<CheckResult> {
+  const check = new Check('catalog.storage');
+  try {
+    return check.pass(storageDetail(await readCatalogStorage(dir)));
+  } catch (err) {
+    return failure(check, err);
   }
 }
 

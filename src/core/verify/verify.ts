@@ -4,7 +4,7 @@
  * anything parses it, and a check whose input failed an earlier check is skipped, not run on bad data.
  *
  *   level 1  manifest.schema, files.present, files.checksum (one per file)
- *   level 2  + index.*, idmap.*, catalog.* (structure, counts, ids, coverage)
+ *   level 2  + index.*, idmap.*, catalog.* (structure, storage read in full, counts, ids, coverage)
  *   level 3  + smoke.1nn
  *
  * faiss.index is read only in a child process (probe-client.ts), started as soon as its checksum
@@ -22,7 +22,7 @@ import { UsageError } from '../errors.js';
 import { VERSION_FILES as LAYOUT_FILES, requireCurrent, requireVersionDir } from '../layout.js';
 import type { Manifest } from '../manifest.js';
 import { readIdMap, type IdMap } from '../parquet/idmap-reader.js';
-import { checkChunksCount, checkCoverage, checkOpen } from './catalog-checks.js';
+import { checkChunksCount, checkCoverage, checkOpen, checkStorage } from './catalog-checks.js';
 import { checkChecksum, checkManifest, checkPresent, expectedFiles } from './file-checks.js';
 import { checkMatchesIndex, checkOrder, checkRows, checkUnique } from './idmap-checks.js';
 import {
@@ -81,6 +81,7 @@ export const CHECKS_BY_LEVEL = {
     'index.consistency',
     'index.params',
     'catalog.open',
+    'catalog.storage',
     'catalog.chunks_count',
     'catalog.coverage',
   ],
@@ -274,7 +275,7 @@ async function runCatalogChecks(
   manifest: Manifest,
   passed: (name: string) => boolean,
 ): Promise<{ results: CheckResult[]; catalog?: Catalog }> {
-  const names = ['catalog.open', 'catalog.chunks_count', 'catalog.coverage'];
+  const names = ['catalog.open', 'catalog.storage', 'catalog.chunks_count', 'catalog.coverage'];
   const inputs = [LAYOUT_FILES.catalog, LAYOUT_FILES.chunks, LAYOUT_FILES.idmap].filter((n) => !passed(n));
   // A catalog.duckdb the manifest does not list has no checksum; its views are checked all the same.
   const unlisted = inputs.filter((n) => n === LAYOUT_FILES.catalog && !manifest.files[n]);
@@ -287,13 +288,16 @@ async function runCatalogChecks(
       results: [open.result, ...skipAll(names.slice(1), 'the catalog did not open (see catalog.open)')],
     };
   try {
+    const storage = await checkStorage(dir);
+    // chunks_count reads chunk_meta, which a damaged block makes unreadable; coverage reads the
+    // Parquet files through the views and still has something to say.
+    const counts =
+      storage.outcome === 'fail'
+        ? new Check('catalog.chunks_count').skip('catalog.duckdb did not pass catalog.storage')
+        : await checkChunksCount(open.catalog, manifest);
     return {
       catalog: open.catalog,
-      results: [
-        open.result,
-        await checkChunksCount(open.catalog, manifest),
-        await checkCoverage(open.catalog),
-      ],
+      results: [open.result, storage, counts, await checkCoverage(open.catalog)],
     };
   } catch (err) {
     // A check that throws (a bug, not a finding) must not leave the database open behind it.
