@@ -80,6 +80,8 @@ export interface RunResult {
   ms: number;
   /** The first and last lines of stderr (a crash's message and where it ended). */
   stderr: string;
+  /** verify only: the checks that failed, `name: detail` (what caught the mutant). */
+  failed?: string[];
 }
 
 export interface MutantResult {
@@ -145,8 +147,13 @@ function runBounded(args: string[], boundMs: number, memoryLimit: number): Promi
   delete env.INDEXCTL_PROBE_TIMEOUT;
   const start = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(command!, rest, { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env });
+    const child = spawn(command!, rest, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
     let stderr = '';
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      if (stdout.length < 1_000_000) stdout += chunk;
+    });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       if (stderr.length < 16000) stderr += chunk;
@@ -171,9 +178,27 @@ function runBounded(args: string[], boundMs: number, memoryLimit: number): Promi
       // The first lines name the error, the last ones where a crash ended.
       const lines = stderr.trim().split('\n');
       const tail = (lines.length > 16 ? [...lines.slice(0, 8), '...', ...lines.slice(-6)] : lines).join('\n');
-      resolve({ args, code, signal, timedOut, ms: Math.round(performance.now() - start), stderr: tail });
+      const ms = Math.round(performance.now() - start);
+      resolve({ args, code, signal, timedOut, ms, stderr: tail, ...failedChecks(args, stdout) });
     });
   });
+}
+
+interface VerifyJson {
+  checks?: { name: string; target?: string; outcome: string; detail: string }[];
+}
+
+function failedChecks(args: string[], stdout: string): { failed?: string[] } {
+  if (!args.includes('verify')) return {};
+  try {
+    const report = JSON.parse(stdout) as VerifyJson;
+    const failed = (report.checks ?? []).filter((c) => c.outcome === 'fail');
+    return {
+      failed: failed.map((c) => `${c.name}${c.target ? ` ${c.target}` : ''}: ${c.detail.slice(0, 200)}`),
+    };
+  } catch {
+    return {};
+  }
 }
 
 function violationOf(step: 'verify' | 'search', run: RunResult, allowed: Set<number>): string | undefined {
