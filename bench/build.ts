@@ -4,7 +4,9 @@
  * already in memory, in one run. Also: ingestion MB/s, and indexctl's checksum speed against
  * `xxhsum -H1` on the same version files.
  *
- *   node dist/bench/build.js [--rows 1000000] [--hnsw-rows 100000] [--factories Flat,HNSW32] [--data lowrank]
+ *   node dist/bench/build.js [--rows 1000000] [--hnsw-rows 100000] [--factories Flat,HNSW32] [--data lowrank] [--tiny]
+ * `--tiny` overrides the sizes (2000 rows, HNSW 500): seconds, for test/bench-smoke.test.ts, which
+ * checks that the bench and its Python peer still run.
  * The chunks files (low intrinsic dimension by default, `--data uniform` for independent floats; see
  * bench/ingest.ts) and the raw vectors the Python peer loads are made on first use (bench/data.ts).
  */
@@ -22,8 +24,11 @@ const { values } = parseArgs({
     factories: { type: 'string', default: 'Flat,HNSW32' },
     data: { type: 'string', default: 'lowrank' },
     dir: { type: 'string', default: process.env.BENCH_DIR ?? '/tmp/indexctl-bench' },
+    tiny: { type: 'boolean', default: false },
   },
 });
+const flatRows = values.tiny ? 2000 : Number(values.rows);
+const hnswRows = values.tiny ? 500 : Number(values['hnsw-rows']);
 const here = path.dirname(new URL(import.meta.url).pathname);
 const repo = path.resolve(here, '../..');
 const python = process.env.INDEXCTL_PYTHON ?? '/usr/bin/python3';
@@ -45,7 +50,7 @@ console.log(
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const factory of values.factories!.split(',')) {
-  const rows = factory.startsWith('HNSW') ? Number(values['hnsw-rows']) : Number(values.rows);
+  const rows = factory.startsWith('HNSW') ? hnswRows : flatRows;
   const chunks = chunksFile(values.dir!, rows, values.data as BenchData);
   const raw = await rawFiles(chunks);
   const root = path.join(values.dir!, `build-root-${factory.replace(/\W/g, '_')}`);

@@ -4,7 +4,10 @@
  * against (a yielding readSync loop, other double-buffer sizes). Run it on an otherwise idle machine:
  * the double-buffered read uses the second core.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/checksum.js [--runs 5] [--size-mib 2048]
+ *   npx tsc -p tsconfig.json && node dist/bench/checksum.js [--runs 5] [--size-mib 2048] [--tiny]
+ *
+ * `--tiny` overrides the size (9 MiB: past the double buffers) and runs once: seconds, for
+ * test/bench-smoke.test.ts, which checks the bench and its xxhsum peer still run.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,11 +29,12 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
     'size-mib': { type: 'string', default: '2048' },
-    dir: { type: 'string', default: '/tmp/indexctl-bench' },
+    dir: { type: 'string', default: process.env.BENCH_DIR ?? '/tmp/indexctl-bench' },
+    tiny: { type: 'boolean', default: false },
   },
 });
-const runs = Number(values.runs);
-const sizeMiB = Number(values['size-mib']);
+const runs = values.tiny ? 1 : Number(values.runs);
+const sizeMiB = values.tiny ? 9 : Number(values['size-mib']);
 const file = path.join(values.dir, `checksum-${sizeMiB}m.bin`);
 
 function ensureFile(): void {

@@ -16,8 +16,11 @@ function readVectors(file: string, count: number): Float32Array {
   const out = FaissIndex.allocateVectors(count / d, d);
   const bytes = new Uint8Array(out.buffer);
   const fd = openSync(file, 'r');
-  for (let off = 0; off < bytes.length;)
-    off += readSync(fd, bytes, off, Math.min(1 << 26, bytes.length - off), off);
+  for (let off = 0; off < bytes.length;) {
+    const got = readSync(fd, bytes, off, Math.min(1 << 26, bytes.length - off), off);
+    if (got === 0) throw new Error(`${file}: ${off} bytes, needed ${bytes.length}`);
+    off += got;
+  }
   closeSync(fd);
   return out;
 }

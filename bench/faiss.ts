@@ -6,10 +6,13 @@
  *
  *   node dist/bench/faiss.js [--n 1000000] [--hnsw-n 20000] [--pq-n 200000] [--runs 1]
  *                            [--ops flat_add,flat_search,hnsw_add,ivf_train_add,ivfpq_fs_search]
- *                            [--impls indexctl,python,generic]
+ *                            [--impls indexctl,python,generic] [--generic-addon FILE] [--tiny]
+ *
+ * `--tiny` overrides the sizes (4096 x 96, HNSW 500, one run, one thread) so every op and peer runs in seconds:
+ * test/bench-smoke.test.ts runs the documented commands that way to catch a broken peer, not to time.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,26 +29,37 @@ const { values } = parseArgs({
     ops: { type: 'string', default: 'flat_add,flat_search,hnsw_add,ivf_train_add,ivfpq_fs_search' },
     impls: { type: 'string', default: 'indexctl,python' },
     dir: { type: 'string', default: process.env.BENCH_DIR ?? '/tmp/indexctl-bench' },
+    'generic-addon': {
+      type: 'string',
+      default: path.join(os.homedir(), '.cache/indexctl/addon-generic/indexctl_faiss.node'),
+    },
+    tiny: { type: 'boolean', default: false },
   },
 });
 
-const d = Number(values.d);
-const n = Number(values.n);
+// d 96 keeps PQ48 valid (2 dimensions per sub-quantizer); 4096 vectors still train IVF1024 (FAISS warns).
+const tiny = values.tiny!;
+const d = tiny ? 96 : Number(values.d);
+const n = tiny ? 4096 : Number(values.n);
 const sizes: Record<string, number> = {
   flat_add: n,
   flat_search: n,
   ivf_train_add: n,
-  hnsw_add: Number(values['hnsw-n']),
-  ivfpq_fs_search: Number(values['pq-n']),
+  hnsw_add: tiny ? 500 : Number(values['hnsw-n']),
+  ivfpq_fs_search: tiny ? 4096 : Number(values['pq-n']),
 };
+const runs = tiny ? 1 : Number(values.runs);
 const python = process.env.INDEXCTL_PYTHON ?? '/usr/bin/python3';
-const genericAddon = path.join(os.homedir(), '.cache/indexctl/addon-generic/indexctl_faiss.node');
+const genericAddon = values['generic-addon']!;
 const here = path.dirname(new URL(import.meta.url).pathname);
 const repo = path.resolve(here, '../..');
 
-/** Gaussian-ish clustered vectors (sum of uniforms around 100 random centres), seeded, written once. */
+/**
+ * Gaussian-ish clustered vectors (sum of uniforms around 100 random centres), seeded, written once;
+ * rewritten (the same seed, so a longer file starts with the same rows) when a run needs more rows.
+ */
 function ensureData(file: string, rows: number): void {
-  if (existsSync(file)) return;
+  if (existsSync(file) && statSync(file).size >= rows * d * 4) return;
   mkdirSync(path.dirname(file), { recursive: true });
   const rnd = mulberry32(42);
   const centres = Float32Array.from({ length: 100 * d }, () => rnd() * 4 - 2);
@@ -73,7 +87,8 @@ interface Result {
 
 function run(impl: string, op: string, file: string): Result {
   const args = [op, file, String(sizes[op]), String(d)];
-  const env = { ...process.env, OMP_NUM_THREADS: String(os.availableParallelism()) };
+  // One thread at tiny size: OpenMP's spinning workers crawl on a machine busy with other jobs.
+  const env = { ...process.env, OMP_NUM_THREADS: tiny ? '1' : String(os.availableParallelism()) };
   const res =
     impl === 'python'
       ? spawnSync(python, [path.join(repo, 'bench/faiss_ops.py'), ...args], { encoding: 'utf8', env })
@@ -90,7 +105,9 @@ const file = path.join(values.dir!, `vectors-${d}.f32`);
 ensureData(file, Math.max(...Object.values(sizes)));
 const impls = values.impls!.split(',');
 if (impls.includes('generic') && !existsSync(genericAddon)) {
-  throw new Error(`no generic addon at ${genericAddon}: run bash bench/build-generic-addon.sh`);
+  throw new Error(
+    `no generic addon at ${genericAddon}: run bash bench/build-generic-addon.sh (or pass --generic-addon FILE)`,
+  );
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(
@@ -99,7 +116,7 @@ console.log(
 console.log(`|---|---|${impls.map(() => '---|').join('')}${impls.map(() => '---|').join('')}---|`);
 for (const op of values.ops!.split(',')) {
   const results: Record<string, Result[]> = Object.fromEntries(impls.map((i) => [i, []]));
-  for (let r = 0; r < Number(values.runs); r++) {
+  for (let r = 0; r < runs; r++) {
     for (const impl of impls) results[impl]!.push(run(impl, op, file)); // alternate A/B within a run
   }
   const med = (impl: string, key: 'seconds' | 'cpu_s' | 'maxrss_mb') =>

@@ -3,6 +3,7 @@
 usage: faiss_ops.py OP DATA_FILE N D  -> prints one JSON line {op, seconds, cpu_s, maxrss_mb, ...}
 """
 import json
+import resource
 import sys
 import time
 

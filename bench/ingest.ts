@@ -2,7 +2,9 @@
  * Chunk ingestion: Parquet (List<Float32>, ~10 row groups, snappy, written by DuckDB) -> one
  * Float32Array, in MB/s of floats and peak RSS.
  *
- *   node dist/bench/ingest.js [--rows N] [--data uniform|lowrank] [--mode all|read-all|batches|parquet-wasm|make]
+ *   node dist/bench/ingest.js [--rows N] [--data uniform|lowrank] [--mode all|read-all|batches|parquet-wasm|make] [--tiny]
+ *
+ * `--tiny` overrides --rows with 2000 (seconds; test/bench-smoke.test.ts checks the bench still runs).
  *
  * The file is made once (1,000,000 x 384 by default) in $BENCH_DIR (default /tmp/indexctl-bench) and
  * reused. `--data uniform` (the default, for ingestion and build) draws every float independently from
@@ -52,7 +54,7 @@ function flag(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-const rows = Number(flag('--rows') ?? 1_000_000);
+const rows = process.argv.includes('--tiny') ? 2000 : Number(flag('--rows') ?? 1_000_000);
 const mode = flag('--mode') ?? 'all';
 const data = flag('--data') ?? 'uniform';
 if (data !== 'uniform' && data !== 'lowrank') throw new Error(`--data must be uniform or lowrank`);

@@ -151,10 +151,11 @@ describe('writer lock across processes', () => {
     const root = freshRoot();
     const lock = await acquireWriterLock(root, { command: 'build' });
     const waiter = startChild(root, 60);
-    // Let the child see the lock held at least once; its first look happens within its startup.
-    await new Promise((r) => setTimeout(r, 300));
+    // Released only once the child has found it held, so the child cannot have come late.
+    assert.equal((await waiter.next()).event, 'waiting');
     lock.release();
     assert.equal((await waiter.next()).event, 'acquired');
+    assert.equal(readLockOwner(root)?.pid, waiter.child.pid);
     waiter.child.stdin!.end();
     assert.equal(await exited(waiter.child), 0);
   });
@@ -188,24 +189,42 @@ describe('writer lock across processes', () => {
 });
 
 describe('stale and foreign locks', () => {
-  it('takes over a lock whose pid has exited', async () => {
+  /** Acquires over the lock `owner` describes, and checks the lock is now this process's. */
+  async function takesOver(owner: Record<string, unknown>): Promise<void> {
     const root = freshRoot();
-    writeLock(root, { pid: deadPid(), host: os.hostname() });
-    (await acquireWriterLock(root, { command: 'x' })).release();
+    writeLock(root, { host: os.hostname(), ...owner });
+    const lock = await acquireWriterLock(root, { command: 'x' });
+    assert.equal(readLockOwner(root)?.token, lock.owner.token, 'the old lock was replaced by ours');
+    assert.equal(readLockOwner(root)?.pid, process.pid);
+    lock.release();
+    assert.deepEqual(readdirSync(root), []);
+  }
+
+  /** The same lock, but its holder alive: refused (the control that makes a takeover meaningful). */
+  async function refuses(owner: Record<string, unknown>): Promise<void> {
+    const root = freshRoot();
+    writeLock(root, { host: os.hostname(), ...owner });
+    await assert.rejects(acquireWriterLock(root, { command: 'x' }), WriterLockHeldError);
+    assert.equal(readLockOwner(root)?.token, 'old');
+  }
+
+  it('takes over a lock whose pid has exited', async () => {
+    await refuses({ pid: process.ppid });
+    await takesOver({ pid: deadPid() });
   });
 
   it('takes over a lock whose pid was reused by another process (start time differs)', async () => {
-    const root = freshRoot();
-    assert.ok(processStartTicks(process.pid) !== undefined, 'this test needs /proc');
-    writeLock(root, { pid: process.ppid, pidStart: '1', host: os.hostname() });
-    (await acquireWriterLock(root, { command: 'x' })).release();
+    const start = processStartTicks(process.ppid);
+    assert.ok(start !== undefined, 'this test needs /proc');
+    await refuses({ pid: process.ppid, pidStart: start });
+    await takesOver({ pid: process.ppid, pidStart: '1' });
   });
 
   it('takes over a lock recorded before a reboot (boot id differs)', async () => {
-    const root = freshRoot();
-    assert.ok(bootId() !== undefined, 'this test needs /proc');
-    writeLock(root, { pid: process.pid, bootId: 'another-boot', host: os.hostname() });
-    (await acquireWriterLock(root, { command: 'x' })).release();
+    const boot = bootId();
+    assert.ok(boot !== undefined, 'this test needs /proc');
+    await refuses({ pid: process.ppid, bootId: boot });
+    await takesOver({ pid: process.ppid, bootId: 'another-boot' });
   });
 
   it('never takes over a lock from another host, and says how to clear it', async () => {

@@ -20,7 +20,7 @@ import { tmpDir } from './helpers/tmp.js';
 
 const sum = 'xxh64:0123456789abcdef';
 
-/** The SPEC's example manifest, with its elided `files` entries filled in. */
+/** The example manifest of the upstream format, with its `files` entries filled in. */
 function example(): Record<string, unknown> {
   return {
     schema_version: 1,
@@ -80,7 +80,7 @@ function withField(path_: string[], value: unknown): Record<string, unknown> {
 }
 
 describe('parseManifest: valid manifests', () => {
-  it('parses the SPEC example', () => {
+  it('parses the upstream example', () => {
     const m = parseManifest(JSON.stringify(example()), FILE);
     assert.equal(m.vectors_count, 1000000);
     assert.equal(m.tuning?.family, 'hnsw');

@@ -2,7 +2,7 @@
  * File checksums: XXH64 with seed 0, written `xxh64:<16 lowercase hex>`, the hex being the canonical
  * (big-endian) digest exactly as `xxhsum -H1 FILE` prints it, so an operator can check a file by hand.
  *
- * Speed comes from how the file is read, not from the hash (MEASUREMENTS.md): buffers are reused
+ * Speed comes from how the file is read, not from the hash (docs/PERFORMANCE.md): buffers are reused
  * (fresh memory is slow to first touch), small enough to stay in cache, and filled by plain reads;
  * streams are 7x slower. See bench/checksum.ts for the figures.
  */
@@ -18,7 +18,7 @@ const PREFIX = 'xxh64:';
 const CHECKSUM_RE = /^xxh64:[0-9a-f]{16}$/;
 export const checksumPattern = CHECKSUM_RE;
 
-/** 1 MiB measured fastest for the synchronous loop (MEASUREMENTS.md: 4 MiB -4%, 16 MiB -26%). */
+/** 1 MiB measured fastest for the synchronous loop (docs/PERFORMANCE.md: 4 MiB -4%, 16 MiB -26%). */
 const SYNC_CHUNK = 1 << 20;
 
 let api: Promise<Xxh64Api> | undefined;
@@ -68,7 +68,7 @@ export function pageAlignedBuffer(bytes: number): Buffer {
   return Buffer.from(memory.buffer, 0, bytes);
 }
 
-// Reused across calls: fresh memory costs more to touch than hashing it (MEASUREMENTS.md). One is
+// Reused across calls: fresh memory costs more to touch than hashing it (docs/PERFORMANCE.md). One is
 // enough for the sync path, which cannot run twice at once.
 let syncBuffer: Buffer | undefined;
 

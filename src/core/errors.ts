@@ -1,6 +1,6 @@
 /**
- * The error hierarchy. Each class carries the process exit code the CLI uses for it (SPEC "Exit
- * codes"); core code throws these, and only the top-level runner turns them into an exit code.
+ * The error hierarchy. Each class carries the process exit code the CLI uses for it (docs/spec.md
+ * "Exit codes"); core code throws these, and only the top-level runner turns them into an exit code.
  */
 
 export const ExitCode = {

@@ -3,7 +3,7 @@
  * efSearch for HNSW, k_factor for a refine stage). Parsing is lexical, so it needs no FAISS.
  */
 
-/** The families a manifest's tuning records (SPEC; the upstream Python VersionManifest knows these). */
+/** The families a manifest's tuning records (docs/spec.md "manifest.json"; the upstream Python VersionManifest knows these). */
 export const TUNING_FAMILIES = ['flat', 'ivf_flat', 'ivf_pq', 'hnsw', 'ivf_pq_refine'] as const;
 export type TuningFamily = (typeof TUNING_FAMILIES)[number];
 /** ... and `other` for anything else FAISS builds, which indexctl measures but does not record. */

@@ -1,5 +1,5 @@
 /**
- * The on-disk layout of a root (SPEC "On-disk layout"): names, paths, the CURRENT pointer, and the
+ * The on-disk layout of a root (docs/format.md): names, paths, the CURRENT pointer, and the
  * staging -> versions hand-over. Every path inside a root is built here, from validated version
  * names only, so nothing a user types can reach outside the root.
  */

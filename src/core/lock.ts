@@ -1,5 +1,5 @@
 /**
- * The writer lock, `<root>/.lock` (SPEC "On-disk layout"): one writer (build, publish, rollback, gc,
+ * The writer lock, `<root>/.lock` (docs/format.md): one writer (build, publish, rollback, gc,
  * tune --write, write-manifest) at a time across processes; readers never lock.
  *
  * Why not proper-lockfile: it judges staleness by mtime alone, refreshed by a timer. A synchronous

@@ -1,5 +1,5 @@
 /**
- * manifest.json (SPEC "manifest.json"): field names follow the upstream Python `VersionManifest`,
+ * manifest.json (docs/format.md "manifest.json"): field names follow the upstream Python `VersionManifest`,
  * so both sides read the same file. Parsing validates the schema; unknown fields are kept and
  * written back unchanged, so a newer writer's additions survive a `tune --write`.
  *

@@ -16,7 +16,7 @@ export function runCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; cwd?: string; prefix?: string[] } = {},
 ): CliResult {
-  // `prefix` runs node through another command (setpriv, to run as another user).
+  // `prefix` runs node through another command (setpriv, to run without some capabilities).
   const argv = [process.execPath, ...(options.nodeArgs ?? []), bin, ...args];
   const [command, ...rest] = [...(options.prefix ?? []), ...argv];
   const res = spawnSync(command!, rest, {

@@ -3,8 +3,9 @@
  * Loops as a search service does — resolve CURRENT once, then open that version's files by their
  * own paths: read faiss.index, search one vector, and check that the manifest, the index and the
  * hits all belong to the version CURRENT named. Version `cK` has ids ≡ K (mod 1000), so a hit from
- * another version is caught. Prints one JSON line when stdin says "stop" (or closes):
- * {iterations, errors, seen}.
+ * another version is caught. Prints {"event":"seen","version"} the first time it reads each version
+ * (the first one before the test starts publishing), and one JSON line when stdin says "stop" (or
+ * closes): {iterations, errors, seen}.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,7 +26,6 @@ lines.on('close', () => (stop = true));
 let iterations = 0;
 const errors: string[] = [];
 const seen = new Set<string>();
-console.log(JSON.stringify({ event: 'started' }));
 while (!stop && errors.length < 20) {
   try {
     const version = readCurrent(root);
@@ -48,6 +48,7 @@ while (!stop && errors.length < 20) {
         for (const id of labels) {
           if (id % 1000n !== k) errors.push(`${version}: hit ${id} belongs to another version`);
         }
+        if (!seen.has(version)) console.log(JSON.stringify({ event: 'seen', version }));
         seen.add(version);
         iterations++;
       } finally {

@@ -1,6 +1,6 @@
 /**
  * Creates `<versionDir>/catalog.duckdb`: views `chunks`, `idmap` and `v_faiss_join`, and with
- * `materialize` the table `faiss_idmap_mat` indexed on `external_id` (SPEC "Catalog"). The views store
+ * `materialize` the table `faiss_idmap_mat` indexed on `external_id` (docs/format.md). The views store
  * no path; see location.ts for how they find their Parquet files after the root moves.
  *
  * The database is written under a temporary name, checkpointed (no WAL left behind), synced and

@@ -1,5 +1,5 @@
 /**
- * `<root>/publish.log`: one JSON line per flip of CURRENT (SPEC "On-disk layout"), appended and
+ * `<root>/publish.log`: one JSON line per flip of CURRENT (docs/format.md), appended and
  * fsynced after the flip. It is the history rollback and gc read: the rollback target is the
  * `from` of the last flip whose `to` is the current version.
  */

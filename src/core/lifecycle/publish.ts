@@ -5,7 +5,7 @@
  * from publish.log.
  *
  * Decisions: a CAS mismatch is InvariantViolationError (exit 3): the world is not as the caller
- * believed, and SPEC has no dedicated code. Publishing the version that is already CURRENT still
+ * believed, and docs/spec.md has no such code. Publishing the version that is already CURRENT still
  * runs the gate (so the exit code says whether it is healthy) but flips and logs nothing. A dry
  * run takes no lock and writes nothing, and fails exactly as the real run would.
  */

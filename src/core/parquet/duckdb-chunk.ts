@@ -3,7 +3,7 @@
  *
  * This goes to `@duckdb/node-bindings` (the C API that `@duckdb/node-api` wraps) because node-api
  * keeps the typed arrays behind its vectors private and otherwise builds value objects per row;
- * those objects are what made the DuckDB path 5-10x slower than DuckDB itself (MEASUREMENTS.md).
+ * those objects are what made the DuckDB path 5-10x slower than DuckDB itself (docs/PERFORMANCE.md, reference figures).
  * The binding is built without external buffers, so each `vector_get_data` is one memcpy into a new
  * Buffer (about 1 ms per 3 MB chunk): the one intermediate copy this path cannot avoid.
  */

@@ -1,6 +1,6 @@
 /**
  * Writes idmap.parquet: `faiss_row` int64 (0..n-1) and `external_id` int64, one row per FAISS row, in
- * row order (SPEC "On-disk layout"). Arrow columns are made straight from typed arrays and the file is
+ * row order (docs/format.md). Arrow columns are made straight from typed arrays and the file is
  * streamed through parquet-wasm one row group at a time, so wasm memory holds one group, not the file.
  */
 import * as arrow from 'apache-arrow';

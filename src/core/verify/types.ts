@@ -5,7 +5,7 @@ export type Outcome = 'pass' | 'fail' | 'skip';
 export type CheckExitCode = 3 | 4 | 6;
 
 export interface CheckResult {
-  /** Stable name (SPEC "verify: the checks"), e.g. `files.checksum`. */
+  /** Stable name (docs/verify.md), e.g. `files.checksum`. */
   name: string;
   /** What the check looked at when it runs once per item (files.checksum: the file name). */
   target?: string;

@@ -1,5 +1,5 @@
 /**
- * `verify`: the checks of SPEC "verify: the checks", in three levels, each reported with its outcome,
+ * `verify`: the checks of docs/verify.md, in three levels, each reported with its outcome,
  * detail and time. Like Lucene's CheckIndex, bytes come before logic: a file is checksummed before
  * anything parses it, and a check whose input failed an earlier check is skipped, not run on bad data.
  *

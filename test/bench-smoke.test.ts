@@ -1,0 +1,131 @@
+/**
+ * Every benchmark command docs/PERFORMANCE.md gives runs as written, at tiny size: the command line
+ * is taken from the page, `--tiny` is appended (each bench then overrides its sizes, so the run takes
+ * seconds), and the test checks exit 0 and that the peer's figures (Python FAISS, xxhsum,
+ * parquet-wasm) are in the output. It times nothing: it catches a bench or a peer that no longer
+ * runs, as when bench/faiss_ops.py lost its `import resource` and the Python peer died with a
+ * NameError.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+
+import { packageRoot } from '../src/core/paths.js';
+import { tmpDir } from './helpers/tmp.js';
+
+const doc = readFileSync(path.join(packageRoot, 'docs/PERFORMANCE.md'), 'utf8');
+const commands = [...new Set([...doc.matchAll(/`node (dist\/bench\/[^`]+)`/g)].map((m) => m[1]!))];
+const benchDir = tmpDir('indexctl-bench-smoke-');
+
+/**
+ * The generic-libfaiss addon is built by hand (bench/build-generic-addon.sh, a few minutes of C++);
+ * without it the commands that compare against it run this checkout's addon in its place, which
+ * exercises the same code path.
+ */
+const defaultGeneric = path.join(os.homedir(), '.cache/indexctl/addon-generic/indexctl_faiss.node');
+const ownAddon = path.join(packageRoot, 'build/Release/indexctl_faiss.node');
+const needsGeneric = (argv: string[]) =>
+  argv[0] === 'dist/bench/tune.js' || argv.some((a) => a.split(',').includes('generic'));
+
+interface Table {
+  header: string[];
+  rows: string[][];
+}
+
+/** The Markdown tables in a bench's stdout. */
+function tables(stdout: string): Table[] {
+  const out: Table[] = [];
+  const cells = (line: string) =>
+    line
+      .trim()
+      .replace(/^\||\|$/g, '')
+      .split('|')
+      .map((c) => c.trim());
+  const lines = stdout.split('\n');
+  for (let i = 0; i + 1 < lines.length; i++) {
+    if (!lines[i]!.startsWith('|') || !/^\|(-+\|)+$/.test(lines[i + 1]!.trim())) continue;
+    const table: Table = { header: cells(lines[i]!), rows: [] };
+    for (i += 2; i < lines.length && lines[i]!.startsWith('|'); i++) table.rows.push(cells(lines[i]!));
+    out.push(table);
+  }
+  return out;
+}
+
+/** The cells of `column` in the tables that have it. */
+function column(stdout: string, name: string): string[] {
+  return tables(stdout).flatMap((t) => {
+    const at = t.header.indexOf(name);
+    return at < 0 ? [] : t.rows.map((r) => r[at]!);
+  });
+}
+
+function run(command: string): string {
+  const argv = command.split(/\s+/);
+  if (needsGeneric(argv) && !existsSync(defaultGeneric)) argv.push('--generic-addon', ownAddon);
+  argv.push('--tiny');
+  const res = spawnSync(process.execPath, argv, {
+    cwd: packageRoot,
+    encoding: 'utf8',
+    env: { ...process.env, BENCH_DIR: benchDir },
+    maxBuffer: 1 << 26,
+    timeout: 300_000,
+  });
+  const tail = (s: string) => s.split('\n').slice(-30).join('\n');
+  assert.equal(res.status, 0, `node ${argv.join(' ')} exited ${res.status}:\n${tail(res.stderr)}`);
+  return res.stdout;
+}
+
+const number = /^\d+(\.\d+)?$/;
+const secondsAndCpu = /^\d+\.\d{3} \(\d+\.\d{2}\)$/;
+
+/** What each bench's peer prints, checked on one run's stdout. */
+const peerFigures: Record<string, (stdout: string, argv: string[]) => void> = {
+  'dist/bench/faiss.js': (stdout, argv) => {
+    const ops = argv.includes('--ops') ? argv[argv.indexOf('--ops') + 1]!.split(',') : undefined;
+    const python = column(stdout, 'python s (cpu s)');
+    assert.equal(python.length, ops?.length ?? 5, `one row per op:\n${stdout}`);
+    for (const cell of python) assert.match(cell, secondsAndCpu);
+    for (const cell of column(stdout, 'indexctl s (cpu s)')) assert.match(cell, secondsAndCpu);
+  },
+  'dist/bench/ingest.js': (stdout) => {
+    assert.match(stdout, /^parquet-wasm +2000 x 384: [\d.]+ s, \d+ MB\/s of floats/m);
+    assert.match(stdout, /^batches +2000 x 384: [\d.]+ s, \d+ MB\/s of floats/m);
+  },
+  'dist/bench/checksum.js': (stdout) => {
+    const row = tables(stdout)[0]?.rows.find((r) => r[0] === 'xxhsum -H1 (C)');
+    assert.ok(row, `an xxhsum row:\n${stdout}`);
+    assert.match(row[2]!, number);
+    assert.match(stdout, /^digest xxh64:[0-9a-f]{16}$/m, 'every contender agreed with xxhsum');
+  },
+  'dist/bench/build.js': (stdout) => {
+    assert.deepEqual(column(stdout, 'factory'), ['Flat', 'HNSW32']);
+    for (const cell of column(stdout, 'python build s')) assert.match(cell, number);
+    for (const cell of column(stdout, 'write_index s (python)')) assert.match(cell, /^[\d.]+ \([\d.]+\)$/);
+  },
+  'dist/bench/tune.js': (stdout) => {
+    const recall = column(stdout, 'recall@10 indexctl / python');
+    assert.equal(recall.length, 8, `four settings per index:\n${stdout}`);
+    for (const cell of recall) assert.match(cell, / \/ [01]\.\d{4}$/);
+    const bare = column(stdout, 'python index.search (bare)').filter((c) => c !== '-');
+    assert.equal(bare.length, 2, 'the peer timed single queries on both indexes');
+    for (const cell of bare) assert.match(cell, /^[\d.]+ \/ [\d.]+$/);
+  },
+};
+
+describe('benchmarks: every command of docs/PERFORMANCE.md runs at tiny size, with its peer', () => {
+  it('the page gives a command for every bench', () => {
+    const benches = new Set(commands.map((c) => c.split(/\s+/)[0]!));
+    assert.deepEqual([...benches].sort(), Object.keys(peerFigures).sort());
+  });
+
+  for (const command of commands) {
+    it(`node ${command} --tiny`, () => {
+      const argv = command.split(/\s+/);
+      const stdout = run(command);
+      peerFigures[argv[0]!]!(stdout, argv);
+    });
+  }
+});
