@@ -97,7 +97,29 @@ describe('idmap.parquet', () => {
     await copyToParquet(wrongType, 'SELECT i::INTEGER AS faiss_row, i AS external_id FROM range(10) t(i)');
     await assert.rejects(readIdMap(wrongType), {
       name: 'IndexCorruptionError',
-      message: /"faiss_row" has type Int32/,
+      message: /"faiss_row" has type INTEGER, expected Int64/,
     });
+  });
+});
+
+describe('readIdMap on damaged bytes', () => {
+  it('reports every damaged page as corruption instead of ending the process', async () => {
+    // parquet-wasm panicked inside its async reader on some of these (found by the mutation test:
+    // "RuntimeError: unreachable" from a microtask, exit 1); each is now an IndexCorruptionError.
+    const dir = tmpDir();
+    const good = path.join(dir, 'good.parquet');
+    await writeIdMap(good, spreadIds(2000));
+    const bytes = readFileSync(good);
+    for (let at = 4; at < bytes.length - 8; at += 97) {
+      const damaged = Buffer.from(bytes);
+      damaged.writeInt32LE(-1, at);
+      const file = path.join(dir, `damaged-${at}.parquet`);
+      writeFileSync(file, damaged);
+      try {
+        await readIdMap(file);
+      } catch (err) {
+        assert.ok(err instanceof IndexCorruptionError, `offset ${at}: ${String(err)}`);
+      }
+    }
   });
 });

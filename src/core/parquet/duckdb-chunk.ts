@@ -41,6 +41,20 @@ export function chunkViews(chunk: DuckDBDataChunk): ChunkViews {
   };
 }
 
+/** Column `index` of a chunk whose type is BIGINT, as one BigInt64Array, with its validity bits. */
+export function int64Column(
+  chunk: DuckDBDataChunk,
+  index: number,
+): { values: BigInt64Array; validity: Uint8Array | null } {
+  const raw = chunk.chunk;
+  const rows = duckdb.data_chunk_get_size(raw);
+  const vector = duckdb.data_chunk_get_vector(raw, index);
+  return {
+    values: typedView(duckdb.vector_get_data(vector, rows * 8), BigInt64Array, rows),
+    validity: validity(vector, rows),
+  };
+}
+
 export function isValid(bits: Uint8Array | null, i: number): boolean {
   return bits === null || (bits[i >>> 3]! & (1 << (i & 7))) !== 0;
 }

@@ -1,13 +1,17 @@
 /**
- * Reads idmap.parquet back (for verify and tests) one row group at a time into two preallocated
- * BigInt64Arrays. A file that is not a readable idmap is corruption: indexctl wrote it.
+ * Reads idmap.parquet back (for verify, adoption and tests) into two preallocated BigInt64Arrays.
+ * A file that is not a readable idmap is corruption: indexctl wrote it.
+ *
+ * Read through DuckDB, not parquet-wasm: a damaged page made parquet-wasm panic inside a callback
+ * of its async reader ("RuntimeError: unreachable" thrown from a microtask no promise of ours
+ * awaits), which ended the process with exit 1 whatever the caller caught (the mutation test found
+ * it). DuckDB reports a damaged page, footer or checksum as an error of the query.
  */
-import { openAsBlob } from 'node:fs';
+import { stat } from 'node:fs/promises';
 
-import * as arrow from 'apache-arrow';
-import { ParquetFile } from 'parquet-wasm';
-
-import { IndexCorruptionError } from '../errors.js';
+import { IndexCorruptionError, IndexctlError } from '../errors.js';
+import { anyInvalid, int64Column } from './duckdb-chunk.js';
+import { firstLine, globLiteral, openDuckDB } from './duckdb-source.js';
 import { IDMAP_COLUMNS } from './idmap-writer.js';
 
 export interface IdMap {
@@ -16,73 +20,81 @@ export interface IdMap {
 }
 
 export async function readIdMap(file: string): Promise<IdMap> {
-  let parquet: ParquetFile;
+  let pattern: string;
   try {
-    parquet = await ParquetFile.fromFile(await openAsBlob(file));
+    pattern = globLiteral(file);
   } catch (err) {
-    throw new IndexCorruptionError(`${file}: cannot be read as Parquet: ${describe(err)}`, { cause: err });
+    throw new IndexCorruptionError(`${file}: cannot be read: ${firstLine(err)}`, { cause: err });
   }
+  const instance = await openDuckDB();
   try {
-    // The schema first: parquet-wasm's own complaint about a missing column names no alternatives.
-    const schema = arrow.tableFromIPC(parquet.schema().intoIPCStream());
-    for (const name of IDMAP_COLUMNS) column(file, schema, name);
-    const meta = parquet.metadata();
-    const n = meta.fileMetadata().numRows();
-    const faissRow = new BigInt64Array(n);
-    const externalId = new BigInt64Array(n);
-    let offset = 0;
-    for (let group = 0; group < meta.numRowGroups(); group++) {
-      const wasmTable = await parquet.read({
-        rowGroups: [group],
-        columns: [...IDMAP_COLUMNS],
-        batchSize: Math.max(1, meta.rowGroup(group).numRows()),
-      });
-      const table = arrow.tableFromIPC(wasmTable.intoIPCStream());
-      const [rows, ids] = IDMAP_COLUMNS.map((name) => column(file, table, name));
-      offset = copyColumn(rows!, faissRow, offset, file, 'faiss_row');
-      copyColumn(ids!, externalId, offset - rows!.length, file, 'external_id');
+    const connection = await instance.connect();
+    try {
+      return await readColumns(connection, file, pattern);
+    } finally {
+      connection.closeSync();
     }
-    if (offset !== n)
-      throw new IndexCorruptionError(`${file}: the footer says ${n} rows but ${offset} were read`);
-    return { faissRow, externalId };
   } catch (err) {
-    if (err instanceof IndexCorruptionError) throw err;
-    throw new IndexCorruptionError(`${file}: not a readable idmap: ${describe(err)}`, { cause: err });
+    if (err instanceof IndexctlError) throw err;
+    throw new IndexCorruptionError(`${file}: not a readable idmap: ${firstLine(err)}`, { cause: err });
   } finally {
-    parquet.free();
+    instance.closeSync();
   }
 }
 
-function column(file: string, table: arrow.Table, name: string): arrow.Vector {
-  const vector = table.getChild(name);
-  if (!vector) {
-    const present = table.schema.fields.map((f) => f.name).join(', ');
-    throw new IndexCorruptionError(`${file}: idmap has no column "${name}" (columns: ${present})`);
-  }
-  if (!arrow.DataType.isInt(vector.type) || vector.type.bitWidth !== 64 || !vector.type.isSigned) {
-    throw new IndexCorruptionError(
-      `${file}: idmap column "${name}" has type ${String(vector.type)}, expected Int64`,
-    );
-  }
-  return vector;
-}
+type Connection = Awaited<ReturnType<Awaited<ReturnType<typeof openDuckDB>>['connect']>>;
 
-function copyColumn(
-  vector: arrow.Vector,
-  into: BigInt64Array,
-  offset: number,
-  file: string,
-  name: string,
-): number {
-  if (vector.nullCount > 0)
-    throw new IndexCorruptionError(`${file}: idmap column "${name}" has ${vector.nullCount} nulls`);
-  for (const data of vector.data) {
-    into.set((data.values as BigInt64Array).subarray(data.offset, data.offset + data.length), offset);
-    offset += data.length;
+async function readColumns(connection: Connection, file: string, pattern: string): Promise<IdMap> {
+  let n: number;
+  try {
+    const meta = await connection.runAndReadAll('SELECT num_rows FROM parquet_file_metadata($1)', [pattern]);
+    n = Number(meta.getRows()[0]?.[0] ?? 0);
+  } catch (err) {
+    throw new IndexCorruptionError(`${file}: cannot be read as Parquet: ${firstLine(err)}`, { cause: err });
   }
-  return offset;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+  const schema = await connection.run('SELECT * FROM read_parquet($1) LIMIT 0', [pattern]);
+  const names = schema.columnNames();
+  const types = schema.columnTypes().map(String);
+  for (const name of IDMAP_COLUMNS) {
+    const at = names.indexOf(name);
+    if (at < 0) {
+      throw new IndexCorruptionError(`${file}: idmap has no column "${name}" (columns: ${names.join(', ')})`);
+    }
+    if (types[at] !== 'BIGINT') {
+      throw new IndexCorruptionError(`${file}: idmap column "${name}" has type ${types[at]}, expected Int64`);
+    }
+  }
+  // Two unique int64 columns cannot take under a byte per row, whatever the encoding: a footer
+  // claiming more rows than that is damage, refused before the arrays are allocated.
+  const bytes = (await stat(file)).size;
+  if (!Number.isSafeInteger(n) || n < 0 || n > bytes * 8) {
+    throw new IndexCorruptionError(`${file}: the footer claims ${n} rows, more than ${bytes} bytes can hold`);
+  }
+  const faissRow = new BigInt64Array(n);
+  const externalId = new BigInt64Array(n);
+  // A plain scan keeps the file's row order (DuckDB preserves insertion order by default).
+  const result = await connection.stream('SELECT faiss_row, external_id FROM read_parquet($1)', [pattern]);
+  let offset = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const rows = chunk.rowCount;
+    if (offset + rows > n) {
+      throw new IndexCorruptionError(`${file}: the footer says ${n} rows but more were read`);
+    }
+    for (const [index, name, into] of [
+      [0, 'faiss_row', faissRow],
+      [1, 'external_id', externalId],
+    ] as const) {
+      const column = int64Column(chunk, index);
+      if (anyInvalid(column.validity, 0, rows)) {
+        throw new IndexCorruptionError(`${file}: idmap column "${name}" has nulls`);
+      }
+      into.set(column.values.subarray(0, rows), offset);
+    }
+    offset += rows;
+  }
+  if (offset !== n)
+    throw new IndexCorruptionError(`${file}: the footer says ${n} rows but ${offset} were read`);
+  return { faissRow, externalId };
 }
