@@ -150,8 +150,8 @@ function quantizer(part: string): Component | undefined {
 }
 
 const NSG_REASON =
-  'NSG is not accepted: FAISS 1.7.3 builds the NSG graph in a loop that, for small R and for ' +
-  'ordinary data alike, can run at 100% CPU while allocating without bound; use HNSW<M> instead';
+  'NSG is not accepted: FAISS 1.7.3 builds the NSG graph in a loop that runs at 100% CPU, allocating ' +
+  'without bound, for small R (NSG0, NSG2), and no safe range is established; use HNSW<M> instead';
 
 function refine(part: string): Component | undefined {
   if (part === 'RFlat') return { kind: 'codes', text: part, minTrain: 0 };
