@@ -26,7 +26,9 @@ import { writeManifestAtomic, type Manifest } from '../manifest.js';
 import { openChunks, type ChunksReader } from '../parquet/chunks-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
 import { assembleManifest } from '../version-manifest.js';
-import { checkEnoughToTrain, createWrappedIndex, innerFactory } from './factory.js';
+import { checkFactoryForDim, faissReason, parseFactory } from './factory-check.js';
+import { tryFactory } from './factory-probe.js';
+import { checkEnoughToTrain, createWrappedIndex, innerFactory, minimumTrainVectors } from './factory.js';
 import { checkBudget, planBuild, type BuildMetric, type BuildPlan } from './plan.js';
 import { SampleGatherer, sampleRows } from './train-sample.js';
 
@@ -73,6 +75,9 @@ export interface BuildReport {
 export async function build(options: BuildOptions): Promise<BuildReport> {
   const version = checkVersionName(options.version ?? defaultVersionName());
   const metric = options.metric ?? 'l2';
+  const factory = options.factory === 'auto' ? 'auto' : innerFactory(options.factory);
+  // A string that is wrong whatever the data is refused before the file is even opened (exit 2).
+  const given = factory === 'auto' ? undefined : parseFactory(factory);
   const inputStat = await statInput(options.chunks);
   const chunks = await openChunks(options.chunks, {
     ...(options.idColumn ? { idColumn: options.idColumn } : {}),
@@ -82,19 +87,32 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   });
   try {
     checkMetadataColumns(chunks, options.metadataColumns ?? {});
-    const plan = planBuild({
+    const planInput = {
       vectors: chunks.rows,
       dim: chunks.dim,
-      factory: options.factory === 'auto' ? 'auto' : innerFactory(options.factory),
+      factory,
       metric,
       rowGroupRows: Math.ceil(chunks.rows / Math.max(1, chunks.rowGroups)),
       ...(options.memoryBudgetBytes !== undefined ? { memoryBudgetBytes: options.memoryBudgetBytes } : {}),
       ...(options.trainSample !== undefined ? { trainSample: options.trainSample } : {}),
-    });
+    };
+    const draft = planBuild(planInput);
+    // Checks that need no lock come first, so nothing is locked or staged for a factory that fails:
+    // the dimension against the string (exit 5), then FAISS itself, in a bounded child process.
+    const shape = given ?? parseFactory(draft.factory);
+    checkFactoryForDim(shape, chunks.dim, chunks.file);
+    const trial = await tryFactory(chunks.dim, draft.factory, metric, { file: chunks.file });
+    const plan: BuildPlan = {
+      ...planBuild({
+        ...planInput,
+        factory: draft.factory,
+        needsTraining: !trial.isTrained,
+        minTrainVectors: minimumTrainVectors(shape, chunks.dim),
+      }),
+      reason: draft.reason,
+    };
     checkBudget(plan);
-    // Cheap checks that need no lock come first: a rejected factory or too small a file fails fast.
-    createWrappedIndex(plan.dim, plan.factory, metric).dispose();
-    if (plan.trainSample > 0) checkEnoughToTrain(plan.factory, plan.trainSample, chunks.file);
+    if (!trial.isTrained) checkEnoughToTrain(shape, chunks.dim, plan.trainSample, chunks.file);
     if (options.dryRun) return { version, dryRun: true, plan, seconds: {} };
     return await buildLocked(options, version, chunks, plan, inputStat);
   } finally {
@@ -164,7 +182,8 @@ async function fillStaging(
   placing.catch(() => undefined);
   const index = createWrappedIndex(plan.dim, plan.factory, plan.metric);
   try {
-    if (plan.trainSample > 0) {
+    // FAISS decides whether the index needs training (SQ8, PCA64,Flat and LSHrt do; HNSW32 does not).
+    if (!index.isTrained) {
       const sample = await timed('sample', () => gatherSample(chunks, plan, options.seed ?? 0, progress));
       await timed('train', () => trainIndex(index, sample, plan, chunks.file));
     }
@@ -239,6 +258,10 @@ async function addAll(index: FaissIndex, chunks: ChunksReader, progress: (e: Bui
       ids.set(batch.ids);
       const done = batch.rowOffset + batch.rows;
       pending = index.addWithIdsAsync(vectors, ids).then(() => progress({ phase: 'add', done, total: chunks.rows }));
+      // The add may fail while the reader decodes the next batch; it is awaited (and its error
+      // thrown) at the top of the next turn, but until then it needs a handler, or Node ends the
+      // process on an unhandled rejection with staging/ and the lock left behind.
+      pending.catch(() => undefined);
     }
     await pending;
   } finally {
@@ -266,7 +289,7 @@ async function trainIndex(index: FaissIndex, sample: Float32Array, plan: BuildPl
     await index.trainAsync(sample);
   } catch (err) {
     if (err instanceof FaissError) {
-      throw new BadInputError(`${file}: training ${plan.factory} on ${plan.trainSample} vectors failed: ${err.message}`, {
+      throw new BadInputError(`${file}: training ${plan.factory} on ${plan.trainSample} vectors failed: ${faissReason(err.message)}`, {
         cause: err,
       });
     }

@@ -32,6 +32,13 @@ export interface PlanInput {
   trainSample?: number;
   /** Floats per row group of the input: the one batch held besides the index. */
   rowGroupRows: number;
+  /**
+   * FAISS's `is_trained` of the constructed index, negated (factory-probe). Unknown before the
+   * factory is tried: the sample is then estimated from the string.
+   */
+  needsTraining?: boolean;
+  /** The fewest vectors the factory trains on (factory.ts minimumTrainVectors). */
+  minTrainVectors?: number;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
@@ -120,13 +127,17 @@ export function estimateIndexBytes(factory: string, n: number, d: number): numbe
   return Math.ceil(bytes + idBytes);
 }
 
-/** Default training sample per the FAISS guidance: 39-256 points per centroid, and enough for PQ. */
-export function defaultTrainSample(factory: string, n: number): number {
+/**
+ * Default training sample per the FAISS guidance: 39-256 points per centroid, and enough for PQ; 0
+ * when FAISS says the index is trained already.
+ */
+export function defaultTrainSample(factory: string, n: number, needsTraining?: boolean, minTrain = 0): number {
+  if (needsTraining === false) return 0;
   const p = parseFactory(factory);
-  if (p.nlist === undefined && p.pqM === undefined) return 0;
+  if (needsTraining === undefined && p.nlist === undefined && p.pqM === undefined) return 0;
   const forIvf = p.nlist !== undefined ? 64 * p.nlist : 0;
   const forPq = p.pqM !== undefined ? 2 ** (p.pqBits ?? 8) * 64 : 0;
-  return Math.min(n, Math.max(forIvf, forPq, 10_000));
+  return Math.min(n, Math.max(forIvf, forPq, 64 * minTrain, 10_000));
 }
 
 /** Rough single-machine rates (this 2-core AVX2 VM, docs/PERFORMANCE.md), for the time estimate. */
@@ -162,7 +173,10 @@ function autoFactory(n: number, d: number, budget: number | undefined): { factor
 export function planBuild(input: PlanInput): BuildPlan {
   const { vectors: n, dim: d } = input;
   const chosen = input.factory === 'auto' ? autoFactory(n, d, input.memoryBudgetBytes) : { factory: input.factory, reason: 'given' };
-  const trainSample = Math.min(n, input.trainSample ?? defaultTrainSample(chosen.factory, n));
+  const trainSample =
+    input.needsTraining === false
+      ? 0
+      : Math.min(n, input.trainSample ?? defaultTrainSample(chosen.factory, n, input.needsTraining, input.minTrainVectors));
   const indexBytes = estimateIndexBytes(chosen.factory, n, d);
   // Peak: the index, one row group of floats, the training sample, and every id once (duplicate check).
   const peak = indexBytes + 4 * d * input.rowGroupRows + 4 * d * trainSample + 8 * n + 256 * 1024 ** 2;
