@@ -7,6 +7,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -29,11 +30,14 @@ import {
   publishLog,
   readCurrent,
   requireCurrent,
+  requireRealRootDirs,
   requireRoot,
   requireVersionDir,
   resolveRoot,
+  scanStaging,
   staleStagingDirs,
   stagingDir,
+  unknownVersionEntries,
   versionDir,
   versionExists,
   versionsDir,
@@ -271,7 +275,7 @@ describe('staging', () => {
     assert.deepEqual(readdirSync(versionsDir(root)), []);
   });
 
-  it('lists staging entries whose builder is gone, and names indexctl did not make', async () => {
+  it('lists staging dirs whose builder is gone; names it did not make, files and symlinks are unknown', async () => {
     const root = await freshRoot();
     const mine = await makeStagingDir(root, 'live');
     const dead = Number(
@@ -279,15 +283,80 @@ describe('staging', () => {
     );
     mkdirSync(path.join(stagingDir(root), `v.1.2.${dead}.0123abcd`));
     mkdirSync(path.join(stagingDir(root), 'junk'));
-    const stale = staleStagingDirs(root);
+    writeFileSync(path.join(stagingDir(root), `file.${dead}.0123abcd`), 'not a dir');
+    symlinkSync(root, path.join(stagingDir(root), `link.${dead}.0123abcd`));
+    const scan = scanStaging(root);
     assert.deepEqual(
-      stale.map((s) => [s.name, s.version, s.pid]),
+      scan.stale.map((s) => [s.name, s.version, s.pid]),
+      [[`v.1.2.${dead}.0123abcd`, 'v.1.2', dead]],
+    );
+    assert.deepEqual(
+      scan.unknown.map((u) => [u.name, u.type]),
       [
-        ['junk', undefined, undefined],
-        [`v.1.2.${dead}.0123abcd`, 'v.1.2', dead],
+        [`staging/file.${dead}.0123abcd`, 'file'],
+        ['staging/junk', 'directory'],
+        [`staging/link.${dead}.0123abcd`, 'symlink'],
       ],
     );
-    assert.ok(stale.every((s) => s.path !== mine));
+    assert.deepEqual(staleStagingDirs(root), scan.stale);
+    assert.ok(scan.stale.every((s) => s.path !== mine));
     assert.deepEqual(staleStagingDirs(path.join(tmpDir(), 'no-root')), []);
+  });
+
+  it('refuses a staging/ or versions/ that is a symlink or a file (exit 4) before writing through it', async () => {
+    for (const name of ['staging', 'versions'] as const) {
+      const root = path.join(tmpDir(), 'root');
+      const elsewhere = path.join(path.dirname(root), 'elsewhere');
+      mkdirSync(elsewhere, { recursive: true });
+      writeFileSync(path.join(elsewhere, 'sentinel'), 'another team');
+      await ensureRoot(root);
+      const staging = await makeStagingDir(root, 'v1');
+      rmSync(path.join(root, name), { recursive: true, force: name === 'versions' });
+      symlinkSync(elsewhere, path.join(root, name));
+      const refused = (err: unknown): boolean => {
+        assert.ok(err instanceof IndexCorruptionError);
+        assert.match(err.message, new RegExp(`/${name} is a symlink \\(to "${elsewhere}"\\)`));
+        return true;
+      };
+      await assert.rejects(ensureRoot(root), refused);
+      assert.throws(() => requireRealRootDirs(root), refused);
+      if (name === 'staging') {
+        await assert.rejects(makeStagingDir(root, 'v2'), refused);
+        assert.throws(() => scanStaging(root), refused);
+      } else {
+        await assert.rejects(commitStagingDir(staging, root, 'v1'), refused);
+        assert.throws(() => unknownVersionEntries(root), refused);
+      }
+      assert.deepEqual(readdirSync(elsewhere), ['sentinel']);
+      rmSync(path.join(root, name));
+      writeFileSync(path.join(root, name), 'a file');
+      assert.throws(
+        () => requireRealRootDirs(root),
+        (err: unknown) => {
+          assert.ok(err instanceof IndexCorruptionError);
+          assert.match(
+            err.message,
+            new RegExp(`/${name} is a regular file; ${name}/ must be a real directory`),
+          );
+          return true;
+        },
+      );
+    }
+  });
+
+  it('lists entries of versions/ that are not versions', async () => {
+    const root = await freshRoot('v1');
+    writeFileSync(path.join(versionsDir(root), 'README'), 'x');
+    symlinkSync('v1', path.join(versionsDir(root), 'v2'));
+    mkdirSync(path.join(versionsDir(root), '.hidden'));
+    assert.deepEqual(
+      unknownVersionEntries(root).map((u) => [u.name, u.type]),
+      [
+        ['versions/.hidden', 'directory'],
+        ['versions/README', 'file'],
+        ['versions/v2', 'symlink'],
+      ],
+    );
+    assert.deepEqual(listVersions(root), ['v1']);
   });
 });

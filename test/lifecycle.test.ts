@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -303,44 +304,162 @@ describe('gc', () => {
     writeFileSync(path.join(stale, 'faiss.index'), Buffer.alloc(4096));
     symlinkSync('versions/a1', path.join(root, `.CURRENT.${dead}.deadbeef.tmp`));
     writeFileSync(path.join(root, `.pins.${process.pid}.feedf00d.tmp`), 'a1\n');
+    writeFileSync(path.join(root, `.lock.${dead}.0ddba11a.tmp`), '{"pid":');
     const listed = await gc({ root });
     assert.deepEqual(
       listed.leftovers.map((l) => [l.kind, l.name]),
       [
         ['staging', `a9.${dead}.0badc0de`],
-        ['staging', 'leftover'],
         ['temp', `.CURRENT.${dead}.deadbeef.tmp`],
+        ['temp', `.lock.${dead}.0ddba11a.tmp`],
       ],
     );
     assert.deepEqual(listed.removed, [
       'a2',
       'a1',
       `a9.${dead}.0badc0de`,
-      'leftover',
       `.CURRENT.${dead}.deadbeef.tmp`,
+      `.lock.${dead}.0ddba11a.tmp`,
     ]);
+    // A name indexctl does not make may be someone's: listed, never removed.
+    assert.deepEqual(listed.unknown, [{ name: 'staging/leftover', path: junk, type: 'directory' }]);
     assert.ok(existsSync(stale));
     const res = runCli(['--root', root, 'gc', '--yes']);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /removed stale staging dir a9\./);
-    assert.deepEqual(readdirSync(path.join(root, 'staging')), [path.basename(live)]);
+    assert.match(res.stdout, /unknown: staging\/leftover \(directory\): skipped/);
+    assert.deepEqual(readdirSync(path.join(root, 'staging')).sort(), [path.basename(live), 'leftover']);
     assert.ok(!existsSync(path.join(root, `.CURRENT.${dead}.deadbeef.tmp`)));
+    assert.ok(!existsSync(path.join(root, `.lock.${dead}.0ddba11a.tmp`)));
     assert.ok(existsSync(path.join(root, `.pins.${process.pid}.feedf00d.tmp`)));
   });
 
-  it('--yes removes nothing while publish.log has a line it cannot read (exit 3); listing still works', async () => {
+  it('skips and reports files and symlinks in staging/ and versions/; deletes nothing outside the root', async () => {
+    const root = freshRoot();
+    const outside = path.join(dir, `outside${roots}`);
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, 'sentinel'), 'another team');
+    const dead = deadPid();
+    writeFileSync(path.join(root, 'staging', 'notes.txt'), 'x');
+    // Shaped like a stale staging dir of a dead builder, but a symlink out of the root.
+    symlinkSync(outside, path.join(root, 'staging', `a7.${dead}.0badc0de`));
+    writeFileSync(path.join(root, 'versions', 'README'), 'x');
+    symlinkSync(outside, path.join(root, 'versions', 'a6'));
+    const unknown = [
+      ['versions/README', 'file'],
+      ['versions/a6', 'symlink'],
+      [`staging/a7.${dead}.0badc0de`, 'symlink'],
+      ['staging/notes.txt', 'file'],
+    ];
+    const listed = await gc({ root, keep: 0 });
+    assert.deepEqual(
+      listed.unknown.map((u) => [u.name, u.type]),
+      unknown,
+    );
+    assert.deepEqual(listed.leftovers, []);
+    const res = runCli(['--root', root, 'gc', '--keep', '0', '--yes', '--json']);
+    assert.equal(res.code, 0, res.stderr);
+    const report = JSON.parse(res.stdout) as { unknown: { name: string; type: string }[]; removed: string[] };
+    assert.deepEqual(
+      report.unknown.map((u) => [u.name, u.type]),
+      unknown,
+    );
+    assert.deepEqual(report.removed, ['a5', 'a4', 'a3', 'a2', 'a1']);
+    assert.deepEqual(readdirSync(outside), ['sentinel']);
+    assert.deepEqual(readdirSync(path.join(root, 'versions')).sort(), ['README', 'a6']);
+    assert.deepEqual(readdirSync(path.join(root, 'staging')).sort(), [`a7.${dead}.0badc0de`, 'notes.txt']);
+    const text = runCli(['--root', root, 'gc']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /unknown: staging\/notes\.txt \(file\): skipped/);
+  });
+
+  it('build, publish and gc refuse a staging/ or versions/ that is a symlink (exit 4); nothing outside is deleted', async () => {
+    for (const name of ['staging', 'versions']) {
+      const root = freshRoot();
+      const outside = path.join(dir, `outside${roots}`);
+      cpSync(path.join(root, name), outside, { recursive: true });
+      writeFileSync(path.join(outside, 'sentinel'), 'another team');
+      writeFileSync(path.join(outside, 'junk'), 'looks like debris');
+      rmSync(path.join(root, name), { recursive: true });
+      symlinkSync(outside, path.join(root, name));
+      const before = snapshot(outside);
+      const chunks = path.join(dir, 'template-a1.parquet');
+      for (const args of [
+        ['build', '--chunks', chunks, '--factory', 'Flat', '--version', 'b1'],
+        ['publish', 'a1'],
+        ['gc'],
+        ['gc', '--keep', '0', '--yes'],
+        ['pin', 'a1'],
+      ]) {
+        const res = runCli(['--root', root, ...args]);
+        assert.equal(res.code, 4, `${name}: ${args.join(' ')}: ${res.stderr}`);
+        assert.match(res.stderr, new RegExp(`${name} is a symlink .*${name}/ must be a real directory`));
+      }
+      assert.deepEqual(snapshot(outside), before, `${name}: nothing outside the root changed`);
+      assert.equal(existsSync(path.join(root, 'CURRENT')), false);
+      const st = await status(root);
+      assert.match(st.problems.join('\n'), new RegExp(`${name} is a symlink`));
+    }
+  });
+
+  it('a torn last line of publish.log is ignored: status, rollback and gc --yes work; the next publish repairs it', async () => {
     const root = freshRoot();
     await publish({ root, version: 'a1' });
     await publish({ root, version: 'a2' });
-    appendFileSync(path.join(root, 'publish.log'), '{"ts": "torn wri\n');
+    const log = path.join(root, 'publish.log');
+    const complete = readFileSync(log, 'utf8');
+    appendFileSync(log, '{"ts":"2026-01-01T00:00:00Z","from":"a2","to":"a3","ho');
+    const st = runCli(['--root', root, 'status', '--json']);
+    assert.equal(st.code, 0, st.stderr);
+    const report = JSON.parse(st.stdout) as {
+      problems: string[];
+      warnings: string[];
+      rollbackTarget: string;
+    };
+    assert.deepEqual(report.problems, []);
+    assert.match(report.warnings.join('\n'), /publish\.log line 3: no newline at the end: a torn last line/);
+    assert.equal(report.rollbackTarget, 'a1');
+    assert.match(runCli(['--root', root, 'status']).stdout, /warning: .*torn last line/);
+    const r = await gc({ root, keep: 0, yes: true });
+    assert.deepEqual(r.removed, ['a5', 'a4', 'a3']);
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.warnings.length, 1);
+    // The rollback's append removes the torn tail first, then logs a2 -> a1.
+    const back = runCli(['--root', root, 'rollback']);
+    assert.equal(back.code, 0, back.stderr);
+    const text = readFileSync(log, 'utf8');
+    assert.ok(text.startsWith(complete), 'complete lines kept');
+    assert.deepEqual(
+      text
+        .slice(complete.length)
+        .split('\n')
+        .map((l) => (l === '' ? l : (JSON.parse(l) as { from: string; to: string }).to)),
+      ['a1', ''],
+    );
+    // A complete last line that is not JSON (zeros a crash left) is torn too.
+    appendFileSync(log, '\0\0\0\n');
+    const again = await gc({ root, keep: 0 });
+    assert.deepEqual([again.problems, again.warnings.length], [[], 1]);
+    await publish({ root, version: 'a2' });
+    const healed = await gc({ root, keep: 0 });
+    assert.deepEqual([healed.problems, healed.warnings], [[], []]);
+  });
+
+  it('--yes removes nothing while publish.log has a bad line before its last (exit 3); listing still works', async () => {
+    const root = freshRoot();
+    await publish({ root, version: 'a1' });
+    await publish({ root, version: 'a2' });
+    const log = path.join(root, 'publish.log');
+    const [first, second] = readFileSync(log, 'utf8').split('\n');
+    writeFileSync(log, `${first}\n{"ts": "torn wri\n${second}\n`);
     const before = snapshot(root);
     const listed = await gc({ root, keep: 0 });
-    assert.match(listed.problems.join('\n'), /publish\.log line 3/);
+    assert.match(listed.problems.join('\n'), /publish\.log line 2/);
     await assert.rejects(gc({ root, keep: 0, yes: true }), (err: unknown) => {
       assert.ok(err instanceof InvariantViolationError);
       assert.match(
         err.message,
-        /removes nothing while publish\.log or pins has lines it cannot read.*line 3/,
+        /removes nothing while publish\.log or pins has lines it cannot read.*line 2/,
       );
       return true;
     });

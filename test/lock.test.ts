@@ -1,13 +1,21 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { LockHeldError, NotFoundError } from '../src/core/errors.js';
+import { IndexCorruptionError, LockHeldError, NotFoundError } from '../src/core/errors.js';
 import { acquireWriterLock, isLockHeld, readLockOwner, WriterLockHeldError } from '../src/core/lock.js';
 import { bootId, processStartTicks } from '../src/core/pid.js';
 import { tmpDir } from './helpers/tmp.js';
@@ -189,6 +197,41 @@ describe('writer lock across processes', () => {
 });
 
 describe('stale and foreign locks', () => {
+  it('collects lock temp files of dead processes at the next acquisition, not those of live ones', async () => {
+    const root = freshRoot();
+    const dead = deadPid();
+    const stale = [`.lock.${dead}.deadbeef.tmp`, `.lock.takeover.${'ab'.repeat(12)}.1.${dead}.0badc0de.tmp`];
+    const live = `.lock.${process.ppid}.feedf00d.tmp`;
+    for (const name of [...stale, live]) writeFileSync(path.join(root, name), '{"torn');
+    writeFileSync(path.join(root, 'notes.tmp'), 'not ours');
+    const lock = await acquireWriterLock(root, { command: 'x' });
+    lock.release();
+    assert.deepEqual(readdirSync(root).sort(), [live, 'notes.tmp']);
+  });
+
+  it('refuses a root whose staging/ or versions/ is a symlink or not a directory (exit 4), naming it', async () => {
+    for (const [name, make] of [
+      ['staging', (p: string, other: string) => symlinkSync(other, p)],
+      ['versions', (p: string, other: string) => symlinkSync(other, p)],
+      ['staging', (p: string) => writeFileSync(p, 'a file')],
+    ] as const) {
+      const root = freshRoot();
+      const other = path.join(path.dirname(root), 'elsewhere');
+      mkdirSync(other);
+      make(path.join(root, name), other);
+      await assert.rejects(acquireWriterLock(root, { command: 'x' }), (err: unknown) => {
+        assert.ok(err instanceof IndexCorruptionError);
+        assert.equal(err.exitCode, 4);
+        assert.match(
+          err.message,
+          new RegExp(`${name} is a (symlink|regular file).*${name}/ must be a real directory`),
+        );
+        return true;
+      });
+      assert.ok(!existsSync(path.join(root, '.lock')));
+    }
+  });
+
   /** Acquires over the lock `owner` describes, and checks the lock is now this process's. */
   async function takesOver(owner: Record<string, unknown>): Promise<void> {
     const root = freshRoot();

@@ -198,21 +198,23 @@ describe('publish', () => {
     assert.equal(currentTarget(empty), undefined);
   });
 
-  it('a torn last line of publish.log does not swallow the next entry', async () => {
+  it('a torn last line of publish.log does not swallow the next entry, and is removed by it', async () => {
     const root = freshRoot();
     await publish({ root, version: 'v1' });
-    writeFileSync(
-      path.join(root, 'publish.log'),
-      readFileSync(path.join(root, 'publish.log'), 'utf8') + '{"ts":"2026',
-    );
+    const file = path.join(root, 'publish.log');
+    const complete = readFileSync(file, 'utf8');
+    writeFileSync(file, complete + '{"ts":"2026');
+    const torn = await readPublishLog(root);
+    assert.deepEqual([torn.entries.length, torn.problems], [1, []]);
+    assert.match(torn.warnings.join(), /line 2: no newline at the end/);
     await publish({ root, version: 'v2' });
     const log = await readPublishLog(root);
     assert.deepEqual(
       log.entries.map((e) => e.to),
       ['v1', 'v2'],
     );
-    assert.equal(log.problems.length, 1);
-    assert.match(log.problems[0]!, /line 2: not valid JSON/);
+    assert.deepEqual([log.problems, log.warnings], [[], []]);
+    assert.equal(readFileSync(file, 'utf8'), complete + JSON.stringify(log.entries[1]) + '\n');
   });
 
   it('exits 75 while another writer holds the lock, and waits with --wait', async () => {

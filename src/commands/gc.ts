@@ -42,7 +42,9 @@ function render(r: GcReport, out: OutputStream): string {
       `${r.dryRun ? 'would remove' : 'removed'} ${l.kind === 'staging' ? 'stale staging dir' : 'stale temp file'} ${l.name}`,
     );
   }
+  for (const u of r.unknown) lines.push(`unknown: ${u.name} (${u.type}): skipped`);
   for (const p of r.problems) lines.push(`problem: ${p}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
   const n = r.removed.length;
   lines.push(
     n === 0

@@ -60,6 +60,7 @@ function render(r: StatusReport, out: OutputStream): string {
   for (const v of r.versions) if (v.problem) lines.push(`problem: ${v.version}: ${v.problem}`);
   if (r.staleStaging.length > 0) lines.push(`stale staging (gc removes): ${r.staleStaging.join(', ')}`);
   for (const p of r.problems) lines.push(`problem: ${p}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }
 

@@ -4,7 +4,15 @@
  * names only, so nothing a user types can reach outside the root.
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
+import {
+  type Dirent,
+  lstatSync,
+  readdirSync,
+  readlinkSync,
+  type Stats,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -89,8 +97,49 @@ export function requireRoot(root: string): void {
   if (!ok) throw new NotFoundError(`index root not found: ${root} (set --root or INDEXCTL_ROOT)`);
 }
 
+function describeType(st: Stats): string {
+  if (st.isFile()) return 'a regular file';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isBlockDevice() || st.isCharacterDevice()) return 'a device';
+  return 'not a directory';
+}
+
+/**
+ * Throws IndexCorruptionError unless `dir` is absent or a real directory (lstat: a symlink is
+ * refused, whatever it points to). staging/ and versions/ are where writers create, rename and
+ * delete; through a symlink those deletions would land in another directory, outside the root.
+ */
+function requireRealDir(dir: string): void {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (st.isDirectory()) return;
+  const name = `${path.basename(dir)}/`;
+  const what = st.isSymbolicLink() ? `a symlink (to ${JSON.stringify(readlinkSync(dir))})` : describeType(st);
+  throw new IndexCorruptionError(
+    `${dir} is ${what}; ${name} must be a real directory inside the root, since writers delete in it ` +
+      `and indexctl never follows a link out of the root. Replace it with a directory (move its contents in) ` +
+      `and run again`,
+  );
+}
+
+/**
+ * The check every writer (build, publish, rollback, gc, pin, tune --write, ...) makes before it
+ * touches the root: versions/ and staging/ are real directories or absent (IndexCorruptionError).
+ */
+export function requireRealRootDirs(root: string): void {
+  requireRealDir(versionsDir(root));
+  requireRealDir(stagingDir(root));
+}
+
 /** Creates the root with its versions/ and staging/ directories (for the first build). */
 export async function ensureRoot(root: string): Promise<void> {
+  requireRealRootDirs(root);
   await guardWrite(`cannot create the index root ${root}`, root, async () => {
     await mkdir(versionsDir(root), { recursive: true });
     await mkdir(stagingDir(root), { recursive: true });
@@ -214,6 +263,7 @@ const STAGING_NAME = /^(.+)\.(\d+)\.([0-9a-f]{8})$/;
 /** Creates `staging/<version>.<pid>.<8 hex>`: the pid tells gc whether its builder is still alive. */
 export async function makeStagingDir(root: string, version: string): Promise<string> {
   checkVersionName(version);
+  requireRealDir(stagingDir(root));
   const dir = path.join(stagingDir(root), `${version}.${process.pid}.${randomBytes(4).toString('hex')}`);
   await guardWrite(`cannot create a staging directory`, dir, async () => {
     await mkdir(stagingDir(root), { recursive: true });
@@ -245,6 +295,7 @@ export async function commitStagingDir(staging: string, root: string, version: s
 }
 
 async function commit(staging: string, root: string, version: string, target: string): Promise<string> {
+  requireRealRootDirs(root);
   await fsyncTree(staging);
   if (lstatOrUndefined(target) !== undefined) {
     throw new UsageError(`version ${version} already exists in ${versionsDir(root)}; versions are immutable`);
@@ -270,34 +321,79 @@ function lstatOrUndefined(p: string): ReturnType<typeof lstatSync> | undefined {
 export interface StagingEntry {
   name: string;
   path: string;
-  /** The version being built, when the entry's name has the staging form. */
-  version?: string;
-  pid?: number;
+  /** The version being built. */
+  version: string;
+  pid: number;
 }
 
-/**
- * Entries of staging/ whose builder is gone: the recorded pid is not running here, or the name is
- * not one indexctl makes. A pid of a build on another host sharing the root cannot be checked;
- * gc runs under the writer lock, which no build of any host holds at the same time.
- */
-export function staleStagingDirs(root: string): StagingEntry[] {
-  let names: string[];
+/** An entry of staging/ or versions/ that indexctl did not make: listed, never deleted. */
+export interface UnknownEntry {
+  /** `staging/<name>` or `versions/<name>`. */
+  name: string;
+  path: string;
+  type: 'file' | 'symlink' | 'directory' | 'other';
+}
+
+function entryType(e: Dirent): UnknownEntry['type'] {
+  if (e.isSymbolicLink()) return 'symlink';
+  if (e.isDirectory()) return 'directory';
+  if (e.isFile()) return 'file';
+  return 'other';
+}
+
+function readDirEntries(dir: string): Dirent[] {
+  requireRealDir(dir);
   try {
-    names = readdirSync(stagingDir(root));
+    return readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  const stale: StagingEntry[] = [];
-  for (const name of names.sort()) {
-    const p = path.join(stagingDir(root), name);
-    const m = STAGING_NAME.exec(name);
-    if (!m) {
-      stale.push({ name, path: p });
+}
+
+export interface StagingScan {
+  /** Staging directories whose builder is gone: gc and the next build delete them. */
+  stale: StagingEntry[];
+  /** Anything else that is not a live build: plain files, symlinks, names indexctl does not make. */
+  unknown: UnknownEntry[];
+}
+
+/**
+ * Sorts staging/ into the debris of dead builders and entries indexctl did not make. Only a real
+ * directory (lstat) named `<version>.<pid>.<8 hex>` can be stale; everything else is unknown and
+ * left alone, since it may be someone's file. A pid of a build on another host sharing the root
+ * cannot be checked; gc runs under the writer lock, which no build of any host holds at the same time.
+ * IndexCorruptionError when staging/ itself is a symlink or not a directory.
+ */
+export function scanStaging(root: string): StagingScan {
+  const scan: StagingScan = { stale: [], unknown: [] };
+  for (const e of readDirEntries(stagingDir(root))) {
+    const p = path.join(stagingDir(root), e.name);
+    const m = STAGING_NAME.exec(e.name);
+    if (!e.isDirectory() || !m || !isValidVersionName(m[1]!)) {
+      scan.unknown.push({ name: `staging/${e.name}`, path: p, type: entryType(e) });
       continue;
     }
     const pid = Number(m[2]);
-    if (!isPidAlive(pid)) stale.push({ name, path: p, version: m[1]!, pid });
+    if (!isPidAlive(pid)) scan.stale.push({ name: e.name, path: p, version: m[1]!, pid });
   }
-  return stale;
+  return scan;
+}
+
+/** Entries of staging/ whose builder is gone (see scanStaging). */
+export function staleStagingDirs(root: string): StagingEntry[] {
+  return scanStaging(root).stale;
+}
+
+/** Entries of versions/ that are not versions: files, symlinks, directories with invalid names. */
+export function unknownVersionEntries(root: string): UnknownEntry[] {
+  return readDirEntries(versionsDir(root))
+    .filter((e) => !(e.isDirectory() && isValidVersionName(e.name)))
+    .map((e) => ({
+      name: `versions/${e.name}`,
+      path: path.join(versionsDir(root), e.name),
+      type: entryType(e),
+    }));
 }

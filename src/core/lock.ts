@@ -15,18 +15,29 @@
  * part, since POSIX has no "delete if unchanged": each taker first wins an exclusive marker named
  * after the stale lock's token, then re-reads `.lock` and removes it only if it still holds that
  * token. Only one live taker can hold a given marker; a marker left by a taker that died is
- * superseded by the next generation, so no crash can wedge the lock.
+ * superseded by the next generation, so no crash can wedge the lock. Temp files are removed on
+ * every failure path (a full disk included); those of a process killed in between are collected
+ * by the next acquisition and by gc.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { linkSync, lstatSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { guardWriteSync } from './env-io.js';
 import { LockHeldError } from './errors.js';
-import { lockFile, requireRoot } from './layout.js';
-import { isProcessAlive, type ProcessIdentity, selfIdentity } from './pid.js';
+import { lockFile, requireRealRootDirs, requireRoot } from './layout.js';
+import { isPidAlive, isProcessAlive, type ProcessIdentity, selfIdentity } from './pid.js';
 import { failpoint } from './failpoint.js';
 
 export interface LockOwner extends ProcessIdentity {
@@ -114,27 +125,59 @@ function observe(file: string): Observed {
   return { kind: 'unreadable', key, ageMs: Date.now() - mtimeMs };
 }
 
+/**
+ * Creates `file` (O_EXCL) holding `content`; a write that fails (ENOSPC) removes the file again,
+ * so a full disk leaves no half-written lock or temp file behind.
+ */
+function writeNewFile(file: string, content: string): void {
+  const fd = openSync(file, 'wx', 0o644);
+  try {
+    writeFileSync(fd, content);
+  } catch (err) {
+    closeSync(fd);
+    unlinkIfPresent(file);
+    throw err;
+  }
+  closeSync(fd);
+}
+
+/** `.lock.<pid>.<8 hex>.tmp` and the takeover markers' `.lock.takeover.<key>.<gen>.<pid>.<8 hex>.tmp`. */
+const LOCK_TEMP = /^\.lock(?:\.takeover\.[0-9a-f]+\.\d+)?\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
 /** Creates `file` with `content`, atomically, failing with EEXIST if it exists. */
 function createExclusive(file: string, content: string): boolean {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, content, { flag: 'wx', mode: 0o644 });
   try {
-    linkSync(tmp, file);
-    return true;
-  } catch (err) {
-    if (isErrno(err, 'EEXIST')) return false;
-    if (!isErrno(err, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS')) throw err;
+    writeNewFile(tmp, content);
+    try {
+      linkSync(tmp, file);
+      return true;
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) return false;
+      if (!isErrno(err, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS')) throw err;
+    }
     // Filesystems without hard links: O_EXCL create; a crash mid-write leaves an unreadable file,
     // which is taken over once UNREADABLE_STALE_MS old.
     try {
-      writeFileSync(file, content, { flag: 'wx', mode: 0o644 });
+      writeNewFile(file, content);
       return true;
-    } catch (err2) {
-      if (isErrno(err2, 'EEXIST')) return false;
-      throw err2;
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) return false;
+      throw err;
     }
   } finally {
-    unlinkSync(tmp);
+    unlinkIfPresent(tmp);
+  }
+}
+
+/**
+ * Removes lock temp files of processes that are gone (killed between creating and unlinking
+ * one). Called with the lock held; a live acquirer's temp file carries a live pid and is kept.
+ */
+function collectStaleTemps(root: string): void {
+  for (const name of readdirSync(root)) {
+    const m = LOCK_TEMP.exec(name);
+    if (m && !isPidAlive(Number(m[1]))) unlinkIfPresent(path.join(root, name));
   }
 }
 
@@ -222,6 +265,8 @@ function describeHolder(lockPath: string, seen: Observed, host: string): string 
  */
 export async function acquireWriterLock(root: string, options: AcquireOptions): Promise<WriterLock> {
   requireRoot(root);
+  // Every writer comes through here: refuse a root whose staging/ or versions/ leads outside it.
+  requireRealRootDirs(root);
   const lockPath = lockFile(root);
   const host = os.hostname();
   const owner: LockOwner = {
@@ -239,12 +284,12 @@ export async function acquireWriterLock(root: string, options: AcquireOptions): 
     guardWriteSync(`cannot take the writer lock ${lockPath}`, lockPath, () => createExclusive(lockPath, me));
   for (;;) {
     options.signal?.throwIfAborted();
-    if (create()) return held(lockPath, owner);
+    if (create()) return held(root, lockPath, owner);
     let seen = observe(lockPath);
     if (seen.kind === 'absent') continue; // released between our attempt and our look
     if (isStale(seen, host)) {
       takeOver(lockPath, seen.key, me, host);
-      if (create()) return held(lockPath, owner);
+      if (create()) return held(root, lockPath, owner);
       seen = observe(lockPath);
       if (seen.kind === 'absent') continue;
     }
@@ -259,7 +304,7 @@ export async function acquireWriterLock(root: string, options: AcquireOptions): 
   }
 }
 
-function held(lockPath: string, owner: LockOwner): WriterLock {
+function held(root: string, lockPath: string, owner: LockOwner): WriterLock {
   let released = false;
   const release = (): void => {
     if (released) return;
@@ -271,6 +316,12 @@ function held(lockPath: string, owner: LockOwner): WriterLock {
   };
   process.once('exit', release);
   failpoint('lock:acquired');
+  try {
+    collectStaleTemps(root);
+  } catch (err) {
+    release();
+    throw err;
+  }
   return { path: lockPath, owner, release };
 }
 

@@ -13,14 +13,19 @@
  *   its directory's mtime and removed when older, like any other. A bad version never takes one of
  *   the `keep` newest places from a good one. The report lists every bad version with its problem.
  * Everything else is removed. Stale staging directories (their builder is gone) and temp links or
- * files left in the root by a crashed publish or pin are removed too.
+ * files left in the root by a crashed publish, pin or lock acquisition are removed too.
+ *
+ * Nothing outside the root is ever deleted: staging/ and versions/ must be real directories
+ * (IndexCorruptionError otherwise), removals never follow a symlink, and entries of staging/ or
+ * versions/ that indexctl did not make (plain files, symlinks, odd names) are reported as
+ * `unknown` and skipped, not deleted and not an error.
  *
  * A version is first renamed out of versions/ into staging/ (under a staging name carrying this
  * pid), then deleted: a crash mid-delete leaves stale staging debris for the next gc or build,
  * never a half-deleted directory under versions/ that verify would call corrupt.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -30,10 +35,13 @@ import { fsyncDir } from '../fsync.js';
 import {
   listVersions,
   readCurrent,
+  requireRealRootDirs,
   requireRoot,
+  scanStaging,
   stagingDir,
-  staleStagingDirs,
+  unknownVersionEntries,
   versionsDir,
+  type UnknownEntry,
 } from '../layout.js';
 import { isPidAlive } from '../pid.js';
 import { readPins } from './pins.js';
@@ -79,6 +87,9 @@ export interface GcLeftover {
   bytes: number;
 }
 
+/** An entry gc does not recognise; it is skipped (listed, never deleted). */
+export type GcUnknown = UnknownEntry;
+
 export interface GcReport {
   dryRun: boolean;
   keep: number;
@@ -88,6 +99,8 @@ export interface GcReport {
   pins: string[];
   versions: GcVersion[];
   leftovers: GcLeftover[];
+  /** Entries of staging/ and versions/ indexctl did not make: skipped. */
+  unknown: GcUnknown[];
   /** What was removed (or would be, for a dry run): version names, then leftover names. */
   removed: string[];
   /** Bytes freed (or that would be). */
@@ -95,10 +108,16 @@ export interface GcReport {
   lockWaitSeconds: number;
   /** publish.log or pins lines that could not be read: the protection rules may be missing one. */
   problems: string[];
+  /** Things that do not stop `yes`: a torn last line of publish.log (an append cut short). */
+  warnings: string[];
 }
 
-/** Root-level temp names of writeFileDurable (pins) and flipCurrent: `.<name>.<pid>.<8 hex>.tmp`. */
-const ROOT_TEMP = /^\.(CURRENT|pins|publish\.log)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+/**
+ * Root-level temp names of writeFileDurable (pins), flipCurrent and the writer lock (its file and
+ * takeover markers): `.<name>.<pid>.<8 hex>.tmp`.
+ */
+const ROOT_TEMP =
+  /^\.(CURRENT|pins|publish\.log|lock(?:\.takeover\.[0-9a-f]+\.\d+)?)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
 function staleTemps(root: string): { name: string; path: string }[] {
   return readdirSync(root)
@@ -145,7 +164,8 @@ async function plan(root: string, keep: number, olderThanMs: number | undefined,
     };
   });
   const leftovers: GcLeftover[] = [];
-  for (const s of staleStagingDirs(root)) {
+  const staging = scanStaging(root);
+  for (const s of staging.stale) {
     leftovers.push({ kind: 'staging', name: s.name, path: s.path, bytes: await treeBytes(s.path) });
   }
   for (const t of staleTemps(root)) leftovers.push({ kind: 'temp', ...t, bytes: 0 });
@@ -158,9 +178,11 @@ async function plan(root: string, keep: number, olderThanMs: number | undefined,
     pins: pins.versions,
     versions,
     leftovers,
+    unknown: [...unknownVersionEntries(root), ...staging.unknown],
     removed: [...gone.map((v) => v.version), ...leftovers.map((l) => l.name)],
     bytes: gone.reduce((n, v) => n + v.bytes, 0) + leftovers.reduce((n, l) => n + l.bytes, 0),
     problems: [...log.problems, ...pins.problems],
+    warnings: log.warnings,
   };
 }
 
@@ -171,7 +193,7 @@ async function removeVersion(root: string, version: string): Promise<void> {
   try {
     await rename(from, to);
   } catch (err) {
-    // staging/ on another filesystem (a symlinked directory): delete in place.
+    // staging/ on another filesystem (a mount point; a symlink was refused): delete in place.
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
     await rm(from, { recursive: true, force: true });
     await fsyncDir(versionsDir(root));
@@ -179,6 +201,18 @@ async function removeVersion(root: string, version: string): Promise<void> {
   }
   await fsyncDir(versionsDir(root));
   await rm(to, { recursive: true, force: true });
+}
+
+async function removeLeftover(l: GcLeftover): Promise<void> {
+  let st;
+  try {
+    st = lstatSync(l.path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (l.kind === 'staging' && !st.isDirectory()) return; // replaced since the plan: not ours
+  await rm(l.path, { recursive: l.kind === 'staging', force: true });
 }
 
 export async function gc(o: GcOptions): Promise<GcReport> {
@@ -189,6 +223,7 @@ export async function gc(o: GcOptions): Promise<GcReport> {
     throw new UsageError(`--older-than must not be negative`);
   }
   requireRoot(o.root);
+  requireRealRootDirs(o.root);
   const now = o.now ?? Date.now();
   if (!o.yes) return { dryRun: true, lockWaitSeconds: 0, ...(await plan(o.root, keep, o.olderThanMs, now)) };
   const { result, lockWaitSeconds } = await underWriterLock(o.root, 'gc', o.waitSeconds, async () => {
@@ -206,10 +241,10 @@ export async function gc(o: GcOptions): Promise<GcReport> {
       const dir = path.join(versionsDir(o.root), v.version);
       await guardWrite(`gc cannot remove version ${v.version}`, dir, () => removeVersion(o.root, v.version));
     }
+    // rm never follows a symlink (it lstats and unlinks the link); leftovers are real directories
+    // of staging/ or temp names in the root, checked again here after the plan.
     for (const l of p.leftovers) {
-      await guardWrite(`gc cannot remove ${l.name}`, l.path, () =>
-        rm(l.path, { recursive: true, force: true }),
-      );
+      await guardWrite(`gc cannot remove ${l.name}`, l.path, () => removeLeftover(l));
     }
     if (p.leftovers.length > 0) {
       await fsyncDir(o.root);

@@ -33,38 +33,92 @@ export type PublishLogEntry = z.infer<typeof publishLogEntrySchema>;
 
 export interface PublishLog {
   entries: PublishLogEntry[];
-  /** Lines that are not entries (`line N: why`): a torn last line after a crash, or a hand edit. */
+  /** Complete lines that are not entries (`line N: why`): a hand edit, a damaged disk. */
   problems: string[];
+  /** A torn last line, ignored: an append cut short by a crash or a full disk. */
+  warnings: string[];
 }
 
-/** The log's entries in file order; a missing log is an empty history. */
-export async function readPublishLog(root: string): Promise<PublishLog> {
-  let text: string;
+interface LogSplit {
+  /** The complete lines before any torn tail, with their 1-based line numbers. */
+  lines: { n: number; text: string }[];
+  /** Bytes up to the end of the last complete line: what the next append keeps. */
+  completeBytes: number;
+  /** `line N: why`, when the tail is torn. */
+  torn?: string;
+}
+
+function isJson(text: string): boolean {
   try {
-    text = await readFile(publishLog(root), 'utf8');
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A line is complete only with its newline, since appends write the line and its newline in one
+ * write(2): bytes after the last newline are a torn tail. So is a last complete line that is not
+ * JSON (a crash can leave a file extended with zeros up to a newline that was never written).
+ */
+function splitLog(buf: Buffer): LogSplit {
+  let completeBytes = buf.lastIndexOf(0x0a) + 1;
+  const texts = buf.subarray(0, completeBytes).toString('utf8').split('\n').slice(0, -1);
+  let lines = texts.map((text, i) => ({ n: i + 1, text }));
+  let torn: string | undefined;
+  if (completeBytes < buf.length) {
+    torn = `line ${lines.length + 1}: no newline at the end`;
+  } else {
+    const last = lines.at(-1);
+    if (last !== undefined && last.text.trim() !== '' && !isJson(last.text)) {
+      torn = `line ${last.n}: not valid JSON at the end`;
+      completeBytes = buf.lastIndexOf(0x0a, completeBytes - 2) + 1;
+      lines = lines.slice(0, -1);
+    }
+  }
+  return { lines, completeBytes, ...(torn !== undefined ? { torn } : {}) };
+}
+
+/**
+ * The log's entries in file order; a missing log is an empty history. A torn last line is left
+ * out and reported in `warnings`; a bad line before it is a problem (the history has a hole).
+ */
+export async function readPublishLog(root: string): Promise<PublishLog> {
+  const file = publishLog(root);
+  let buf: Buffer;
+  try {
+    buf = await readFile(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], problems: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], problems: [], warnings: [] };
     throw err;
   }
+  const split = splitLog(buf);
   const entries: PublishLogEntry[] = [];
   const problems: string[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
+  for (const { n, text } of split.lines) {
+    if (text.trim() === '') continue;
     let data: unknown;
     try {
-      data = JSON.parse(line);
+      data = JSON.parse(text);
     } catch {
-      problems.push(`${publishLog(root)} line ${i + 1}: not valid JSON`);
-      return;
+      problems.push(`${file} line ${n}: not valid JSON`);
+      continue;
     }
     const parsed = publishLogEntrySchema.safeParse(data);
     if (parsed.success) entries.push(parsed.data);
     else {
       const fields = [...new Set(parsed.error.issues.map((x) => x.path.join('.') || '(top level)'))];
-      problems.push(`${publishLog(root)} line ${i + 1}: bad or missing ${fields.join(', ')}`);
+      problems.push(`${file} line ${n}: bad or missing ${fields.join(', ')}`);
     }
-  });
-  return { entries, problems };
+  }
+  const warnings =
+    split.torn === undefined
+      ? []
+      : [
+          `${file} ${split.torn}: a torn last line (an append cut short), ignored; the next publish removes it`,
+        ];
+  return { entries, problems, warnings };
 }
 
 /**
@@ -111,8 +165,10 @@ export function makeEntry(
 }
 
 /**
- * Appends one line and fsyncs the log (and the root, for the first line). A last line left torn by
- * a crash gets its newline first, so it cannot swallow this entry.
+ * Appends one line with a single write(2) and fsyncs the log (and the root, for the first line).
+ * A torn tail left by a crash is truncated first, so the log heals at the next append. If the
+ * write fails or is cut short (ENOSPC), the partial line is truncated away again before the error
+ * is rethrown: the log is as it was, and the caller restores CURRENT.
  */
 export async function appendPublishLog(root: string, entry: PublishLogEntry): Promise<void> {
   const file = publishLog(root);
@@ -123,15 +179,20 @@ async function append(file: string, entry: PublishLogEntry): Promise<void> {
   failpoint('publish:before-log');
   const handle = await open(file, 'a+');
   try {
-    const { size } = await handle.stat();
-    let prefix = '';
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) prefix = '\n';
+    const { completeBytes } = splitLog(await handle.readFile());
+    if (completeBytes < (await handle.stat()).size) await handle.truncate(completeBytes);
+    const line = Buffer.from(`${JSON.stringify(entry)}\n`);
+    try {
+      // O_APPEND: the position is the end. A short count means the next write reports why.
+      let done = (await handle.write(line, 0, line.length, null)).bytesWritten;
+      while (done < line.length)
+        done += (await handle.write(line, done, line.length - done, null)).bytesWritten;
+      await handle.sync();
+    } catch (err) {
+      // ftruncate needs no free space; if it fails too, readers still ignore the torn tail.
+      await handle.truncate(completeBytes).catch(() => undefined);
+      throw err;
     }
-    await handle.appendFile(`${prefix}${JSON.stringify(entry)}\n`);
-    await handle.sync();
     failpoint('publish:logged');
   } finally {
     await handle.close();

@@ -5,7 +5,15 @@
  * A CURRENT pointing outside versions/ is refused (IndexCorruptionError, exit 4) by readCurrent.
  */
 import { faissBuildFacts, packageVersion, type FaissBuildFacts } from '../build-info.js';
-import { listVersions, readCurrent, requireRoot, staleStagingDirs, versionExists } from '../layout.js';
+import { IndexCorruptionError } from '../errors.js';
+import {
+  listVersions,
+  readCurrent,
+  requireRealRootDirs,
+  requireRoot,
+  staleStagingDirs,
+  versionExists,
+} from '../layout.js';
 import { readLockOwner, type LockOwner } from '../lock.js';
 import { familyFromFactory, type IndexFamily, type ManifestTuning, type Metric } from '../manifest.js';
 import { readPins } from './pins.js';
@@ -50,8 +58,13 @@ export interface StatusReport {
   indexctl: string;
   /** The FAISS the addon was built against; null when the addon is not built. */
   faiss: FaissBuildFacts | null;
-  /** Things an operator should look at: a dangling CURRENT, pins of missing versions, bad log lines. */
+  /**
+   * Things an operator should look at: a dangling CURRENT, pins of missing versions, bad log lines,
+   * a staging/ or versions/ that is not a real directory (every writer refuses such a root).
+   */
   problems: string[];
+  /** Harmless oddities: a torn last line of publish.log (ignored, removed by the next publish). */
+  warnings: string[];
 }
 
 export function tuningSummary(t: ManifestTuning | null | undefined): string | null {
@@ -72,6 +85,15 @@ export async function status(root: string): Promise<StatusReport> {
   const target = rollbackTarget(log.entries, current ?? undefined) ?? null;
   const pins = await readPins(root);
   const problems = [...log.problems, ...pins.problems];
+  let staleStaging: string[] = [];
+  try {
+    requireRealRootDirs(root);
+    staleStaging = staleStagingDirs(root).map((s) => s.name);
+  } catch (err) {
+    // status is where an operator looks first: show the damaged layout instead of failing.
+    if (!(err instanceof IndexCorruptionError)) throw err;
+    problems.push(err.message);
+  }
   if (current !== null && !versionExists(root, current)) {
     problems.push(`CURRENT points to ${current}, whose directory is missing`);
   }
@@ -110,10 +132,11 @@ export async function status(root: string): Promise<StatusReport> {
     lastPublish: log.entries.at(-1) ?? null,
     versions,
     pins: pins.versions,
-    staleStaging: staleStagingDirs(root).map((s) => s.name),
+    staleStaging,
     lock: readLockOwner(root) ?? null,
     indexctl: packageVersion(),
     faiss: faissBuildFacts() ?? null,
     problems,
+    warnings: log.warnings,
   };
 }
