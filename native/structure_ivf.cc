@@ -111,10 +111,15 @@ bool CheckListCodes(Walk& w, const faiss::IndexIVF& ix, const faiss::InvertedLis
     if (od->lists.size() != nlist) {
       return w.Fail(at, "IVF on-disk lists: " + Str(od->lists.size()) + " for nlist " + Str(nlist));
     }
-    // The lists are mmapped: an entry past the end of the file is SIGBUS on first touch.
+    // The lists are mmapped: an entry past the end of the mapping is SIGBUS on first touch.
+    // read_index with IO_FLAG_MMAP maps faiss.index itself (no filename, totsize its size at the
+    // read); a separate lists file is checked against its size now.
     struct stat st {};
-    if (od->totsize > 0 && (od->ptr == nullptr || ::stat(od->filename.c_str(), &st) != 0 ||
-                            static_cast<size_t>(st.st_size) < od->totsize)) {
+    if (od->totsize > 0 && od->ptr == nullptr) {
+      return w.Fail(at, "IVF on-disk lists of " + Str(od->totsize) + " bytes are not mapped");
+    }
+    if (!od->filename.empty() && od->totsize > 0 &&
+        (::stat(od->filename.c_str(), &st) != 0 || static_cast<size_t>(st.st_size) < od->totsize)) {
       return w.Fail(at, "IVF on-disk lists file " + od->filename + " is missing or shorter than " +
                             Str(od->totsize) + " bytes");
     }
