@@ -28,12 +28,12 @@ bool WalkIdMap(Walk& w, const faiss::IndexIDMap& map, const std::string& at) {
   const std::string name = map2 != nullptr ? "IndexIDMap2" : "IndexIDMap";
   if (map.index == nullptr) return w.Fail(at, name + " wraps no index");
   if (map.id_map.size() != static_cast<size_t>(n)) {
-    return w.Fail(at, name + " id_map has " + Str(map.id_map.size()) + " entries for ntotal " +
-                          Str(n));
+    return w.Fail(at,
+                  name + " id_map has " + Str(map.id_map.size()) + " entries for ntotal " + Str(n));
   }
   if (map.index->ntotal != n) {
-    return w.Fail(at, name + " holds " + Str(n) + " ids, its inner " + Name(map.index) +
-                          " holds " + Str(map.index->ntotal) + " vectors");
+    return w.Fail(at, name + " holds " + Str(n) + " ids, its inner " + Name(map.index) + " holds " +
+                          Str(map.index->ntotal) + " vectors");
   }
   if (map.index->d != map.d) {
     return w.Fail(at, name + " d " + Str(map.d) + ", inner index d " + Str(map.index->d));
@@ -43,8 +43,8 @@ bool WalkIdMap(Walk& w, const faiss::IndexIDMap& map, const std::string& at) {
     // read_index rebuilds rev_map from id_map: it is shorter only when an id repeats, which
     // index.consistency reports (an invariant, 3). It can never be longer.
     if (map2->rev_map.size() > static_cast<size_t>(n)) {
-      return w.Fail(at, name + " rev_map has " + Str(map2->rev_map.size()) + " entries for ntotal " +
-                            Str(n));
+      return w.Fail(
+          at, name + " rev_map has " + Str(map2->rev_map.size()) + " entries for ntotal " + Str(n));
     }
     detail += ", rev_map " + Str(map2->rev_map.size());
   }
@@ -67,22 +67,23 @@ bool WalkPreTransform(Walk& w, const faiss::IndexPreTransform& pt, const std::st
     if (vt->d_in != d) {
       return w.Fail(at, step + " takes d " + Str(vt->d_in) + ", gets d " + Str(d));
     }
-    if (auto* lt = dynamic_cast<const faiss::LinearTransform*>(vt); lt != nullptr && lt->is_trained) {
+    if (auto* lt = dynamic_cast<const faiss::LinearTransform*>(vt);
+        lt != nullptr && lt->is_trained) {
       size_t want = 0;
       if (!Times(lt->d_in, lt->d_out, &want) || lt->A.size() != want) {
         return w.Fail(at, step + " matrix has " + Str(lt->A.size()) + " entries for " +
                               Str(lt->d_out) + " x " + Str(lt->d_in));
       }
       if (lt->have_bias && lt->b.size() != static_cast<size_t>(lt->d_out)) {
-        return w.Fail(at, step + " bias has " + Str(lt->b.size()) + " entries for d_out " +
-                              Str(lt->d_out));
+        return w.Fail(
+            at, step + " bias has " + Str(lt->b.size()) + " entries for d_out " + Str(lt->d_out));
       }
     }
     d = vt->d_out;
   }
   if (pt.index->d != d) {
-    return w.Fail(at, "IndexPreTransform outputs d " + Str(d) + ", inner index d " +
-                          Str(pt.index->d));
+    return w.Fail(at,
+                  "IndexPreTransform outputs d " + Str(d) + ", inner index d " + Str(pt.index->d));
   }
   w.Note(at, "IndexPreTransform: " + Str(pt.chain.size()) + " transform(s)");
   return WalkIndex(w, pt.index, at, labels);
@@ -96,8 +97,8 @@ bool WalkRefine(Walk& w, const faiss::IndexRefine& rf, const std::string& at) {
   for (const faiss::Index* part : {rf.base_index, rf.refine_index}) {
     if (part->ntotal != rf.ntotal || part->d != rf.d) {
       return w.Fail(at, name + " holds " + Str(rf.ntotal) + " x " + Str(rf.d) + ", its " +
-                            (part == rf.base_index ? "base " : "refine ") + Name(part) +
-                            " holds " + Str(part->ntotal) + " x " + Str(part->d));
+                            (part == rf.base_index ? "base " : "refine ") + Name(part) + " holds " +
+                            Str(part->ntotal) + " x " + Str(part->d));
     }
   }
   w.Note(at, name + ": base and refine hold " + Str(rf.ntotal));

@@ -29,8 +29,8 @@ bool CheckPq(Walk& w, const faiss::ProductQuantizer& pq, size_t d, const std::st
                           ", ksub " + Str(pq.ksub) + ", code_size " + Str(pq.code_size));
   }
   if (pq.centroids.size() != d * ksub) {
-    return w.Fail(at, "PQ centroids has " + Str(pq.centroids.size()) + " floats for d " +
-                          Str(d) + " x ksub " + Str(ksub));
+    return w.Fail(at, "PQ centroids has " + Str(pq.centroids.size()) + " floats for d " + Str(d) +
+                          " x ksub " + Str(ksub));
   }
   return true;
 }
@@ -62,8 +62,8 @@ bool CheckSq(Walk& w, const faiss::ScalarQuantizer& sq, size_t d, bool trained,
   fresh.qtype = sq.qtype;
   fresh.set_derived_sizes();
   if (sq.code_size != fresh.code_size) {
-    return w.Fail(at, "SQ type " + Str(sq.qtype) + " code_size " + Str(sq.code_size) +
-                          ", needs " + Str(fresh.code_size) + " for d " + Str(d));
+    return w.Fail(at, "SQ type " + Str(sq.qtype) + " code_size " + Str(sq.code_size) + ", needs " +
+                          Str(fresh.code_size) + " for d " + Str(d));
   }
   if (trained && sq.trained.size() != ranges) {
     return w.Fail(at, "SQ type " + Str(sq.qtype) + " holds " + Str(sq.trained.size()) +
@@ -116,7 +116,8 @@ bool ExpectedCodeSize(Walk& w, const faiss::IndexFlatCodes& ix, size_t* want,
 
 bool WalkCodes(Walk& w, const faiss::Index* index, const std::string& at, bool* handled) {
   *handled = true;
-  if (auto* fs = dynamic_cast<const faiss::IndexPQFastScan*>(index)) return CheckFastScan(w, *fs, at);
+  if (auto* fs = dynamic_cast<const faiss::IndexPQFastScan*>(index))
+    return CheckFastScan(w, *fs, at);
   auto* ix = dynamic_cast<const faiss::IndexFlatCodes*>(index);
   if (ix == nullptr) {
     *handled = false;

@@ -33,8 +33,8 @@ bool CheckLayout(Walk& w, const faiss::HNSW& h, int64_t n, const std::string& at
   const auto& cum = h.cum_nneighbor_per_level;
   const int top = static_cast<int>(cum.size()) - 1;
   if (h.levels.size() != static_cast<size_t>(n)) {
-    return w.Fail(at, "HNSW levels has " + Str(h.levels.size()) + " entries for " + Str(n) +
-                          " nodes");
+    return w.Fail(at,
+                  "HNSW levels has " + Str(h.levels.size()) + " entries for " + Str(n) + " nodes");
   }
   if (h.offsets.size() != static_cast<size_t>(n) + 1 || h.offsets[0] != 0) {
     return w.Fail(at, "HNSW offsets has " + Str(h.offsets.size()) + " entries for " + Str(n) +
@@ -54,8 +54,8 @@ bool CheckLayout(Walk& w, const faiss::HNSW& h, int64_t n, const std::string& at
     }
   }
   if (h.neighbors.size() != h.offsets[n]) {
-    return w.Fail(at, "HNSW neighbors has " + Str(h.neighbors.size()) + " entries, offsets end at " +
-                          Str(h.offsets[n]));
+    return w.Fail(at, "HNSW neighbors has " + Str(h.neighbors.size()) +
+                          " entries, offsets end at " + Str(h.offsets[n]));
   }
   return true;
 }
@@ -102,13 +102,13 @@ bool CheckLinks(Walk& w, const faiss::HNSW& h, int64_t n, size_t* links, const s
         const int64_t v = h.neighbors[j];
         if (v == -1) continue;
         if (v < -1 || v >= n) {
-          return w.Fail(at, "HNSW node " + Str(i) + " level " + Str(l) + " link " +
-                                Str(j - begin) + " = " + Str(v) + " outside [-1, " + Str(n) + ")");
+          return w.Fail(at, "HNSW node " + Str(i) + " level " + Str(l) + " link " + Str(j - begin) +
+                                " = " + Str(v) + " outside [-1, " + Str(n) + ")");
         }
         if (l > 0 && h.levels[v] <= l) {
-          return w.Fail(at, "HNSW node " + Str(i) + " level " + Str(l) + " link " +
-                                Str(j - begin) + " = " + Str(v) + ", a node with no level " +
-                                Str(l) + " (it has " + Str(h.levels[v]) + ")");
+          return w.Fail(at, "HNSW node " + Str(i) + " level " + Str(l) + " link " + Str(j - begin) +
+                                " = " + Str(v) + ", a node with no level " + Str(l) + " (it has " +
+                                Str(h.levels[v]) + ")");
         }
         ++*links;
       }
@@ -134,8 +134,8 @@ bool WalkHnsw(Walk& w, const faiss::IndexHNSW& index, const std::string& at) {
     return w.Fail(at, "HNSW holds " + Str(n) + " x " + Str(index.d) + " nodes, its storage " +
                           Str(storage->ntotal) + " x " + Str(storage->d));
   }
-  w.Note(at, Demangle(typeid(index)) + ": " + Str(n) + " nodes, " + Str(max_levels) +
-                 " levels, " + Str(links) + " links, entry point " + Str(h.entry_point));
+  w.Note(at, Demangle(typeid(index)) + ": " + Str(n) + " nodes, " + Str(max_levels) + " levels, " +
+                 Str(links) + " links, entry point " + Str(h.entry_point));
   return WalkIndex(w, storage, at + "HNSW storage: ", Labels::kRows);
 }
 

@@ -57,8 +57,8 @@ bool CheckEncoder(Walk& w, const faiss::IndexIVF& ix, const std::string& at) {
 
 // The codes of each list, by the class of the lists: `codes_ok` is false for a class this walk
 // does not know (its ids are then not read either).
-bool CheckListCodes(Walk& w, const faiss::IndexIVF& ix, const faiss::InvertedLists& il,
-                    bool* known, const std::string& at) {
+bool CheckListCodes(Walk& w, const faiss::IndexIVF& ix, const faiss::InvertedLists& il, bool* known,
+                    const std::string& at) {
   const size_t nlist = ix.nlist;
   *known = true;
   if (auto* fs = dynamic_cast<const faiss::IndexIVFFastScan*>(&ix)) {
@@ -126,7 +126,8 @@ bool CheckListCodes(Walk& w, const faiss::IndexIVF& ix, const faiss::InvertedLis
     for (size_t l = 0; l < nlist; l++) {
       const faiss::OnDiskOneList& one = od->lists[l];
       size_t entry = 0, bytes = 0, end = 0;
-      if (one.size > one.capacity || __builtin_add_overflow(od->code_size, sizeof(faiss::Index::idx_t), &entry) ||
+      if (one.size > one.capacity ||
+          __builtin_add_overflow(od->code_size, sizeof(faiss::Index::idx_t), &entry) ||
           !Times(one.capacity, entry, &bytes) || __builtin_add_overflow(one.offset, bytes, &end) ||
           end > od->totsize) {
         return w.Fail(at, "IVF on-disk list " + Str(l) + ": " + Str(one.size) + " of " +
@@ -141,8 +142,8 @@ bool CheckListCodes(Walk& w, const faiss::IndexIVF& ix, const faiss::InvertedLis
 }
 
 // Every stored id: rows each at most once under a wrapper, else non-negative. Then the sum.
-bool CheckListIds(Walk& w, const faiss::IndexIVF& ix, const faiss::InvertedLists& il,
-                  Labels labels, const std::string& at) {
+bool CheckListIds(Walk& w, const faiss::IndexIVF& ix, const faiss::InvertedLists& il, Labels labels,
+                  const std::string& at) {
   const int64_t n = ix.ntotal;
   std::vector<bool> seen(labels == Labels::kRows ? static_cast<size_t>(n) : 0);
   size_t total = 0;
@@ -242,8 +243,8 @@ bool WalkIvf(Walk& w, const faiss::IndexIVF& ix, const std::string& at, Labels l
   bool known = true;
   if (!CheckListCodes(w, ix, *il, &known, at)) return false;
   if (!known) {
-    w.Note(at, Demangle(typeid(ix)) + ": " + Str(ix.nlist) + " lists; not inspected: " +
-                   Demangle(typeid(*il)));
+    w.Note(at, Demangle(typeid(ix)) + ": " + Str(ix.nlist) +
+                   " lists; not inspected: " + Demangle(typeid(*il)));
     return true;
   }
   if (!CheckListIds(w, ix, *il, labels, at) || !CheckDirectMap(w, ix, *il, at)) return false;
