@@ -9,6 +9,10 @@
         "native/io.cc",
         "native/params.cc",
         "native/reserve.cc",
+        "native/structure.cc",
+        "native/structure_codes.cc",
+        "native/structure_hnsw.cc",
+        "native/structure_ivf.cc",
         "native/threads.cc",
         "native/workers.cc"
       ],

@@ -18,8 +18,6 @@ namespace indexctl {
 
 Napi::FunctionReference* IndexWrap::constructor_ = nullptr;
 
-namespace {
-
 std::string Demangle(const std::type_info& type) {
   int status = 0;
   char* name = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
@@ -30,6 +28,8 @@ std::string Demangle(const std::type_info& type) {
     out.erase(at, ns.size());
   return out;
 }
+
+namespace {
 
 faiss::IndexIDMap* AsIdMap(faiss::Index* index) { return dynamic_cast<faiss::IndexIDMap*>(index); }
 
@@ -107,6 +107,7 @@ Napi::Object IndexWrap::Init(Napi::Env env, Napi::Object exports) {
                       InstanceMethod<&IndexWrap::AddWithIdsAsync>("addWithIdsAsync"),
                       InstanceMethod<&IndexWrap::SearchAsync>("searchAsync"),
                       InstanceMethod<&IndexWrap::WriteAsync>("writeAsync"),
+                      InstanceMethod<&IndexWrap::CheckStructure>("checkStructure"),
                   });
   constructor_ = new Napi::FunctionReference(Napi::Persistent(cls));
   exports.Set("NativeIndex", cls);

@@ -6,6 +6,8 @@
 #include <napi.h>
 
 #include <memory>
+#include <string>
+#include <typeinfo>
 
 namespace indexctl {
 
@@ -54,6 +56,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value AddWithIdsAsync(const Napi::CallbackInfo& info);
   Napi::Value SearchAsync(const Napi::CallbackInfo& info);
   Napi::Value WriteAsync(const Napi::CallbackInfo& info);
+  // structure.cc
+  Napi::Value CheckStructure(const Napi::CallbackInfo& info);
 
   std::unique_ptr<faiss::Index> index_;
   bool busy_ = false;
@@ -62,6 +66,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
 
 // Shared helpers for the method files.
 std::string ClassName(const faiss::Index* index);
+// A type's name without the faiss:: prefixes ("IndexHNSWFlat").
+std::string Demangle(const std::type_info& type);
 const char* MetricName(faiss::MetricType metric);
 // Number of vectors in a typed array of n * d floats; throws a TypeError when the size is wrong.
 int64_t CountVectors(Napi::Env env, const Napi::Float32Array& x, int d, const char* what);

@@ -98,6 +98,7 @@ const READERS: Record<string, string[]> = {
   'chunks.parquet': ['catalog.open', 'catalog.storage', 'catalog.chunks_count', 'catalog.coverage'],
   'faiss.index': [
     'index.load',
+    'index.structure',
     'index.dim',
     'index.metric',
     'index.count',
@@ -312,6 +313,7 @@ describe('index.*: faiss.index read in a child process', () => {
       report,
       ['index.load'],
       [
+        'index.structure',
         'index.dim',
         'index.metric',
         'index.count',
@@ -353,24 +355,42 @@ describe('index.*: faiss.index read in a child process', () => {
     );
   });
 
-  it('a faiss.index that crashes FAISS (SIGSEGV) is corruption (4), reported, not a crash of the tool', async () => {
+  it('an HNSW entry point past the end of its graph (loads, then crashes a search): index.structure fails (4) at level 2, nothing searches it', async () => {
     const { version, vdir } = await copy('hnsw');
     const file = path.join(vdir, 'faiss.index');
     const bytes = readFileSync(file);
-    // An HNSW entry point far past the end of the graph: read_index accepts it; the first search
-    // reads memory FAISS never allocated.
+    // read_index accepts it; the first search reads memory FAISS never allocated (SIGSEGV), which
+    // is what smoke.1nn at level 3 reported before index.structure walked the graph.
     bytes.writeInt32LE(0x7fffffff, hnswEntryPointOffset(bytes));
     writeFileSync(file, bytes);
     await reseal(vdir);
     const level2 = cliVerify(version);
-    assert.equal(level2.ok, true, 'the file loads: only searching it crashes');
+    assert.equal(level2.exitCode, 4);
+    assertFails(level2, 'index.structure', 4, /HNSW entry point 2147483647 outside \[0, 2000\)$/);
+    assertOthersPass(level2, ['index.structure']);
     const report = cliVerify(version, '--level', '3');
-    assert.equal(report.exitCode, 4);
+    assertFails(report, 'index.structure', 4, /HNSW entry point 2147483647 outside \[0, 2000\)$/);
+    assert.match(
+      check(report, 'smoke.1nn').detail,
+      /failed index\.structure: searching it could crash FAISS/,
+    );
+    assertOthersPass(report, ['index.structure'], ['smoke.1nn']);
+  });
+
+  it('a probe that dies during the smoke search is corruption (4), reported, not a crash of the tool', async () => {
+    // No file left that passes index.structure and still crashes a search: a failpoint kills the
+    // probe where FAISS would have.
+    const res = runCli(['--root', root, 'verify', 'hnsw', '--json', '--level', '3'], {
+      env: { INDEXCTL_FAILPOINT: 'verify:probe-search' },
+    });
+    assert.equal(res.stderr, '');
+    const report = JSON.parse(res.stdout) as VerifyReport;
+    assert.equal(res.code, 4);
     assertFails(
       report,
       'smoke.1nn',
       4,
-      /faiss\.index crashed FAISS during the smoke search \(signal SIGSEGV/,
+      /faiss\.index crashed FAISS during the smoke search \(signal SIGKILL/,
     );
     assertOthersPass(report, ['smoke.1nn']);
   });

@@ -14,7 +14,9 @@ export type FailpointName =
   | 'publish:symlink-made'
   | 'publish:renamed'
   | 'publish:before-log'
-  | 'publish:logged';
+  | 'publish:logged'
+  /** In the index probe, before a search: a search that kills the probe, for verify's crash report. */
+  | 'verify:probe-search';
 
 export function failpoint(name: FailpointName): void {
   if (process.env.INDEXCTL_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');

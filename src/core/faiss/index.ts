@@ -3,7 +3,15 @@
  * messages before C++ sees them; vectors cross as typed arrays without copying. Names follow
  * faiss-node where they overlap (fromFactory, ntotal, search, write, read, removeIds).
  */
-import { loadNative, type MetricName, type NativeBuildInfo, type NativeIndex } from './native.js';
+import {
+  loadNative,
+  type MetricName,
+  type NativeBuildInfo,
+  type NativeIndex,
+  type NativeStructureReport,
+} from './native.js';
+
+export type StructureReport = NativeStructureReport;
 
 export type Metric = 'l2' | 'ip';
 
@@ -203,6 +211,17 @@ export class FaissIndex {
   /** IndexIDMap2::check_consistency; throws FaissError (FAISS's message) when id_map and rev_map disagree. */
   checkConsistency(): boolean {
     return this.native.checkConsistency();
+  }
+
+  /**
+   * Walks the loaded index through its wrappers (IDMap, PreTransform, Refine) and checks that every
+   * stored number FAISS indexes an array with is inside it: HNSW links, levels, offsets and entry
+   * point; IVF list sizes, ids and code bytes; flat codes; PQ/SQ sizes. read_index checks none of
+   * these, and the first search that follows a bad one can crash the process. Never throws for what
+   * it finds; classes it does not know are listed as "not inspected: <class>".
+   */
+  checkStructure(): StructureReport {
+    return this.native.checkStructure();
   }
 
   /** Row -> external id, in row order. */

@@ -26,6 +26,15 @@ export interface NativeIndexInfo {
   busy: boolean;
 }
 
+/** What the structural walk of a loaded index read, and the first inconsistency it met. */
+export interface NativeStructureReport {
+  ok: boolean;
+  /** One line per part walked ("IndexHNSWFlat: 1000 nodes, ..."), or "not inspected: <class>". */
+  checked: string[];
+  /** Absent when ok: "HNSW node 1234 level 0 link 7 = 50000000 outside [-1, 1000)". */
+  firstProblem?: string;
+}
+
 export interface NativeIndex {
   wrapIdMap2(): NativeIndex;
   train(x: Float32Array): void;
@@ -48,6 +57,7 @@ export interface NativeIndex {
   addWithIdsAsync(x: Float32Array, ids: BigInt64Array): Promise<void>;
   searchAsync(q: Float32Array, k: number): Promise<NativeSearchResult>;
   writeAsync(path: string): Promise<void>;
+  checkStructure(): NativeStructureReport;
 }
 
 export interface NativeBuildInfo {

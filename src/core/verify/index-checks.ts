@@ -1,6 +1,7 @@
 /**
- * The index.* checks: facts the probe gathered from faiss.index against the manifest. The index is
- * only ever read in the probe process (probe-client.ts), after its checksum passed.
+ * The index.* checks: facts the probe gathered from faiss.index, on their own (index.structure) and
+ * against the manifest. The index is only ever read in the probe process (probe-client.ts), after
+ * its checksum passed.
  */
 import { FaissError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
@@ -27,6 +28,19 @@ export function loadResult(
   if (err instanceof ProbeCrash) return check.fail(`${file} crashed the FAISS reader (${err.message})`, 4);
   if (err instanceof FaissError) return check.fail(`${file}: FAISS cannot read it: ${err.message}`, 4);
   throw err;
+}
+
+/**
+ * `index.structure`: the probe's walk of the loaded index (FaissIndex.checkStructure). read_index
+ * accepts a graph link or a list id far outside its arrays, and the first search that follows it
+ * crashes; a file that fails here is damaged (4), whatever its checksum says.
+ */
+export function checkStructure(facts: IndexFacts): CheckResult {
+  const s = facts.structure;
+  const check = new Check('index.structure', undefined, s.ms);
+  return s.ok
+    ? check.pass(s.checked.join('; '))
+    : check.fail(`faiss.index is structurally damaged: ${s.firstProblem ?? 'no detail'}`, 4);
 }
 
 export function checkDim(facts: IndexFacts, manifest: Manifest): CheckResult {

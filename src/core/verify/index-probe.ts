@@ -3,10 +3,14 @@
  * that a faiss.index that crashes FAISS kills this process, not the tool. It reads the index once
  * and answers verify's requests (facts, parameters, searches) until the parent disconnects.
  */
+import { FaissError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
+import { failpoint } from '../failpoint.js';
 import type { IndexFacts, ProbeReply, ProbeRequest } from './probe-protocol.js';
 
 let index: FaissIndex | undefined;
+/** The first structural problem of the loaded index: while set, nothing searches it. */
+let structureProblem: string | undefined;
 
 function reply(message: ProbeReply): void {
   process.send!(message);
@@ -21,6 +25,10 @@ function load(file: string, threads: number | undefined): IndexFacts {
   const start = performance.now();
   index = FaissIndex.read(file, { mmap: true, readOnly: true });
   const readMs = performance.now() - start;
+  const walked = performance.now();
+  const structure = { ...index.checkStructure(), ms: 0 };
+  structure.ms = performance.now() - walked;
+  structureProblem = structure.ok ? undefined : structure.firstProblem;
   const facts: IndexFacts = {
     className: index.className,
     d: index.d,
@@ -31,6 +39,7 @@ function load(file: string, threads: number | undefined): IndexFacts {
     idMap: null,
     consistency: null,
     readMs,
+    structure,
   };
   if (facts.className.startsWith('IndexIDMap')) {
     try {
@@ -68,6 +77,11 @@ function handle(request: ProbeRequest): ProbeReply {
       return { op: 'parameters', before, after: ix.getParameters() };
     }
     case 'search': {
+      // A search would follow the bad link or list the walk found, into memory FAISS never allocated.
+      if (structureProblem !== undefined) {
+        throw new FaissError(`not searching an index that failed index.structure: ${structureProblem}`);
+      }
+      failpoint('verify:probe-search');
       const start = performance.now();
       const { distances, labels } = requireIndex().search(request.queries, request.k);
       return { op: 'searched', distances, labels, ms: performance.now() - start };

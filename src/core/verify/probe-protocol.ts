@@ -3,7 +3,7 @@
  * place FAISS reads a version's faiss.index. They travel over Node's IPC channel with the "advanced"
  * serialization, so typed arrays (the id map, query vectors, results) cross as one copy, not as JSON.
  */
-import type { MetricName } from '../faiss/native.js';
+import type { MetricName, NativeStructureReport } from '../faiss/native.js';
 
 export type ProbeRequest =
   | { op: 'load'; file: string; threads?: number }
@@ -26,6 +26,11 @@ export interface IndexFacts {
   consistency: { ok: true } | { ok: false; message: string } | null;
   /** Milliseconds spent in faiss::read_index. */
   readMs: number;
+  /**
+   * The structural walk (FaissIndex.checkStructure), run right after the read and before anything
+   * searches: a failed one means the probe refuses every search request.
+   */
+  structure: NativeStructureReport & { ms: number };
 }
 
 export type ProbeReply =

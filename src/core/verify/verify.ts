@@ -31,6 +31,7 @@ import {
   checkDim,
   checkIdMap2,
   checkMetric,
+  checkStructure,
   loadResult,
 } from './index-checks.js';
 import { checkParams } from './params-check.js';
@@ -70,6 +71,7 @@ export const CHECKS_BY_LEVEL = {
   1: ['manifest.schema', 'files.present', 'files.checksum'],
   2: [
     'index.load',
+    'index.structure',
     'index.dim',
     'index.metric',
     'index.count',
@@ -206,13 +208,19 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
     const indexDown = facts ? '' : 'faiss.index was not loaded (see index.load)';
     if (facts) {
       checks.push(
+        checkStructure(facts),
         checkDim(facts, manifest),
         checkMetric(facts, manifest),
         checkCount(facts, manifest),
         checkIdMap2(facts),
       );
     } else {
-      checks.push(...skipAll(['index.dim', 'index.metric', 'index.count', 'index.idmap2'], indexDown));
+      checks.push(
+        ...skipAll(
+          ['index.structure', 'index.dim', 'index.metric', 'index.count', 'index.idmap2'],
+          indexDown,
+        ),
+      );
     }
     checks.push(...idmapChecks(idmapRead, facts, manifest));
     let tuningApplied = false;
@@ -229,7 +237,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
 
     const smoke = new Check('smoke.1nn');
     if (!facts || !probe) checks.push(smoke.skip(indexDown));
-    else if (!probe.alive) checks.push(smoke.skip('the probe process died (see index.params)'));
+    else if (!facts.structure.ok) {
+      // The probe refuses too; skipping says why, instead of reporting its refusal as a finding.
+      checks.push(smoke.skip('faiss.index failed index.structure: searching it could crash FAISS'));
+    } else if (!probe.alive) checks.push(smoke.skip('the probe process died (see index.params)'));
     else if (!facts.idMap) checks.push(smoke.skip(`faiss.index has no id map: ${facts.idMapError ?? ''}`));
     else if (!catalog) checks.push(smoke.skip('the catalog did not open (see catalog.open)'));
     else {
