@@ -1,5 +1,5 @@
 /** Roots with real versions for lifecycle tests: each built by build() from its own chunks file. */
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { build } from '../../src/core/build/build.js';
@@ -50,7 +50,9 @@ export function snapshot(dir: string): string[] {
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      const s = statSync(p, { throwIfNoEntry: false });
+      // lstat: a symlink is described by itself; following it (CURRENT -> /tmp) made the snapshot
+      // change whenever anything else wrote to the target.
+      const s = lstatSync(p, { throwIfNoEntry: false });
       out.push(
         `${path.relative(dir, p)} ${e.isSymbolicLink() ? readlinkSync(p) : ''} ${s?.size ?? '-'} ${s?.mtimeMs ?? '-'}`,
       );
