@@ -1,5 +1,5 @@
 /** Roots with real versions for lifecycle tests: each built by build() from its own chunks file. */
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 
 import { build } from '../../src/core/build/build.js';
