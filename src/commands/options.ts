@@ -1,5 +1,6 @@
 /** Turning commander's raw option values into typed ones, with usage errors (exit 2) that name the flag. */
 import { UsageError } from '../core/errors.js';
+import { parseSize } from '../core/build/plan.js';
 import { parseSeconds } from '../core/lifecycle/duration.js';
 
 export function requiredString(options: Record<string, unknown>, name: string, command: string): string {
@@ -30,6 +31,16 @@ export function optionalSeconds(options: Record<string, unknown>, name: string):
   const value = options[name];
   if (value === undefined) return undefined;
   return parseSeconds(String(value), `--${flagName(name)}`);
+}
+
+/** A size in bytes, with an optional unit (`--probe-memory 8G`). */
+export function optionalSize(options: Record<string, unknown>, name: string): number | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  const bytes = parseSize(String(value), `--${flagName(name)}`);
+  if (bytes < 1)
+    throw new UsageError(`--${flagName(name)} must be at least 1 byte, got ${JSON.stringify(value)}`);
+  return bytes;
 }
 
 export function oneOf<T extends string>(

@@ -7,7 +7,7 @@ import Table from 'cli-table3';
 
 import { verify, type CheckResult, type VerifyReport } from '../core/verify/verify.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { oneOf, optionalInt, optionalSeconds } from './options.js';
+import { oneOf, optionalInt, optionalSeconds, optionalSize } from './options.js';
 
 export type VerifyJson = VerifyReport & { schema: 'indexctl.verify/1' };
 
@@ -18,6 +18,7 @@ export async function run(ctx: CommandContext): Promise<CommandOutput> {
   const seed = optionalInt(o, 'seed', 0);
   const version = ctx.args[0];
   const timeout = optionalSeconds(o, 'probeTimeout');
+  const memory = optionalSize(o, 'probeMemory');
   const report = await verify({
     root: ctx.globals.root,
     level,
@@ -27,6 +28,7 @@ export async function run(ctx: CommandContext): Promise<CommandOutput> {
     ...(seed !== undefined ? { seed } : {}),
     ...(ctx.globals.threads !== undefined ? { threads: ctx.globals.threads } : {}),
     ...(timeout !== undefined ? { probeTimeoutSeconds: timeout } : {}),
+    ...(memory !== undefined ? { probeMemoryBytes: memory } : {}),
   });
   const json: VerifyJson = { schema: 'indexctl.verify/1', ...report };
   return { json, text: renderReport(report), exitCode: report.exitCode };
