@@ -94,6 +94,7 @@ const ASSETS = ['chunks.parquet', 'faiss.index', 'idmap.parquet', 'catalog.duckd
 const READERS: Record<string, string[]> = {
   'chunks.parquet': ['catalog.open', 'catalog.chunks_count', 'catalog.coverage'],
   'faiss.index': [
+    'index.header',
     'index.load',
     'index.dim',
     'index.metric',
@@ -330,7 +331,7 @@ describe('index.*: faiss.index read in a child process', () => {
       report,
       'index.load',
       4,
-      /faiss\.index: FAISS did not finish reading it \(no answer to load within 0\.001 s; the probe was killed\)/,
+      /faiss\.index: FAISS did not finish reading it \(no answer to load within 0\.001 s, the --probe-timeout bound; the probe was killed \(raise the bound with --probe-timeout or INDEXCTL_PROBE_TIMEOUT\)\)/,
     );
     assert.equal(cliVerify('wide', '--probe-timeout', '600').exitCode, 0, 'a generous bound changes nothing');
     const bad = runCli(['--root', root, 'verify', 'wide', '--probe-timeout', 'soon']);
