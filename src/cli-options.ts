@@ -207,8 +207,13 @@ export const verify = command({
     defaulted('--seed <n>', "seed of the smoke search's sample", integer(0), 0),
     optional(
       '--probe-timeout <seconds>',
-      'kill the index probe and report corruption (4) when FAISS takes longer than this on one step (default: $INDEXCTL_PROBE_TIMEOUT, else no limit)',
+      'kill the index probe and report corruption (4) when FAISS takes longer than this on one step (default: $INDEXCTL_PROBE_TIMEOUT, else 120 s + 30 s per GiB of faiss.index)',
       seconds,
+    ),
+    optional(
+      '--probe-memory <size>',
+      'kill the index probe and report corruption (4) when it holds more memory than this, e.g. 16G (default: $INDEXCTL_PROBE_MEMORY, else 1 GiB + 8 x the faiss.index size)',
+      sizeBytes,
     ),
   ],
   examples: [

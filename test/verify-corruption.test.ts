@@ -97,6 +97,7 @@ const ASSETS = ['chunks.parquet', 'faiss.index', 'idmap.parquet', 'catalog.duckd
 const READERS: Record<string, string[]> = {
   'chunks.parquet': ['catalog.open', 'catalog.storage', 'catalog.chunks_count', 'catalog.coverage'],
   'faiss.index': [
+    'index.header',
     'index.load',
     'index.structure',
     'index.dim',
@@ -343,7 +344,7 @@ describe('index.*: faiss.index read in a child process', () => {
       report,
       'index.load',
       4,
-      /faiss\.index: FAISS did not finish reading it \(no answer to load within 0\.5 s; the probe was killed\)/,
+      /faiss\.index: FAISS did not finish reading it \(no answer to load within 0\.5 s, the --probe-timeout bound; the probe was killed \(raise the bound with --probe-timeout or INDEXCTL_PROBE_TIMEOUT\)\)/,
     );
     assert.equal(verifyJson(['--probe-timeout', '600'], {}).code, 0, 'a generous bound changes nothing');
     const bad = runCli(['--root', root, 'verify', version, '--probe-timeout', 'soon']);

@@ -78,7 +78,11 @@ export const seconds: Parser<number> = (raw) => rethrowAsInvalid(() => parseSeco
 export const durationMs: Parser<number> = (raw) => rethrowAsInvalid(() => parseDuration(raw, 'the value'));
 
 /** "8G", "512M", "1.5GiB" -> bytes. */
-export const sizeBytes: Parser<number> = (raw) => rethrowAsInvalid(() => parseSize(raw));
+export const sizeBytes: Parser<number> = (raw) => {
+  const bytes = rethrowAsInvalid(() => parseSize(raw, 'the value'));
+  if (bytes < 1) throw new InvalidArgumentError('must be at least 1 byte');
+  return bytes;
+};
 
 const MAX_ID = (1n << 63n) - 1n;
 

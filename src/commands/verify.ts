@@ -23,6 +23,7 @@ export async function run(ctx: CommandContext<CommandOptions<typeof verifyComman
     seed: o.seed,
     threads: ctx.globals.threads,
     probeTimeoutSeconds: o.probeTimeout,
+    probeMemoryBytes: o.probeMemory,
   });
   const json: VerifyJson = { schema: 'indexctl.verify/1', ...report };
   return { json, render: (out) => renderReport(report, out), exitCode: report.exitCode };

@@ -14,7 +14,14 @@ export interface CliResult {
 
 export function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; cwd?: string; prefix?: string[] } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    nodeArgs?: string[];
+    cwd?: string;
+    prefix?: string[];
+    /** Kill the run after this many ms (a hang then shows as code null, not a stuck suite). */
+    timeoutMs?: number;
+  } = {},
 ): CliResult {
   // `prefix` runs node through another command (setpriv, to run without some capabilities).
   const argv = [process.execPath, ...(options.nodeArgs ?? []), bin, ...args];
@@ -22,6 +29,9 @@ export function runCli(
   const res = spawnSync(command!, rest, {
     encoding: 'utf8',
     cwd: options.cwd,
+    ...(options.timeoutMs !== undefined
+      ? { timeout: options.timeoutMs, killSignal: 'SIGKILL' as const }
+      : {}),
     env: { ...process.env, NO_COLOR: '1', ...options.env },
   });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };

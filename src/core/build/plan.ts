@@ -44,11 +44,11 @@ export interface PlanInput {
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
 
 /** "8G", "512MiB", "1.5gb", "1000000" -> bytes. */
-export function parseSize(text: string): number {
+export function parseSize(text: string, what = '--memory-budget'): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*?)(?:i?b)?\s*$/i.exec(text);
   const unit = m ? m[2]!.toLowerCase() : undefined;
   if (!m || unit === undefined || !(unit in UNITS)) {
-    throw new UsageError(`--memory-budget: cannot read ${JSON.stringify(text)} as a size (e.g. 8G, 512M, 1.5GiB)`);
+    throw new UsageError(`${what}: cannot read ${JSON.stringify(text)} as a size (e.g. 8G, 512M, 1.5GiB)`);
   }
   return Math.floor(Number(m[1]) * UNITS[unit]!);
 }

@@ -7,6 +7,7 @@ import { openSync, closeSync, fstatSync, readSync } from 'node:fs';
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBListType, type DuckDBType } from '@duckdb/node-api';
 
 import { BadInputError } from '../errors.js';
+import { refuseNonRegular } from '../regular-file.js';
 import { quoteIdent, type ParquetSource } from './duckdb-source.js';
 
 /** How many offending ids a message names. */
@@ -16,6 +17,7 @@ const MAGIC = 'PAR1';
 
 /** Refuses a missing file, a directory, and anything without Parquet's magic at both ends. */
 export function assertParquetFile(file: string): void {
+  refuseNonRegular(file, 'chunks file');
   let fd: number;
   try {
     fd = openSync(file, 'r');

@@ -10,7 +10,7 @@
  * Two processes appending to the same pool at once can lose one's rows (the later rename wins):
  * give concurrent runs their own files.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 import * as arrow from 'apache-arrow';
 import {
@@ -23,6 +23,7 @@ import {
 
 import { BadInputError } from '../errors.js';
 import { writeFileDurable } from '../fsync.js';
+import { refuseNonRegular } from '../regular-file.js';
 
 export interface PoolRow {
   query_id: string;
@@ -139,7 +140,9 @@ function toTable(rows: readonly PoolRow[]): arrow.Table {
 
 /** Appends `rows` to the pool file (created when missing), atomically. */
 export async function appendPool(file: string, rows: readonly PoolRow[]): Promise<PoolAppendReport> {
-  const all = existsSync(file) ? [...readExisting(file), ...rows] : [...rows];
+  // /dev/full or a FIFO is refused before it is read (or renamed over): only a regular file appends.
+  const exists = refuseNonRegular(file, 'pool file') !== undefined;
+  const all = exists ? [...readExisting(file), ...rows] : [...rows];
   const wasm = WasmTable.fromIPCStream(arrow.tableToIPC(toTable(all), 'stream'));
   const properties = new WriterPropertiesBuilder()
     .setCompression(Compression.ZSTD)

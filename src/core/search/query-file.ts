@@ -11,6 +11,7 @@ import path from 'node:path';
 import { DuckDBTypeId, type DuckDBListType } from '@duckdb/node-api';
 
 import { BadInputError } from '../errors.js';
+import { refuseNonRegular } from '../regular-file.js';
 import { chunkViews, isValid } from '../parquet/duckdb-chunk.js';
 import { describeParquet, quoteIdent, reading } from '../parquet/duckdb-source.js';
 import { EXAMPLES, markNonFinite, plural } from '../parquet/validate.js';
@@ -40,6 +41,7 @@ function rowList(rows: readonly number[], count: number): string {
 }
 
 function sniff(file: string): Buffer {
+  refuseNonRegular(file, 'query file');
   let fd: number;
   try {
     fd = openSync(file, 'r');

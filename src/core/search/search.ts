@@ -6,6 +6,7 @@
 import path from 'node:path';
 
 import { NotFoundError, UsageError } from '../errors.js';
+import { refuseNonRegular } from '../regular-file.js';
 import { openIndex, type SearchHit } from './open-index.js';
 import { appendPool, type PoolAppendReport, type PoolRow } from './pool.js';
 import { readQueryVectors } from './query-file.js';
@@ -52,6 +53,9 @@ export async function searchVersion(options: SearchOptions): Promise<SearchRepor
   }
   const k = options.k ?? 10;
   if (!Number.isSafeInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`);
+  // Refused before the index is loaded; appendPool and readQueryVectors check again at their open.
+  if (options.poolOut !== undefined) refuseNonRegular(path.resolve(options.poolOut), 'pool file');
+  if (options.vectorFile !== undefined) refuseNonRegular(path.resolve(options.vectorFile), 'query file');
   const handle = await openIndex(
     { root: options.root, ...(options.version !== undefined ? { version: options.version } : {}) },
     { verifyChecksum: options.verifyChecksum ?? false },

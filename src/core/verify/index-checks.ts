@@ -5,7 +5,7 @@
  */
 import { FaissError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
-import { ProbeCrash, ProbeTimeout } from './probe-client.js';
+import { ProbeCrash, ProbeMemoryExceeded, ProbeTimeout } from './probe-client.js';
 import type { IndexFacts } from './probe-protocol.js';
 import { Check, type CheckResult } from './types.js';
 
@@ -25,6 +25,8 @@ export function loadResult(
   const err = outcome.error;
   if (err instanceof ProbeTimeout)
     return check.fail(`${file}: FAISS did not finish reading it (${err.message})`, 4);
+  if (err instanceof ProbeMemoryExceeded)
+    return check.fail(`${file}: FAISS's read went over the probe's memory bound (${err.message})`, 4);
   if (err instanceof ProbeCrash) return check.fail(`${file} crashed the FAISS reader (${err.message})`, 4);
   if (err instanceof FaissError) return check.fail(`${file}: FAISS cannot read it: ${err.message}`, 4);
   throw err;

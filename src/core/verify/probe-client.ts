@@ -5,9 +5,11 @@
  * faiss.index instead of crashing itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { FaissError, NativeLoadError } from '../errors.js';
+import { formatBytes, parseSize } from '../build/plan.js';
+import { FaissError, NativeLoadError, UsageError } from '../errors.js';
 import type { SearchResult } from '../faiss/index.js';
 import { parseSeconds } from '../lifecycle/duration.js';
 import type { IndexFacts, ProbeReply, ProbeRequest } from './probe-protocol.js';
@@ -27,28 +29,116 @@ export class ProbeCrash extends Error {
   }
 }
 
+/** A bound on the probe, and where it came from (for the message that says how to raise it). */
+export interface ProbeBound {
+  value: number;
+  source: string;
+}
+
+export interface ProbeBounds {
+  /** Seconds one request (read, set parameters, search) may take. */
+  timeout: ProbeBound;
+  /** Bytes of resident memory (VmRSS) the probe may hold; enforced where /proc exists (Linux). */
+  memory: ProbeBound;
+}
+
 /** The probe did not answer a request in time and was killed: a file that hangs FAISS. */
 export class ProbeTimeout extends ProbeCrash {
   constructor(
-    readonly seconds: number,
+    readonly bound: ProbeBound,
     op: string,
     stderr: string,
   ) {
     super('SIGKILL', null, stderr);
     this.name = 'ProbeTimeout';
-    this.message = `no answer to ${op} within ${seconds} s; the probe was killed`;
+    this.message =
+      `no answer to ${op} within ${bound.value} s, the ${bound.source} bound; the probe was killed ` +
+      '(raise the bound with --probe-timeout or INDEXCTL_PROBE_TIMEOUT)';
+  }
+}
+
+/** The probe held more memory than its bound and was killed: a file that makes FAISS allocate. */
+export class ProbeMemoryExceeded extends ProbeCrash {
+  constructor(
+    readonly bound: ProbeBound,
+    readonly rssBytes: number,
+    op: string,
+    stderr: string,
+  ) {
+    super('SIGKILL', null, stderr);
+    this.name = 'ProbeMemoryExceeded';
+    this.message =
+      `the probe held ${formatBytes(rssBytes)} during ${op}, over its memory bound of ` +
+      `${formatBytes(bound.value)} (${bound.source}); the probe was killed ` +
+      '(raise the bound with --probe-memory or INDEXCTL_PROBE_MEMORY)';
+  }
+}
+
+const GIB = 1024 ** 3;
+/** Default time bound: a generous base, plus a cold disk's worth of seconds per GiB of index. */
+export const DEFAULT_TIMEOUT_BASE_S = 120;
+export const DEFAULT_TIMEOUT_PER_GIB_S = 30;
+/**
+ * Default memory bound: FAISS holds the file (a flat index in RAM, IVF lists mmapped and touched),
+ * IndexIDMap2's reverse map (up to ~3x the file for 8-byte PQ codes), IVF-PQ's precomputed tables
+ * and the node process; 1 GiB + 8x the file covers these with room, and still ends a read that
+ * allocates what a corrupt header claims.
+ */
+export const DEFAULT_MEMORY_BASE = GIB;
+export const DEFAULT_MEMORY_FACTOR = 8;
+
+/**
+ * The probe's bounds for a faiss.index of `indexBytes`: each from its option, else its variable
+ * (INDEXCTL_PROBE_TIMEOUT seconds, INDEXCTL_PROBE_MEMORY a size such as 8G), else the default.
+ */
+export function probeBounds(
+  indexBytes: number,
+  options: { timeoutSeconds?: number | undefined; memoryBytes?: number | undefined } = {},
+): ProbeBounds {
+  const envTimeout = process.env.INDEXCTL_PROBE_TIMEOUT;
+  const envMemory = process.env.INDEXCTL_PROBE_MEMORY;
+  const timeout: ProbeBound =
+    options.timeoutSeconds !== undefined
+      ? { value: options.timeoutSeconds, source: '--probe-timeout' }
+      : envTimeout !== undefined && envTimeout !== ''
+        ? { value: parseSeconds(envTimeout, 'INDEXCTL_PROBE_TIMEOUT'), source: 'INDEXCTL_PROBE_TIMEOUT' }
+        : {
+            value: Math.ceil(DEFAULT_TIMEOUT_BASE_S + (DEFAULT_TIMEOUT_PER_GIB_S * indexBytes) / GIB),
+            source: `default: ${DEFAULT_TIMEOUT_BASE_S} s + ${DEFAULT_TIMEOUT_PER_GIB_S} s per GiB of faiss.index`,
+          };
+  const memory: ProbeBound =
+    options.memoryBytes !== undefined
+      ? { value: options.memoryBytes, source: '--probe-memory' }
+      : envMemory !== undefined && envMemory !== ''
+        ? { value: envSize(envMemory, 'INDEXCTL_PROBE_MEMORY'), source: 'INDEXCTL_PROBE_MEMORY' }
+        : {
+            value: DEFAULT_MEMORY_BASE + DEFAULT_MEMORY_FACTOR * indexBytes,
+            source: `default: 1 GiB + ${DEFAULT_MEMORY_FACTOR} x the faiss.index size`,
+          };
+  return { timeout, memory };
+}
+
+function envSize(text: string, what: string): number {
+  const bytes = parseSize(text, what);
+  if (bytes < 1) throw new UsageError(`${what} must be at least 1 byte, got ${JSON.stringify(text)}`);
+  return bytes;
+}
+
+/** VmRSS of a process in bytes, from /proc; undefined where there is no /proc or it has gone. */
+function residentBytes(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
   }
 }
 
 /**
- * Seconds a probe request may take: the option, else INDEXCTL_PROBE_TIMEOUT, else no limit (loading
- * a 100 GB index from a cold disk takes as long as it takes; a CI gate sets its own bound).
+ * How often the parent reads the probe's resident memory. The bound is enforced from outside
+ * because RLIMIT_AS would break V8's and wasm's large address-space reservations.
  */
-export function probeTimeoutSeconds(option: number | undefined): number | undefined {
-  if (option !== undefined) return option;
-  const env = process.env.INDEXCTL_PROBE_TIMEOUT;
-  return env === undefined || env === '' ? undefined : parseSeconds(env, 'INDEXCTL_PROBE_TIMEOUT');
-}
+const MEMORY_POLL_MS = 50;
 
 function describeExit(signal: NodeJS.Signals | null, code: number | null, stderr: string): string {
   const how =
@@ -78,7 +168,10 @@ export class IndexProbe {
   private readonly ready: Promise<void>;
   private started: Pending | undefined;
 
-  constructor(private readonly timeoutSeconds?: number) {
+  private currentOp = 'start';
+  private readonly watch: NodeJS.Timeout | undefined;
+
+  constructor(private readonly bounds?: ProbeBounds) {
     this.ready = new Promise<void>((resolve, reject) => {
       this.started = { resolve: () => resolve(), reject };
     });
@@ -106,14 +199,31 @@ export class IndexProbe {
       pending?.resolve(reply);
     });
     this.child.on('error', (err) => this.die(err));
+    const memory = bounds?.memory;
+    const pid = this.child.pid;
+    if (memory && pid !== undefined) {
+      this.watch = setInterval(() => {
+        const rss = residentBytes(pid);
+        if (rss === undefined || rss <= memory.value) return;
+        this.die(new ProbeMemoryExceeded(memory, rss, this.currentOp, this.stderr));
+        this.child.kill('SIGKILL');
+      }, MEMORY_POLL_MS);
+      this.watch.unref();
+    }
     // 'close', not 'exit': it comes once stderr is drained too, so the crash report has its last words.
     this.child.on('close', (code, signal) => this.die(new ProbeCrash(signal, code, this.stderr)));
   }
 
   private die(err: Error): void {
+    clearInterval(this.watch);
     if (this.started) {
-      // Dying before the addon loaded is the installation's problem, not the index file's.
-      this.started.reject(new Error(`index probe did not start (${err.message})`));
+      // Dying before the addon loaded is the installation's problem (or a bound below what node
+      // needs to start), not the index file's.
+      this.started.reject(
+        err instanceof ProbeMemoryExceeded
+          ? new UsageError(`the index probe could not start: ${err.message}`)
+          : new Error(`index probe did not start (${err.message})`),
+      );
       this.started = undefined;
     }
     this.dead ??= err;
@@ -129,12 +239,13 @@ export class IndexProbe {
     let timer: NodeJS.Timeout | undefined;
     return new Promise<ProbeReply>((resolve, reject) => {
       this.pending = { resolve, reject };
-      if (this.timeoutSeconds !== undefined) {
-        const seconds = this.timeoutSeconds;
+      this.currentOp = message.op;
+      const timeout = this.bounds?.timeout;
+      if (timeout) {
         timer = setTimeout(() => {
-          this.die(new ProbeTimeout(seconds, message.op, this.stderr));
+          this.die(new ProbeTimeout(timeout, message.op, this.stderr));
           this.child.kill('SIGKILL');
-        }, seconds * 1000);
+        }, timeout.value * 1000);
       }
       this.child.send(message, (err) => {
         if (err) this.die(err);

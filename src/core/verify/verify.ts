@@ -8,13 +8,15 @@
  *   level 3  + smoke.1nn
  *
  * faiss.index is read only in a child process (probe-client.ts), started as soon as its checksum
- * passes, so a file that crashes FAISS is reported as corruption and the read overlaps the other
- * checksums and the idmap and catalog checks.
+ * and index.header (every count in the file fits its size) pass, so a file that crashes FAISS is
+ * reported as corruption and the read overlaps the other checksums and the idmap and catalog checks.
+ * The probe runs under a time and a memory bound (defaults derived from the file's size).
  *
  * verify returns a report for every finding (ok=false, exitCode = the most severe failure: 4
  * corruption, then 3 invariant); it throws only for usage errors (2) and a missing root, version or
  * CURRENT (6), or a CURRENT that points outside versions/ (4, from layout.ts).
  */
+import { statSync } from 'node:fs';
 import path from 'node:path';
 
 import type { Catalog } from '../catalog/open.js';
@@ -35,7 +37,8 @@ import {
   loadResult,
 } from './index-checks.js';
 import { checkParams } from './params-check.js';
-import { IndexProbe, probeTimeoutSeconds } from './probe-client.js';
+import { checkHeader } from './header-check.js';
+import { IndexProbe, probeBounds } from './probe-client.js';
 import type { IndexFacts } from './probe-protocol.js';
 import { checkSmoke } from './smoke.js';
 import { Check, exitCodeOf, type CheckResult, type VerifyReport } from './types.js';
@@ -58,9 +61,15 @@ export interface VerifyOptions {
   threads?: number;
   /**
    * Seconds each request to the index probe (read, set parameters, search) may take before the
-   * probe is killed and the index reported corrupt (4); default INDEXCTL_PROBE_TIMEOUT, else none.
+   * probe is killed and the index reported corrupt (4); default INDEXCTL_PROBE_TIMEOUT, else
+   * 120 s + 30 s per GiB of faiss.index.
    */
   probeTimeoutSeconds?: number;
+  /**
+   * Bytes of resident memory the probe may hold before it is killed and the index reported corrupt
+   * (4); default INDEXCTL_PROBE_MEMORY, else 1 GiB + 8 x the faiss.index size.
+   */
+  probeMemoryBytes?: number;
 }
 
 export const DEFAULT_LEVEL = 2;
@@ -70,6 +79,7 @@ export const DEFAULT_SMOKE = 200;
 export const CHECKS_BY_LEVEL = {
   1: ['manifest.schema', 'files.present', 'files.checksum'],
   2: [
+    'index.header',
     'index.load',
     'index.structure',
     'index.dim',
@@ -107,6 +117,10 @@ function checkOptions(options: VerifyOptions): { level: 1 | 2 | 3; samples: numb
   if (t !== undefined && !(t > 0 && Number.isFinite(t))) {
     throw new UsageError(`probe timeout must be a positive number of seconds, got ${String(t)}`);
   }
+  const m = options.probeMemoryBytes;
+  if (m !== undefined && !(Number.isSafeInteger(m) && m > 0)) {
+    throw new UsageError(`probe memory must be a positive number of bytes, got ${String(m)}`);
+  }
   if (options.threads !== undefined && (!Number.isSafeInteger(options.threads) || options.threads < 1)) {
     throw new UsageError(`threads must be a positive integer, got ${String(options.threads)}`);
   }
@@ -138,7 +152,8 @@ function skipAll(names: readonly string[], why: string): CheckResult[] {
 export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const start = performance.now();
   const { level, samples, seed } = checkOptions(options);
-  const timeout = probeTimeoutSeconds(options.probeTimeoutSeconds);
+  // Read now, so that a malformed variable is a usage error before any work.
+  probeBounds(0, { timeoutSeconds: options.probeTimeoutSeconds, memoryBytes: options.probeMemoryBytes });
   const root = path.resolve(options.root);
   const version = resolveVersion(root, options);
   const dir = requireVersionDir(root, version);
@@ -179,9 +194,18 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   let probe: IndexProbe | undefined;
   let catalog: Catalog | undefined;
   try {
-    const loading =
+    // The walk takes milliseconds; FAISS reads only a file whose counts fit it.
+    const header =
       level >= 2 && passed(LAYOUT_FILES.index)
-        ? settle((probe = new IndexProbe(timeout)).load(indexFile, options.threads))
+        ? await checkHeader(indexFile)
+        : new Check('index.header').skip(`${LAYOUT_FILES.index} did not pass files.checksum: not read`);
+    const bounds = probeBounds(statSync(indexFile, { throwIfNoEntry: false })?.size ?? 0, {
+      timeoutSeconds: options.probeTimeoutSeconds,
+      memoryBytes: options.probeMemoryBytes,
+    });
+    const loading =
+      header.outcome === 'pass'
+        ? settle((probe = new IndexProbe(bounds)).load(indexFile, options.threads))
         : undefined;
     for (const name of names) {
       if (!sums.has(name)) sums.set(name, await checkChecksum(dir, name, manifest.files[name]));
@@ -202,7 +226,12 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
       ? loadResult(indexFile, loaded.ms, {
           ...(loaded.value ? { facts: loaded.value } : { error: loaded.error }),
         })
-      : new Check('index.load').skip(`${LAYOUT_FILES.index} did not pass files.checksum: not read`);
+      : new Check('index.load').skip(
+          header.outcome === 'fail'
+            ? `${LAYOUT_FILES.index} did not pass index.header: not read`
+            : `${LAYOUT_FILES.index} did not pass files.checksum: not read`,
+        );
+    checks.push(header);
     const facts = loaded?.value;
     checks.push(load);
     const indexDown = facts ? '' : 'faiss.index was not loaded (see index.load)';
