@@ -90,7 +90,7 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
   verify: {
     argv: ['verify', 'v1', '--level', '3', '--probe-timeout', '0.5'],
     args: ['v1'],
-    options: { current: false, level: 3, smoke: 200, seed: 0, probeTimeout: 0.5 },
+    options: { current: false, level: 3, smoke: 200, seed: 0, probeTimeout: 0.5, probeMemory: undefined },
   },
   publish: {
     argv: ['publish', 'v2', '--expect-current', 'none', '--reason', 'nightly', '--dry-run'],

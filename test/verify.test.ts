@@ -126,7 +126,7 @@ describe('verify: a sound version passes every check', () => {
       /^PASS\s+manifest\.schema\s+[\d.]+ ms\s+schema_version 1: IDMap2,Flat, l2, 2000 x 16/,
     );
     assert.ok(lines.some((l) => /^PASS\s+files\.checksum faiss\.index\s/.test(l)));
-    assert.match(lines.at(-1)!, /^verify flat level 2: ok: 21 passed, 0 failed, 0 skipped in [\d.]+ s$/);
+    assert.match(lines.at(-1)!, /^verify flat level 2: ok: 23 passed, 0 failed, 0 skipped in [\d.]+ s$/);
   });
 });
 
