@@ -39,14 +39,23 @@ describe('native guards: a refused async call leaves the index usable', () => {
       message: /train vectors: length 3 is not a multiple of d=8/,
     });
     assert.equal(native.info().busy, false, 'trainAsync left the index busy');
-    assert.throws(() => native.searchAsync(x.subarray(0, 5), 1), { name: 'TypeError', message: /queries: length 5/ });
+    assert.throws(() => native.searchAsync(x.subarray(0, 5), 1), {
+      name: 'TypeError',
+      message: /queries: length 5/,
+    });
     assert.equal(native.info().busy, false, 'searchAsync left the index busy');
-    assert.throws(() => native.addWithIdsAsync(x.subarray(0, 9), ids), { name: 'TypeError', message: /vectors: length 9/ });
+    assert.throws(() => native.addWithIdsAsync(x.subarray(0, 9), ids), {
+      name: 'TypeError',
+      message: /vectors: length 9/,
+    });
     assert.throws(() => native.addWithIdsAsync(x, ids.subarray(0, 3)), {
       name: 'TypeError',
       message: /ids: 3 ids for 50 vectors/,
     });
-    assert.throws(() => native.searchAsync(x, 0), { name: 'TypeError', message: /k must be an integer in \[1, 1048576\], got 0/ });
+    assert.throws(() => native.searchAsync(x, 0), {
+      name: 'TypeError',
+      message: /k must be an integer in \[1, 1048576\], got 0/,
+    });
     assert.equal(native.info().busy, false);
     const result = await index.searchAsync(x.subarray(0, d), 1);
     assert.equal(result.labels[0], ids[0]);
@@ -79,8 +88,14 @@ describe('native guards: argument types are checked before any cast', () => {
   it('numbers, strings and buffers are checked too', () => {
     const { native } = filled();
     const addon = loadNative();
-    assert.throws(() => loose(native.search).call(native, x, 2.5), { name: 'TypeError', message: /k must be an integer/ });
-    assert.throws(() => loose(native.reserve).call(native, 'many'), { name: 'TypeError', message: /n must be an integer .*got string/ });
+    assert.throws(() => loose(native.search).call(native, x, 2.5), {
+      name: 'TypeError',
+      message: /k must be an integer/,
+    });
+    assert.throws(() => loose(native.reserve).call(native, 'many'), {
+      name: 'TypeError',
+      message: /n must be an integer .*got string/,
+    });
     assert.throws(() => loose(native.setParameters).call(native, 16), {
       name: 'TypeError',
       message: 'parameters must be a string, got number',
@@ -89,15 +104,30 @@ describe('native guards: argument types are checked before any cast', () => {
       name: 'TypeError',
       message: 'path must be a string, got undefined',
     });
-    assert.throws(() => loose(addon.readIndex)(42, 0), { name: 'TypeError', message: 'path must be a string, got number' });
-    assert.throws(() => loose(addon.readIndexAsync)('/nonexistent', -1), { name: 'TypeError', message: /ioFlags must be/ });
+    assert.throws(() => loose(addon.readIndex)(42, 0), {
+      name: 'TypeError',
+      message: 'path must be a string, got number',
+    });
+    assert.throws(() => loose(addon.readIndexAsync)('/nonexistent', -1), {
+      name: 'TypeError',
+      message: /ioFlags must be/,
+    });
     assert.throws(() => loose(addon.fromBuffer)('bytes'), {
       name: 'TypeError',
       message: 'buffer must be a Buffer or Uint8Array, got string',
     });
-    assert.throws(() => loose(addon.setNumThreads)('4'), { name: 'TypeError', message: /threads must be an integer/ });
-    assert.throws(() => loose(addon.allocFloat32)(-1), { name: 'TypeError', message: /length must be an integer/ });
-    assert.throws(() => loose(addon.NativeIndex.fromFactory)(0, 'Flat', 'l2'), { name: 'TypeError', message: /d must be/ });
+    assert.throws(() => loose(addon.setNumThreads)('4'), {
+      name: 'TypeError',
+      message: /threads must be an integer/,
+    });
+    assert.throws(() => loose(addon.allocFloat32)(-1), {
+      name: 'TypeError',
+      message: /length must be an integer/,
+    });
+    assert.throws(() => loose(addon.NativeIndex.fromFactory)(0, 'Flat', 'l2'), {
+      name: 'TypeError',
+      message: /d must be/,
+    });
   });
 });
 
@@ -149,7 +179,11 @@ describe('native guards: out of memory is not a FAISS error', () => {
 
 describe('native guards: per-environment state under worker_threads', () => {
   it('the main thread and two workers each get their own FaissError and NativeIndex classes', () => {
-    const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'helpers', 'addon-threads-child.js');
+    const child = path.join(
+      path.dirname(fileURLToPath(import.meta.url)),
+      'helpers',
+      'addon-threads-child.js',
+    );
     const res = spawnSync(process.execPath, [child], { encoding: 'utf8' });
     assert.equal(res.status, 0, `exit ${res.status} signal ${res.signal}: ${res.stderr}`);
     const out = JSON.parse(res.stdout) as {
@@ -167,8 +201,16 @@ describe('native guards: per-environment state under worker_threads', () => {
     assert.equal(new Set(rounds.map((r) => r.thread)).size, 3, 'rounds ran on three threads');
     for (const r of rounds) {
       const where = `thread ${r.thread}`;
-      assert.equal(r.syncIsFaissError, true, `${where}: sync error ${r.syncError} is this thread's FaissError`);
-      assert.equal(r.asyncIsFaissError, true, `${where}: async error ${r.asyncError} is this thread's FaissError`);
+      assert.equal(
+        r.syncIsFaissError,
+        true,
+        `${where}: sync error ${r.syncError} is this thread's FaissError`,
+      );
+      assert.equal(
+        r.asyncIsFaissError,
+        true,
+        `${where}: async error ${r.asyncError} is this thread's FaissError`,
+      );
       assert.match(r.syncError, /^FaissError: .*no_such_parameter/);
       assert.match(r.asyncError, /^FaissError: .*could not open/);
       assert.equal(r.copyIsFaissIndex, true, `${where}: fromBuffer`);

@@ -80,7 +80,9 @@ function runWorker(dir: string): Promise<{ round: Round; exitCode: number }> {
     worker.on('message', (message: Round) => (result = message));
     worker.on('error', reject);
     worker.on('exit', (exitCode) =>
-      result ? resolve({ round: result, exitCode }) : reject(new Error(`worker exited ${exitCode} without a result`)),
+      result
+        ? resolve({ round: result, exitCode })
+        : reject(new Error(`worker exited ${exitCode} without a result`)),
     );
   });
 }
