@@ -4,6 +4,7 @@
       "target_name": "indexctl_faiss",
       "sources": [
         "native/addon.cc",
+        "native/args.cc",
         "native/errors.cc",
         "native/index.cc",
         "native/io.cc",

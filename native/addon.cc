@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "addon_data.h"
+#include "args.h"
 #include "errors.h"
 #include "index.h"
 #include "threads.h"
@@ -29,7 +31,7 @@ namespace indexctl {
 namespace {
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
-  SetThreads(info[0].As<Napi::Number>().Int32Value());
+  SetThreads(static_cast<int>(IntArg(info, 0, "threads", 1, 1024)));
   return info.Env().Undefined();
 }
 
@@ -38,12 +40,14 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 // same for its large arrays, which is where Python's edge on a 1.5 GB Flat add came from).
 Napi::Value AllocFloat32(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t length = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
+  // 2^53 - 1: the largest integer a Number holds exactly.
+  size_t length = static_cast<size_t>(IntArg(info, 0, "length", 0, (int64_t{1} << 53) - 1));
   size_t bytes = std::max<size_t>(length * sizeof(float), 1);
   constexpr size_t kHuge = 2u << 20;
   void* data = nullptr;
   if (posix_memalign(&data, bytes >= kHuge ? kHuge : 64, bytes) != 0) {
-    throw Napi::RangeError::New(env, "cannot allocate " + std::to_string(bytes) + " bytes");
+    throw Napi::RangeError::New(
+        env, "out of memory: cannot allocate " + std::to_string(bytes) + " bytes");
   }
   if (bytes >= kHuge) madvise(data, bytes, MADV_HUGEPAGE);
   std::memset(data, 0, bytes);
@@ -73,7 +77,17 @@ Napi::Object BuildInfo(Napi::Env env) {
 
 }  // namespace
 
+AddonData& AddonData::Create(Napi::Env env) {
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);  // deleted by node-addon-api when the environment exits
+  return *data;
+}
+
+AddonData& AddonData::Of(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
+
+// Runs once per environment: the main thread and each worker_thread that loads the addon.
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  AddonData::Create(env);
   IndexWrap::Init(env, exports);
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
   exports.Set("readIndex", Napi::Function::New(env, ReadIndex));

@@ -11,7 +11,7 @@ auto Guard(Napi::Env env, F&& body) -> decltype(body()) {
   } catch (const Napi::Error&) {
     throw;
   } catch (...) {
-    throw MakeFaissError(env, CurrentExceptionMessage());
+    throw ToJsError(env, CurrentException());
   }
 }
 

@@ -12,11 +12,11 @@
 #include <string>
 #include <typeinfo>
 
+#include "addon_data.h"
+#include "args.h"
 #include "errors.h"
 
 namespace indexctl {
-
-Napi::FunctionReference* IndexWrap::constructor_ = nullptr;
 
 std::string Demangle(const std::type_info& type) {
   int status = 0;
@@ -71,7 +71,13 @@ int64_t CountVectors(Napi::Env env, const Napi::Float32Array& x, int d, const ch
   return static_cast<int64_t>(len / static_cast<size_t>(d));
 }
 
-void CheckIds(Napi::Env env, const Napi::BigInt64Array& ids) {
+Napi::BigInt64Array IdsArg(const Napi::CallbackInfo& info, size_t i, int64_t n) {
+  Napi::Env env = info.Env();
+  Napi::BigInt64Array ids = BigInt64ArrayArg(info, i, "ids");
+  if (ids.ElementLength() != static_cast<size_t>(n)) {
+    throw Napi::TypeError::New(env, "ids: " + std::to_string(ids.ElementLength()) + " ids for " +
+                                        std::to_string(n) + " vectors");
+  }
   const int64_t* p = ids.Data();
   for (size_t i = 0; i < ids.ElementLength(); i++) {
     if (p[i] < 0) {
@@ -79,6 +85,11 @@ void CheckIds(Napi::Env env, const Napi::BigInt64Array& ids) {
                                            ": ids must be >= 0 (FAISS uses -1 for 'no result')");
     }
   }
+  return ids;
+}
+
+int64_t KArg(const Napi::CallbackInfo& info, size_t i) {
+  return IntArg(info, i, "k", 1, int64_t{1} << 20);  // MAX_K in src/core/faiss/index.ts
 }
 
 Napi::Object IndexWrap::Init(Napi::Env env, Napi::Object exports) {
@@ -109,13 +120,13 @@ Napi::Object IndexWrap::Init(Napi::Env env, Napi::Object exports) {
                       InstanceMethod<&IndexWrap::WriteAsync>("writeAsync"),
                       InstanceMethod<&IndexWrap::CheckStructure>("checkStructure"),
                   });
-  constructor_ = new Napi::FunctionReference(Napi::Persistent(cls));
+  AddonData::Of(env).index_class = Napi::Persistent(cls);
   exports.Set("NativeIndex", cls);
   return exports;
 }
 
 Napi::Object IndexWrap::NewInstance(Napi::Env env, faiss::Index* index) {
-  return constructor_->New({Napi::External<faiss::Index>::New(env, index)});
+  return AddonData::Of(env).index_class.New({Napi::External<faiss::Index>::New(env, index)});
 }
 
 // new NativeIndex(External<faiss::Index>) takes ownership; JS code uses NativeIndex.fromFactory.
@@ -132,9 +143,12 @@ IndexWrap::~IndexWrap() = default;
 
 Napi::Value IndexWrap::FromFactoryStatic(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int d = info[0].As<Napi::Number>().Int32Value();
-  std::string description = info[1].As<Napi::String>().Utf8Value();
-  std::string metric = info[2].As<Napi::String>().Utf8Value();
+  int d = static_cast<int>(IntArg(info, 0, "d", 1, 1 << 16));
+  std::string description = StringArg(info, 1, "description");
+  std::string metric = StringArg(info, 2, "metric");
+  if (metric != "l2" && metric != "ip") {
+    throw Napi::TypeError::New(env, "metric must be 'l2' or 'ip', got '" + metric + "'");
+  }
   faiss::MetricType mt = metric == "ip" ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2;
   faiss::Index* index =
       Guard(env, [&] { return faiss::index_factory(d, description.c_str(), mt); });
@@ -184,7 +198,7 @@ Napi::Value IndexWrap::WrapIdMap2(const Napi::CallbackInfo& info) {
 Napi::Value IndexWrap::Train(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  auto x = info[0].As<Napi::Float32Array>();
+  auto x = Float32ArrayArg(info, 0, "train vectors");
   int64_t n = CountVectors(env, x, index->d, "train vectors");
   Guard(env, [&] { index->train(n, x.Data()); });
   return env.Undefined();
@@ -193,7 +207,7 @@ Napi::Value IndexWrap::Train(const Napi::CallbackInfo& info) {
 Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  auto x = info[0].As<Napi::Float32Array>();
+  auto x = Float32ArrayArg(info, 0, "vectors");
   int64_t n = CountVectors(env, x, index->d, "vectors");
   Guard(env, [&] { index->add(n, x.Data()); });
   AccountMemory(env);
@@ -203,13 +217,9 @@ Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) {
 Napi::Value IndexWrap::AddWithIds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  auto x = info[0].As<Napi::Float32Array>();
-  auto ids = info[1].As<Napi::BigInt64Array>();
+  auto x = Float32ArrayArg(info, 0, "vectors");
   int64_t n = CountVectors(env, x, index->d, "vectors");
-  if (ids.ElementLength() != static_cast<size_t>(n)) {
-    throw Napi::TypeError::New(env, "ids length does not match the number of vectors");
-  }
-  CheckIds(env, ids);
+  auto ids = IdsArg(info, 1, n);
   Guard(env, [&] { index->add_with_ids(n, x.Data(), ids.Data()); });
   AccountMemory(env);
   return env.Undefined();
@@ -218,9 +228,9 @@ Napi::Value IndexWrap::AddWithIds(const Napi::CallbackInfo& info) {
 Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  auto q = info[0].As<Napi::Float32Array>();
-  int64_t k = info[1].As<Napi::Number>().Int64Value();
+  auto q = Float32ArrayArg(info, 0, "queries");
   int64_t nq = CountVectors(env, q, index->d, "queries");
+  int64_t k = KArg(info, 1);
   auto distances = Napi::Float32Array::New(env, nq * k);
   auto labels = Napi::BigInt64Array::New(env, nq * k);
   Guard(env, [&] { index->search(nq, q.Data(), k, distances.Data(), labels.Data()); });
@@ -233,8 +243,7 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
 Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  bool lossless = false;
-  int64_t key = info[0].As<Napi::BigInt>().Int64Value(&lossless);
+  int64_t key = BigIntArg(info, 0, "id");
   auto out = Napi::Float32Array::New(env, index->d);
   Guard(env, [&] { index->reconstruct(key, out.Data()); });
   return out;
@@ -243,7 +252,7 @@ Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
 Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  auto ids = info[0].As<Napi::BigInt64Array>();
+  auto ids = BigInt64ArrayArg(info, 0, "ids");
   faiss::IDSelectorArray selector(ids.ElementLength(), ids.Data());
   size_t removed = Guard(env, [&] { return index->remove_ids(selector); });
   AccountMemory(env);

@@ -1,5 +1,6 @@
 // FaissIndex: an owning handle on a faiss::Index, exposed to JS through Napi::ObjectWrap.
-// Argument types and sizes are validated in TypeScript; the guards here are a second line.
+// Argument types and sizes are validated in TypeScript; the guards here (args.h) are a second line
+// for callers of the native object itself.
 #pragma once
 
 #include <faiss/Index.h>
@@ -27,8 +28,6 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   void AccountMemory(Napi::Env env);
 
  private:
-  static Napi::FunctionReference* constructor_;
-
   // index.cc
   static Napi::Value FromFactoryStatic(const Napi::CallbackInfo& info);
   Napi::Value WrapIdMap2(const Napi::CallbackInfo& info);
@@ -71,8 +70,10 @@ std::string Demangle(const std::type_info& type);
 const char* MetricName(faiss::MetricType metric);
 // Number of vectors in a typed array of n * d floats; throws a TypeError when the size is wrong.
 int64_t CountVectors(Napi::Env env, const Napi::Float32Array& x, int d, const char* what);
-// Throws when an id is negative (FAISS uses -1 for "no result").
-void CheckIds(Napi::Env env, const Napi::BigInt64Array& ids);
+// Argument `i`: a BigInt64Array of `n` ids, each >= 0 (FAISS uses -1 for "no result").
+Napi::BigInt64Array IdsArg(const Napi::CallbackInfo& info, size_t i, int64_t n);
+// Argument `i`: the k of a search, as the TypeScript side allows it.
+int64_t KArg(const Napi::CallbackInfo& info, size_t i);
 
 // Module-level functions (io.cc, addon.cc).
 Napi::Value ReadIndex(const Napi::CallbackInfo& info);

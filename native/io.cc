@@ -2,8 +2,10 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 
+#include <cstdint>
 #include <cstring>
 
+#include "args.h"
 #include "errors.h"
 #include "index.h"
 
@@ -12,7 +14,7 @@ namespace indexctl {
 Napi::Value IndexWrap::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string path = StringArg(info, 0, "path");
   Guard(env, [&] { faiss::write_index(index, path.c_str()); });
   return env.Undefined();
 }
@@ -28,15 +30,15 @@ Napi::Value IndexWrap::ToBuffer(const Napi::CallbackInfo& info) {
 // readIndex(path, ioFlags)
 Napi::Value ReadIndex(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path = info[0].As<Napi::String>().Utf8Value();
-  int flags = info[1].As<Napi::Number>().Int32Value();
+  std::string path = StringArg(info, 0, "path");
+  int flags = static_cast<int>(IntArg(info, 1, "ioFlags", 0, INT32_MAX));
   faiss::Index* index = Guard(env, [&] { return faiss::read_index(path.c_str(), flags); });
   return IndexWrap::NewInstance(env, index);
 }
 
 Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto buf = info[0].As<Napi::Uint8Array>();
+  auto buf = Uint8ArrayArg(info, 0, "buffer");
   faiss::VectorIOReader reader;
   reader.data.resize(buf.ByteLength());
   if (buf.ByteLength() > 0) std::memcpy(reader.data.data(), buf.Data(), buf.ByteLength());

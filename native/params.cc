@@ -8,6 +8,7 @@
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexRefine.h>
 
+#include "args.h"
 #include "errors.h"
 #include "index.h"
 
@@ -50,7 +51,7 @@ void CollectParameters(const faiss::Index* index, const std::string& prefix, Nap
 Napi::Value IndexWrap::SetParameters(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  std::string spec = info[0].As<Napi::String>().Utf8Value();
+  std::string spec = StringArg(info, 0, "parameters");
   Guard(env, [&] {
     faiss::ParameterSpace space;
     space.set_index_parameters(index, spec.c_str());

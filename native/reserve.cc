@@ -8,6 +8,7 @@
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexRefine.h>
 
+#include "args.h"
 #include "errors.h"
 #include "index.h"
 
@@ -47,7 +48,7 @@ void Reserve(faiss::Index* index, size_t n) {
 Napi::Value IndexWrap::ReserveVectors(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  auto n = static_cast<size_t>(info[0].As<Napi::Number>().Int64Value());
+  auto n = static_cast<size_t>(IntArg(info, 0, "n", 0, (int64_t{1} << 53) - 1));
   Guard(env, [&] { Reserve(index, n); });
   return env.Undefined();
 }

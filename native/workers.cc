@@ -1,13 +1,15 @@
-// Async (Promise) versions of the long calls. Arguments are referenced on the main thread (the
-// typed arrays stay alive through a persistent reference: zero copy), Execute touches no N-API, and
-// the promise is settled in OnOK/OnError (sharp's baton pattern). The busy flag makes a second call
-// on the same index throw instead of racing.
+// Async (Promise) versions of the long calls. Arguments are checked and referenced on the main
+// thread (the typed arrays stay alive through a persistent reference: zero copy), Execute touches
+// no N-API, and the promise is settled in OnOK/OnError (sharp's baton pattern). The busy flag makes
+// a second call on the same index throw instead of racing; it is set only once the work is queued,
+// after every argument check, so a bad argument cannot leave the index busy.
 #include <faiss/index_io.h>
 
-#include <functional>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "args.h"
 #include "errors.h"
 #include "index.h"
 #include "threads.h"
@@ -23,6 +25,8 @@ class Worker : public Napi::AsyncWorker {
 
   Napi::Promise Queue() {
     Napi::AsyncWorker::Queue();
+    // OnOK/OnError run on this (the main) thread, never before this call returns to JS.
+    Queued();
     return deferred_.Promise();
   }
 
@@ -32,6 +36,7 @@ class Worker : public Napi::AsyncWorker {
  protected:
   virtual void Run() = 0;
   virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
+  virtual void Queued() {}
   virtual void Settle() {}
 
   void Execute() override {
@@ -39,7 +44,8 @@ class Worker : public Napi::AsyncWorker {
       ApplyThreadsOnWorker();
       Run();
     } catch (...) {
-      SetError(CurrentExceptionMessage());
+      caught_ = CurrentException();
+      SetError(caught_.message);
     }
   }
 
@@ -49,28 +55,29 @@ class Worker : public Napi::AsyncWorker {
     deferred_.Resolve(Result(env));
   }
 
-  void OnError(const Napi::Error& error) override {
+  void OnError(const Napi::Error&) override {
     Napi::Env env = Env();
     Settle();
-    deferred_.Reject(MakeFaissError(env, error.Message()).Value());
+    deferred_.Reject(ToJsError(env, caught_).Value());
   }
 
  private:
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> held_;
+  CaughtError caught_;
 };
 
-// A worker bound to one index: marks it busy while queued, idle when settled.
+// A worker bound to one index: marks it busy once queued, idle when settled.
 class IndexWorker : public Worker {
  public:
   IndexWorker(Napi::Env env, const char* name, IndexWrap* wrap, faiss::Index* index,
               Napi::Object self)
       : Worker(env, name), wrap_(wrap), index_(index) {
     Hold(self);
-    wrap_->SetBusy(true);
   }
 
  protected:
+  void Queued() override { wrap_->SetBusy(true); }
   void Settle() override {
     wrap_->SetBusy(false);
     wrap_->AccountMemory(Env());
@@ -82,10 +89,8 @@ class IndexWorker : public Worker {
 class TrainWorker : public IndexWorker {
  public:
   TrainWorker(Napi::Env env, IndexWrap* wrap, faiss::Index* index, Napi::Object self,
-              Napi::Float32Array x)
-      : IndexWorker(env, "indexctl:train", wrap, index, self),
-        x_(x.Data()),
-        n_(CountVectors(env, x, index->d, "train vectors")) {
+              Napi::Float32Array x, int64_t n)
+      : IndexWorker(env, "indexctl:train", wrap, index, self), x_(x.Data()), n_(n) {
     Hold(x);
   }
   void Run() override { index_->train(n_, x_); }
@@ -98,11 +103,11 @@ class TrainWorker : public IndexWorker {
 class AddWorker : public IndexWorker {
  public:
   AddWorker(Napi::Env env, IndexWrap* wrap, faiss::Index* index, Napi::Object self,
-            Napi::Float32Array x, Napi::BigInt64Array ids)
+            Napi::Float32Array x, Napi::BigInt64Array ids, int64_t n)
       : IndexWorker(env, "indexctl:addWithIds", wrap, index, self),
         x_(x.Data()),
         ids_(ids.Data()),
-        n_(CountVectors(env, x, index->d, "vectors")) {
+        n_(n) {
     Hold(x);
     Hold(ids);
   }
@@ -114,38 +119,34 @@ class AddWorker : public IndexWorker {
   int64_t n_;
 };
 
+// FAISS writes the results straight into the typed arrays that the promise resolves with: they are
+// allocated on the main thread before the work is queued (an ArrayBuffer's memory never moves).
 class SearchWorker : public IndexWorker {
  public:
   SearchWorker(Napi::Env env, IndexWrap* wrap, faiss::Index* index, Napi::Object self,
-               Napi::Float32Array q, int64_t k)
+               Napi::Float32Array q, int64_t nq, int64_t k, Napi::Float32Array distances,
+               Napi::BigInt64Array labels)
       : IndexWorker(env, "indexctl:search", wrap, index, self),
         q_(q.Data()),
-        nq_(CountVectors(env, q, index->d, "queries")),
-        k_(k) {
+        nq_(nq),
+        k_(k),
+        distances_(distances.Data()),
+        labels_(labels.Data()),
+        out_(Napi::Persistent(Napi::Object::New(env))) {
     Hold(q);
+    out_.Set("distances", distances);
+    out_.Set("labels", labels);
   }
-  void Run() override {
-    distances_.resize(nq_ * k_);
-    labels_.resize(nq_ * k_);
-    index_->search(nq_, q_, k_, distances_.data(), labels_.data());
-  }
-  Napi::Value Result(Napi::Env env) override {
-    auto distances = Napi::Float32Array::New(env, distances_.size());
-    auto labels = Napi::BigInt64Array::New(env, labels_.size());
-    std::copy(distances_.begin(), distances_.end(), distances.Data());
-    std::copy(labels_.begin(), labels_.end(), labels.Data());
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("distances", distances);
-    out.Set("labels", labels);
-    return out;
-  }
+  void Run() override { index_->search(nq_, q_, k_, distances_, labels_); }
+  Napi::Value Result(Napi::Env) override { return out_.Value(); }
 
  private:
   const float* q_;
   int64_t nq_;
   int64_t k_;
-  std::vector<float> distances_;
-  std::vector<faiss::Index::idx_t> labels_;
+  float* distances_;
+  faiss::Index::idx_t* labels_;
+  Napi::ObjectReference out_;
 };
 
 class WriteWorker : public IndexWorker {
@@ -176,49 +177,53 @@ class ReadWorker : public Worker {
 
 }  // namespace
 
+// Each method checks every argument before it creates its worker: nothing below can throw
+// between `new` and Queue(), so no worker leaks and the index is marked busy only when queued.
+
 Napi::Value IndexWrap::TrainAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  auto* worker = new TrainWorker(env, this, index, info.This().As<Napi::Object>(),
-                                 info[0].As<Napi::Float32Array>());
-  return worker->Queue();
+  auto x = Float32ArrayArg(info, 0, "train vectors");
+  int64_t n = CountVectors(env, x, index->d, "train vectors");
+  return (new TrainWorker(env, this, index, info.This().As<Napi::Object>(), x, n))->Queue();
 }
 
 Napi::Value IndexWrap::AddWithIdsAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  auto x = info[0].As<Napi::Float32Array>();
-  auto ids = info[1].As<Napi::BigInt64Array>();
-  if (ids.ElementLength() * static_cast<size_t>(index->d) != x.ElementLength()) {
-    throw Napi::TypeError::New(env, "ids length does not match the number of vectors");
-  }
-  CheckIds(env, ids);
-  auto* worker = new AddWorker(env, this, index, info.This().As<Napi::Object>(), x, ids);
-  return worker->Queue();
+  auto x = Float32ArrayArg(info, 0, "vectors");
+  int64_t n = CountVectors(env, x, index->d, "vectors");
+  auto ids = IdsArg(info, 1, n);
+  return (new AddWorker(env, this, index, info.This().As<Napi::Object>(), x, ids, n))->Queue();
 }
 
 Napi::Value IndexWrap::SearchAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  auto* worker =
-      new SearchWorker(env, this, index, info.This().As<Napi::Object>(),
-                       info[0].As<Napi::Float32Array>(), info[1].As<Napi::Number>().Int64Value());
-  return worker->Queue();
+  auto q = Float32ArrayArg(info, 0, "queries");
+  int64_t nq = CountVectors(env, q, index->d, "queries");
+  int64_t k = KArg(info, 1);
+  // Allocated before the worker exists (V8 throws a RangeError for an impossible length).
+  auto distances = Napi::Float32Array::New(env, nq * k);
+  auto labels = Napi::BigInt64Array::New(env, nq * k);
+  return (new SearchWorker(env, this, index, info.This().As<Napi::Object>(), q, nq, k, distances,
+                           labels))
+      ->Queue();
 }
 
 Napi::Value IndexWrap::WriteAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   faiss::Index* index = RequireIdle(env);
-  auto* worker = new WriteWorker(env, this, index, info.This().As<Napi::Object>(),
-                                 info[0].As<Napi::String>().Utf8Value());
-  return worker->Queue();
+  std::string path = StringArg(info, 0, "path");
+  return (new WriteWorker(env, this, index, info.This().As<Napi::Object>(), std::move(path)))
+      ->Queue();
 }
 
 Napi::Value ReadIndexAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto* worker = new ReadWorker(env, info[0].As<Napi::String>().Utf8Value(),
-                                info[1].As<Napi::Number>().Int32Value());
-  return worker->Queue();
+  std::string path = StringArg(info, 0, "path");
+  int flags = static_cast<int>(IntArg(info, 1, "ioFlags", 0, INT32_MAX));
+  return (new ReadWorker(env, std::move(path), flags))->Queue();
 }
 
 }  // namespace indexctl
