@@ -47,7 +47,7 @@ function nextSwitch(following: FollowingIndex): Promise<SwitchEvent> {
 }
 
 describe('openIndex({ root, follow: true })', () => {
-  it('follows publishes and rollbacks from another process; every search succeeds on one version', async () => {
+  it('follows publishes and rollbacks from another process; every search succeeds on one version', async (t) => {
     await flipCurrent(root, 'a');
     const switches: SwitchEvent[] = [];
     const errors: Error[] = [];
@@ -78,6 +78,7 @@ describe('openIndex({ root, follow: true })', () => {
       seen.add(last.served);
       assert.deepEqual([...seen].sort(), ['a', 'b']);
       assert.ok(searches > 0);
+      t.diagnostic(`${searches} searches during 5 flips; ${switches.length} switches`);
       assert.deepEqual(errors, []);
       assert.equal(following.stats.errors, 0);
       assert.ok(switches.length >= 1);
