@@ -165,7 +165,7 @@ export async function openIndex(
   target: IndexTarget | FollowTarget,
   options: OpenIndexOptions = {},
 ): Promise<IndexHandle | FollowingIndex> {
-  // `{ root, follow: true }`: follow.ts wraps handles this function opens (docs/search.md).
+  // `{ root, follow: true }`: follow.ts wraps handles this function opens (docs/serving.md).
   if (isFollowTarget(target)) return openFollowing(target, options, openIndex);
   const resolved = resolveTarget(target);
   const { dir } = resolved;
