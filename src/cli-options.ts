@@ -19,6 +19,7 @@ import {
   chunkId,
   decimal,
   durationMs,
+  hostPort,
   integer,
   intChoice,
   seconds,
@@ -430,6 +431,29 @@ export const sample = command({
   load: () => import('./commands/sample.js') as Promise<CommandModule>,
 });
 
+export const serve = command({
+  name: 'serve',
+  args: [],
+  summary:
+    'an MCP server (tools search, fetch, status) over the root, read-only, following CURRENT across publishes and rollbacks; stdio unless --http',
+  options: [
+    optional(
+      '--http <host:port>',
+      'streamable HTTP on this address (endpoint /mcp; port 0 picks a free one) instead of stdio',
+      hostPort,
+    ),
+    defaulted(
+      '--poll-interval <ms>',
+      'how often CURRENT is read besides the directory watch',
+      integer(1),
+      1000,
+    ),
+    switchFlag('--verify-checksum', "checksum each version's faiss.index before serving it"),
+  ],
+  examples: ['indexctl --root /srv/index serve', 'indexctl --root /srv/index serve --http 127.0.0.1:8765'],
+  load: () => import('./commands/serve.js') as Promise<CommandModule>,
+});
+
 export const commands: readonly CommandSpec[] = [
   doctor,
   build,
@@ -446,4 +470,5 @@ export const commands: readonly CommandSpec[] = [
   tune,
   search,
   sample,
+  serve,
 ];

@@ -144,6 +144,7 @@ async function runCommand(parsed: ParsedCommand, io: CliIo): Promise<number> {
   }
   const module = await parsed.spec.load();
   const output = await module.run(ctx);
+  if (output.stdoutTaken) return output.exitCode ?? ExitCode.ok;
   const text =
     outputMode(io.stdout, globals.json) === 'json'
       ? JSON.stringify(output.json, null, 2)

@@ -65,6 +65,8 @@ export { parseDuration } from './core/lifecycle/duration.js';
 export { openIndex, IndexHandle } from './core/search/open-index.js';
 export type { OpenIndexOptions, SearchHit } from './core/search/open-index.js';
 export type { IndexTarget } from './core/search/target.js';
+export { FollowingIndex } from './core/search/follow.js';
+export type { FollowOptions, FollowStats, FollowTarget, SwitchEvent } from './core/search/follow.js';
 export { searchVersion } from './core/search/search.js';
 export type { SearchOptions, SearchReport, QueryResult } from './core/search/search.js';
 export { readQueryVectors } from './core/search/query-file.js';

@@ -142,6 +142,10 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
     argv: ['sample', '--from', 'src', '--out', 'c.parquet', '--dim', '64'],
     options: { from: 'src', out: 'c.parquet', dim: 64 },
   },
+  serve: {
+    argv: ['serve', '--http', '[::1]:0', '--verify-checksum'],
+    options: { http: { host: '::1', port: 0 }, pollInterval: 1000, verifyChecksum: true },
+  },
 };
 
 describe('argv -> typed options (in process)', () => {
@@ -204,6 +208,9 @@ describe('argv -> typed options (in process)', () => {
     [['search', '--k', 'ten'], /'--k <n>' argument 'ten' is invalid/],
     [['write-manifest', 'v', '--attr', 'novalue'], /--attr expects key=value/],
     [['sample', '--from', 'src'], /required option '--out <file>' not specified/],
+    [['serve', '--http', '8080'], /'--http <host:port>' argument '8080' is invalid\. must be HOST:PORT/],
+    [['serve', '--http', '127.0.0.1:65536'], /'--http <host:port>' argument '127\.0\.0\.1:65536' is invalid/],
+    [['serve', '--poll-interval', '0'], /'--poll-interval <ms>' argument '0' is invalid/],
   ];
   for (const [argv, message] of bad) {
     it(`refuses ${argv.join(' ')} with exit 2 and the flag named`, async () => {

@@ -100,3 +100,15 @@ export function attrs(raw: string, previous: Record<string, string> | undefined)
   if (!m) throw new InvalidArgumentError(`--attr expects key=value, got ${JSON.stringify(raw)}`);
   return { ...previous, [m[1]!]: m[2]! };
 }
+
+/** `HOST:PORT` for a listening socket (`[::1]:8080` for IPv6); port 0 picks a free one. */
+export const hostPort: Parser<{ host: string; port: number }> = (raw) => {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(raw);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new InvalidArgumentError(
+      'must be HOST:PORT, e.g. 127.0.0.1:8765 (port 0-65535, [::1]:PORT for IPv6)',
+    );
+  }
+  return { host: m[1] ?? m[2]!, port };
+};

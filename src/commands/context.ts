@@ -29,4 +29,6 @@ export interface CommandOutput {
    */
   render: (out: OutputStream) => string;
   exitCode?: number;
+  /** The command used stdout as its channel (serve over stdio): the runner prints nothing there. */
+  stdoutTaken?: boolean;
 }

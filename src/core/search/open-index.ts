@@ -16,6 +16,13 @@ import { openCatalog, type Catalog } from '../catalog/open.js';
 import type { ChunkRow } from '../catalog/hydrate.js';
 import { readManifest, type Manifest } from '../manifest.js';
 import { normalizeL2 } from '../parquet/cosine.js';
+import {
+  isFollowTarget,
+  openFollowing,
+  type FollowOptions,
+  type FollowTarget,
+  type FollowingIndex,
+} from './follow.js';
 import { loadVersionIndex } from './load-index.js';
 import { checkFinite } from './query-file.js';
 import { resolveTarget, type IndexTarget } from './target.js';
@@ -147,11 +154,19 @@ function normalized(vectors: Float32Array, d: number): Float32Array {
 
 /**
  * Opens a version for searching: `{ root }` (CURRENT, resolved once), `{ root, version }`, or a path
- * to a version directory or a root. Throws NotFoundError, IndexCorruptionError (manifest, size or
+ * to a version directory or a root; `{ root, follow: true }` opens CURRENT and follows its flips
+ * (a FollowingIndex, src/core/search/follow.ts). Throws NotFoundError, IndexCorruptionError (manifest, size or
  * checksum, unreadable index) or InvariantViolationError (index and manifest disagree, tuning does
  * not apply).
  */
-export async function openIndex(target: IndexTarget, options: OpenIndexOptions = {}): Promise<IndexHandle> {
+export function openIndex(target: FollowTarget, options?: FollowOptions): Promise<FollowingIndex>;
+export function openIndex(target: IndexTarget, options?: OpenIndexOptions): Promise<IndexHandle>;
+export async function openIndex(
+  target: IndexTarget | FollowTarget,
+  options: OpenIndexOptions = {},
+): Promise<IndexHandle | FollowingIndex> {
+  // `{ root, follow: true }`: follow.ts wraps handles this function opens (docs/serving.md).
+  if (isFollowTarget(target)) return openFollowing(target, options, openIndex);
   const resolved = resolveTarget(target);
   const { dir } = resolved;
   const manifest = await readManifest(dir);
