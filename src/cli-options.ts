@@ -394,8 +394,8 @@ export const search = command({
     ),
     described(k, 'hits per query'),
     optional(
-      '--pool-out <file>',
-      'append rows (query_id, channel, rank, chunk_id, score, explanations) to this Parquet pool file',
+      '--pool-out <dir>',
+      'append rows (query_id, channel, rank, chunk_id, score, explanations) to this pool directory, as one new Parquet part',
       text,
     ),
     described(embeddingColumn, 'embedding column of a Parquet --vector-file'),
@@ -403,7 +403,7 @@ export const search = command({
   examples: [
     'indexctl search --id 42',
     'indexctl search nightly-001 --vector-file queries.npy --k 20 --json',
-    'indexctl search --current --vector-file q.f32 --pool-out pool.parquet',
+    'indexctl search --current --vector-file q.f32 --pool-out pools/eval-2026-11',
   ],
   load: () => import('./commands/search.js') as Promise<CommandModule>,
 });

@@ -63,7 +63,7 @@ export { searchVersion } from './core/search/search.js';
 export type { SearchOptions, SearchReport, QueryResult } from './core/search/search.js';
 export { readQueryVectors } from './core/search/query-file.js';
 export type { QueryVectors } from './core/search/query-file.js';
-export { appendPool, POOL_COLUMNS } from './core/search/pool.js';
+export { appendPool, poolParts, POOL_COLUMNS, POOL_SCHEMA } from './core/search/pool.js';
 export type { PoolRow, PoolAppendReport } from './core/search/pool.js';
 export { applyTuning, tuningParameters } from './core/search/tuning-params.js';
 export { tune } from './core/tune/tune.js';
