@@ -82,6 +82,11 @@ const reason = optional('--reason <text>', 'why, recorded in publish.log', text)
 const embeddingColumn = defaulted('--embedding-column <name>', 'embedding column', text, 'embedding');
 const current = switchFlag('--current', 'the version CURRENT points to');
 const k = defaulted('--k <n>', 'neighbours per query', integer(1), 10);
+const metricsFile = optional(
+  '--metrics-file <path>',
+  'write Prometheus metrics of this run (exit code, duration, what it did) to this textfile-collector file, atomically, also when it fails',
+  text,
+);
 
 export const doctor = command({
   name: 'doctor',
@@ -144,6 +149,7 @@ export const build = command({
     defaulted('--end-line-column <name>', 'end_line column (hydration)', text, 'end_line'),
     optional('--dim <n>', 'expected embedding dimension; a file with another is refused', integer(1)),
     wait,
+    metricsFile,
     defaulted('--seed <n>', 'seed of the training sample', integer(0), 0),
   ],
   examples: [
@@ -210,6 +216,7 @@ export const verify = command({
       'kill the index probe and report corruption (4) when FAISS takes longer than this on one step (default: $INDEXCTL_PROBE_TIMEOUT, else no limit)',
       seconds,
     ),
+    metricsFile,
   ],
   examples: [
     'indexctl verify --current',
@@ -236,6 +243,7 @@ export const publish = command({
       'verify and check --expect-current, say what would happen, change nothing (takes no lock)',
     ),
     wait,
+    metricsFile,
   ],
   examples: [
     'indexctl publish 20261123T193000Z-3f2a9c1b --expect-current 20261122T193000Z-9b1e22c0 --reason nightly',
@@ -255,6 +263,7 @@ export const rollback = command({
     described(reason, 'why, recorded in publish.log as "rollback: <text>"'),
     switchFlag('--dry-run', 'verify and say what would happen, change nothing'),
     wait,
+    metricsFile,
   ],
   examples: ['indexctl rollback', 'indexctl rollback --to 20261120T193000Z-0c4d1a2b --reason "bad results"'],
   load: () => import('./commands/rollback.js') as Promise<CommandModule>,
@@ -321,6 +330,7 @@ export const gc = command({
     ),
     switchFlag('--yes', 'remove; without it gc only lists what it would remove'),
     wait,
+    metricsFile,
   ],
   examples: ['indexctl gc', 'indexctl gc --keep 5 --older-than 14d --yes'],
   load: () => import('./commands/gc.js') as Promise<CommandModule>,
@@ -370,6 +380,7 @@ export const tune = command({
     ),
     described(embeddingColumn, 'embedding column of a Parquet --queries file'),
     wait,
+    metricsFile,
   ],
   examples: [
     'indexctl tune 20261123T193000Z-3f2a9c1b',

@@ -58,6 +58,8 @@ export type { GcLeftover, GcOptions, GcReport, GcVersion, KeepReason } from './c
 export { parseDuration } from './core/lifecycle/duration.js';
 export { openIndex, IndexHandle } from './core/search/open-index.js';
 export type { OpenIndexOptions, SearchHit } from './core/search/open-index.js';
+export { IndexMetrics } from './core/metrics/index-metrics.js';
+export type { HydrationOp, IndexMetricsOptions } from './core/metrics/index-metrics.js';
 export type { IndexTarget } from './core/search/target.js';
 export { searchVersion } from './core/search/search.js';
 export type { SearchOptions, SearchReport, QueryResult } from './core/search/search.js';

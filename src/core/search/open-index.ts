@@ -15,6 +15,7 @@ import { FaissIndex } from '../faiss/index.js';
 import { openCatalog, type Catalog } from '../catalog/open.js';
 import type { ChunkRow } from '../catalog/hydrate.js';
 import { readManifest, type Manifest } from '../manifest.js';
+import { IndexMetrics, type IndexMetricsOptions } from '../metrics/index-metrics.js';
 import { normalizeL2 } from '../parquet/cosine.js';
 import { loadVersionIndex } from './load-index.js';
 import { checkFinite } from './query-file.js';
@@ -32,6 +33,8 @@ export interface OpenIndexOptions {
   applyTuning?: boolean;
   /** ParameterSpace settings applied after the tuning, e.g. "nprobe=32" (experiments). */
   parameters?: string;
+  /** Prometheus metrics (src/core/metrics/index-metrics.ts): `{ registry }` to use the caller's. */
+  metrics?: IndexMetricsOptions;
 }
 
 export interface SearchHit {
@@ -64,6 +67,7 @@ export class IndexHandle {
     readonly catalog: Catalog,
     /** The ParameterSpace string applied at open ('' for none). */
     readonly appliedParameters: string,
+    private readonly meter: IndexMetrics = new IndexMetrics(version),
   ) {
     this.parameters = Object.freeze(index.getParameters());
   }
@@ -83,9 +87,19 @@ export class IndexHandle {
    * than k hits only when the index has fewer (or an approximate index finds fewer) vectors.
    */
   search(vectors: Float32Array, k: number): Promise<SearchHit[][]> {
-    const run = this.queue.then(() => this.searchNow(vectors, k));
+    const run = this.queue.then(() =>
+      this.meter.timeSearch(vectors.length / this.dim, () => this.searchNow(vectors, k)),
+    );
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * This handle's metrics in the Prometheus text format (with a registry passed to openIndex, all
+   * of that registry's metrics): search and hydration latency, queries, errors, the open version.
+   */
+  metrics(): Promise<string> {
+    return this.meter.text();
   }
 
   /** Releases the index and the catalog; safe to call twice. Waits for a search in flight. */
@@ -95,6 +109,7 @@ export class IndexHandle {
     await this.queue;
     this.index.dispose();
     this.catalog.close();
+    await this.meter.release();
   }
 
   private async searchNow(vectors: Float32Array, k: number): Promise<SearchHit[][]> {
@@ -164,7 +179,9 @@ export async function openIndex(target: IndexTarget, options: OpenIndexOptions =
       applied = applied === '' ? options.parameters : `${applied},${options.parameters}`;
     }
     const catalog = await openCatalog(dir);
-    return new IndexHandle(version, dir, manifest, index, catalog, applied);
+    const metrics = new IndexMetrics(version, options.metrics);
+    metrics.instrument(catalog);
+    return new IndexHandle(version, dir, manifest, index, catalog, applied, metrics);
   } catch (err) {
     index.dispose();
     throw err;
