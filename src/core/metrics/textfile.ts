@@ -34,7 +34,10 @@ export async function renderGauges(families: readonly GaugeFamily[]): Promise<st
     });
     for (const sample of family.samples) gauge.set(sample.labels, sample.value);
   }
-  return registry.metrics();
+  const text = await registry.metrics();
+  // The text format ends every line with a line feed, the last one included; prom-client leaves
+  // the last off, and node_exporter's parser is not one to rely on being lenient.
+  return text.endsWith('\n') ? text : `${text}\n`;
 }
 
 /** Replaces `file` with `text` atomically and durably (EnvironmentIoError when refused). */
