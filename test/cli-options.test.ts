@@ -96,7 +96,13 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
   publish: {
     argv: ['publish', 'v2', '--expect-current', 'none', '--reason', 'nightly', '--dry-run'],
     args: ['v2'],
-    options: { expectCurrent: 'none', reason: 'nightly', dryRun: true, wait: undefined, metricsFile: undefined },
+    options: {
+      expectCurrent: 'none',
+      reason: 'nightly',
+      dryRun: true,
+      wait: undefined,
+      metricsFile: undefined,
+    },
   },
   rollback: {
     argv: ['rollback', '--to', 'v1', '--wait', '0'],

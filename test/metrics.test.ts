@@ -148,7 +148,10 @@ describe('--metrics-file (textfile collector)', () => {
       1,
       'the file was replaced, and names the failing check',
     );
-    assert.equal(sampleValue(m, 'indexctl_verify_check', { ...check, version: 'v1', outcome: 'pass' }), undefined);
+    assert.equal(
+      sampleValue(m, 'indexctl_verify_check', { ...check, version: 'v1', outcome: 'pass' }),
+      undefined,
+    );
     noTemps();
   });
 
@@ -208,7 +211,11 @@ describe('--metrics-file (textfile collector)', () => {
     assert.equal(tune.code, 0, tune.stderr);
     const t = parsePrometheusFile(prom('tune.prom'));
     assert.equal(sampleValue(t, 'indexctl_tune_target_met', { command: 'tune', version: 'v1' }), 1);
-    assert.equal(sampleValue(t, 'indexctl_tune_recall', { command: 'tune', version: 'v1' }), 1, 'Flat is exact');
+    assert.equal(
+      sampleValue(t, 'indexctl_tune_recall', { command: 'tune', version: 'v1' }),
+      1,
+      'Flat is exact',
+    );
     assert.equal(sampleValue(t, 'indexctl_version_vectors', { command: 'tune', version: 'v1' }), 300);
 
     const gc = cli('gc', '--keep', '0', '--metrics-file', prom('gc.prom'));

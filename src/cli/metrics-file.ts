@@ -47,12 +47,19 @@ export function checkMetricsFile(file: string): string {
     throw new UsageError(`--metrics-file ${file}: directory ${dir} does not exist`);
   }
   if (statSync(resolved, { throwIfNoEntry: false })?.isDirectory() === true) {
-    throw new UsageError(`--metrics-file ${file}: is a directory; give a file name (e.g. indexctl-build.prom)`);
+    throw new UsageError(
+      `--metrics-file ${file}: is a directory; give a file name (e.g. indexctl-build.prom)`,
+    );
   }
   return resolved;
 }
 
-function family(name: string, help: string, labelNames: readonly string[], samples: GaugeSample[]): GaugeFamily {
+function family(
+  name: string,
+  help: string,
+  labelNames: readonly string[],
+  samples: GaugeSample[],
+): GaugeFamily {
   return { name, help, labelNames, samples };
 }
 
@@ -89,9 +96,12 @@ function verifyFamilies(command: string, report: VerifyReport): GaugeFamily[] {
         value: report.checks.filter((c) => c.outcome === outcome).length,
       })),
     ),
-    family('indexctl_verify_level', 'Verify level run (1, 2 or 3)', ['command', 'version'], [
-      { labels: base, value: report.level },
-    ]),
+    family(
+      'indexctl_verify_level',
+      'Verify level run (1, 2 or 3)',
+      ['command', 'version'],
+      [{ labels: base, value: report.level }],
+    ),
   ];
 }
 
@@ -120,9 +130,12 @@ function publishFamilies(command: string, report: PublishReport): GaugeFamily[] 
 function versionFamilies(command: string, version: string, vectors: number, bytes?: number): GaugeFamily[] {
   const labels = { command, version };
   return [
-    family('indexctl_version_vectors', 'Vectors in the version the command worked on', ['command', 'version'], [
-      { labels, value: vectors },
-    ]),
+    family(
+      'indexctl_version_vectors',
+      'Vectors in the version the command worked on',
+      ['command', 'version'],
+      [{ labels, value: vectors }],
+    ),
     family(
       'indexctl_version_bytes',
       'Bytes of the files of the version the command wrote (manifest files)',

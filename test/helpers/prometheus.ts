@@ -41,6 +41,7 @@ export function sampleValue(
   const matches = families
     .flatMap((f) => f.samples)
     .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
-  if (matches.length > 1) throw new Error(`${matches.length} samples match ${name} ${JSON.stringify(labels)}`);
+  if (matches.length > 1)
+    throw new Error(`${matches.length} samples match ${name} ${JSON.stringify(labels)}`);
   return matches[0]?.value;
 }
