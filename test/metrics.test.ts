@@ -53,6 +53,8 @@ describe('openIndex metrics (prom-client)', () => {
       await b.search(seededVectors(1, D, 2), 5);
       await a.catalog.embeddingsByIds([7n, 1007n]);
       await assert.rejects(a.search(new Float32Array(3), 5), BadInputError);
+      // Not even an array: still the handle's BadInputError, not a TypeError from the metrics.
+      await assert.rejects(a.search(undefined as unknown as Float32Array, 5), BadInputError);
 
       const m = parseText(await a.metrics(), 'lib.prom');
       const v = { version: 'v1' };
@@ -61,15 +63,15 @@ describe('openIndex metrics (prom-client)', () => {
       assert.equal(typeOf(m, 'indexctl_queries'), 'counter');
       assert.equal(typeOf(m, 'indexctl_errors'), 'counter');
       assert.equal(typeOf(m, 'indexctl_open_version'), 'gauge');
-      assert.equal(sampleValue(m, 'indexctl_search_seconds_count', v), 3, 'two searches and the refused one');
-      assert.equal(sampleValue(m, 'indexctl_search_seconds_bucket', { ...v, le: '+Inf' }), 3);
+      assert.equal(sampleValue(m, 'indexctl_search_seconds_count', v), 4, 'two searches and the refused two');
+      assert.equal(sampleValue(m, 'indexctl_search_seconds_bucket', { ...v, le: '+Inf' }), 4);
       assert.ok(sampleValue(m, 'indexctl_search_seconds_sum', v)! > 0);
       assert.equal(sampleValue(m, 'indexctl_queries_total', v), 4, 'query vectors of the searches that ran');
       assert.equal(sampleValue(m, 'indexctl_hydration_seconds_count', { ...v, op: 'chunks_by_ids' }), 2);
       assert.equal(sampleValue(m, 'indexctl_hydration_seconds_count', { ...v, op: 'embeddings_by_ids' }), 1);
       assert.equal(
         sampleValue(m, 'indexctl_errors_total', { ...v, op: 'search', error: 'BadInputError' }),
-        1,
+        2,
       );
       assert.equal(sampleValue(m, 'indexctl_open_version', v), 2);
       assert.equal(await b.metrics(), await registry.metrics(), 'both handles expose the caller registry');

@@ -108,12 +108,12 @@ export class IndexMetrics {
     this.open.inc({ version });
   }
 
-  /** Times one search call of `nq` query vectors; a throw counts as an error. */
-  async timeSearch<T>(nq: number, work: () => Promise<T>): Promise<T> {
+  /** Times one search call; `nq` (its query vectors) is counted when it succeeds, a throw as an error. */
+  async timeSearch<T>(work: () => Promise<T>, nq: () => number): Promise<T> {
     const end = this.search.startTimer({ version: this.version });
     try {
       const result = await work();
-      this.queries.inc({ version: this.version }, nq);
+      this.queries.inc({ version: this.version }, nq());
       return result;
     } catch (err) {
       this.errors.inc({ version: this.version, op: 'search', error: errorName(err) });

@@ -88,7 +88,11 @@ export class IndexHandle {
    */
   search(vectors: Float32Array, k: number): Promise<SearchHit[][]> {
     const run = this.queue.then(() =>
-      this.meter.timeSearch(vectors.length / this.dim, () => this.searchNow(vectors, k)),
+      // nq is read after searchNow validated `vectors` (it may be anything a caller passed).
+      this.meter.timeSearch(
+        () => this.searchNow(vectors, k),
+        () => vectors.length / this.dim,
+      ),
     );
     this.queue = run.catch(() => undefined);
     return run;
