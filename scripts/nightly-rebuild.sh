@@ -12,6 +12,8 @@
 #   VERSION    name of the new version (default: YYYYMMDDTHHMMSSZ-<8 hex>, as build chooses)
 #   WAIT       seconds to wait for another writer at each step before giving up with 75 (default: 600)
 #   GC_KEEP    when set, finish with `gc --keep GC_KEEP --yes`
+#   METRICS_DIR  when set, each step writes METRICS_DIR/indexctl-<step>.prom (--metrics-file) for
+#              node_exporter's textfile collector, also when the step fails
 #
 # Exit status: 0 published (or already current); otherwise the exit code of the step that failed
 # (2 usage, 3 invariant or compare-and-swap conflict, 4 corruption, 5 bad chunks file, 6 not
@@ -66,12 +68,14 @@ if target=$(readlink "$root/CURRENT" 2>/dev/null); then
 fi
 log "building $version from $chunks into $root (CURRENT now: $expect)"
 
-run build build --chunks "$chunks" --factory "$factory" --metric "$metric" --version "$version" --wait "$wait"
+run build build --chunks "$chunks" --factory "$factory" --metric "$metric" --version "$version" --wait "$wait" \
+  ${METRICS_DIR:+--metrics-file "$METRICS_DIR/indexctl-build.prom"}
 # A quick structural verify first: a broken build fails here, before waiting for the lock.
-run verify verify "$version" --level 2
+run verify verify "$version" --level 2 ${METRICS_DIR:+--metrics-file "$METRICS_DIR/indexctl-verify.prom"}
 # publish verifies again at level 3 under the lock, then flips only if CURRENT is still $expect.
-run publish publish "$version" --expect-current "$expect" --reason "nightly rebuild from $(basename "$chunks")" --wait "$wait"
+run publish publish "$version" --expect-current "$expect" --reason "nightly rebuild from $(basename "$chunks")" --wait "$wait" \
+  ${METRICS_DIR:+--metrics-file "$METRICS_DIR/indexctl-publish.prom"}
 if [[ -n "${GC_KEEP:-}" ]]; then
-  run gc gc --keep "$GC_KEEP" --yes --wait "$wait"
+  run gc gc --keep "$GC_KEEP" --yes --wait "$wait" ${METRICS_DIR:+--metrics-file "$METRICS_DIR/indexctl-gc.prom"}
 fi
 log "published $version (was $expect)"

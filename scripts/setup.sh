@@ -4,7 +4,8 @@
 #   scripts/setup.sh           runtime: FAISS (AVX2 build from Debian's source, or the system
 #                              libfaiss-dev), npm packages, the native addon, the TypeScript build
 #   scripts/setup.sh --test    also what the tests need: python3-faiss (the reference
-#                              implementation), numpy, clang-format, xxhash
+#                              implementation), numpy, python3-prometheus-client (a real
+#                              Prometheus text parser), clang-format, xxhash
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,7 @@ as_root() {
 
 # Debian packages: the system FAISS (fallback and reference), BLAS, and the FAISS source build's tools.
 packages=(libfaiss-dev libopenblas-dev cmake g++ make dpkg-dev python3)
-[ "$want_test" = 1 ] && packages+=(python3-faiss python3-numpy clang-format xxhash)
+[ "$want_test" = 1 ] && packages+=(python3-faiss python3-numpy python3-prometheus-client clang-format xxhash)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -83,6 +83,11 @@ const reason = optional('--reason <text>', 'why, recorded in publish.log', text)
 const embeddingColumn = defaulted('--embedding-column <name>', 'embedding column', text, 'embedding');
 const current = switchFlag('--current', 'the version CURRENT points to');
 const k = defaulted('--k <n>', 'neighbours per query', integer(1), 10);
+const metricsFile = optional(
+  '--metrics-file <path>',
+  'write Prometheus metrics of this run (exit code, duration, what it did) to this textfile-collector file, atomically, also when it fails',
+  text,
+);
 
 export const doctor = command({
   name: 'doctor',
@@ -145,6 +150,7 @@ export const build = command({
     defaulted('--end-line-column <name>', 'end_line column (hydration)', text, 'end_line'),
     optional('--dim <n>', 'expected embedding dimension; a file with another is refused', integer(1)),
     wait,
+    metricsFile,
     defaulted('--seed <n>', 'seed of the training sample', integer(0), 0),
   ],
   examples: [
@@ -216,6 +222,7 @@ export const verify = command({
       'kill the index probe and report corruption (4) when it holds more memory than this, e.g. 16G (default: $INDEXCTL_PROBE_MEMORY, else 1 GiB + 8 x the faiss.index size)',
       sizeBytes,
     ),
+    metricsFile,
   ],
   examples: [
     'indexctl verify --current',
@@ -242,6 +249,7 @@ export const publish = command({
       'verify and check --expect-current, say what would happen, change nothing (takes no lock)',
     ),
     wait,
+    metricsFile,
   ],
   examples: [
     'indexctl publish 20261123T193000Z-3f2a9c1b --expect-current 20261122T193000Z-9b1e22c0 --reason nightly',
@@ -261,6 +269,7 @@ export const rollback = command({
     described(reason, 'why, recorded in publish.log as "rollback: <text>"'),
     switchFlag('--dry-run', 'verify and say what would happen, change nothing'),
     wait,
+    metricsFile,
   ],
   examples: ['indexctl rollback', 'indexctl rollback --to 20261120T193000Z-0c4d1a2b --reason "bad results"'],
   load: () => import('./commands/rollback.js') as Promise<CommandModule>,
@@ -327,6 +336,7 @@ export const gc = command({
     ),
     switchFlag('--yes', 'remove; without it gc only lists what it would remove'),
     wait,
+    metricsFile,
   ],
   examples: ['indexctl gc', 'indexctl gc --keep 5 --older-than 14d --yes'],
   load: () => import('./commands/gc.js') as Promise<CommandModule>,
@@ -376,6 +386,7 @@ export const tune = command({
     ),
     described(embeddingColumn, 'embedding column of a Parquet --queries file'),
     wait,
+    metricsFile,
   ],
   examples: [
     'indexctl tune 20261123T193000Z-3f2a9c1b',
@@ -400,8 +411,8 @@ export const search = command({
     ),
     described(k, 'hits per query'),
     optional(
-      '--pool-out <file>',
-      'append rows (query_id, channel, rank, chunk_id, score, explanations) to this Parquet pool file',
+      '--pool-out <dir>',
+      'append rows (query_id, channel, rank, chunk_id, score, explanations) to this pool directory, as one new Parquet part',
       text,
     ),
     described(embeddingColumn, 'embedding column of a Parquet --vector-file'),
@@ -409,7 +420,7 @@ export const search = command({
   examples: [
     'indexctl search --id 42',
     'indexctl search nightly-001 --vector-file queries.npy --k 20 --json',
-    'indexctl search --current --vector-file q.f32 --pool-out pool.parquet',
+    'indexctl search --current --vector-file q.f32 --pool-out pools/eval-2026-11',
   ],
   load: () => import('./commands/search.js') as Promise<CommandModule>,
 });

@@ -12,7 +12,8 @@ import { Command, CommanderError, Option } from 'commander';
 
 import { keyOf, type OptionSpec } from './cli/option-spec.js';
 import { commands, globalOptions, type CommandSpec, type GlobalFlags } from './cli-options.js';
-import type { CommandContext, GlobalOptions } from './commands/context.js';
+import { checkMetricsFile, writeMetricsFile, type CommandResult } from './cli/metrics-file.js';
+import type { CommandContext, CommandOutput, GlobalOptions } from './commands/context.js';
 import { versionLine } from './core/build-info.js';
 import { asEnvironmentIoError } from './core/env-io.js';
 import { ExitCode, IndexctlError } from './core/errors.js';
@@ -127,7 +128,61 @@ export async function parseArgv(argv: string[], io: CliIo = processIo()): Promis
   return parsed ?? { exitCode: ExitCode.usage, message: 'no command given' };
 }
 
+/** The exit code `main` gives for what a command threw. */
+function exitCodeOf(caught: unknown): number {
+  const err = asEnvironmentIoError(caught) ?? caught;
+  return err instanceof IndexctlError ? err.exitCode : ExitCode.internal;
+}
+
+/**
+ * The after-run hook: called with the command's result or its error, whatever the outcome, before
+ * `main` prints the error and returns. It writes `--metrics-file`; a file it cannot write is a
+ * warning on stderr and leaves the exit code alone (the command's effect has happened).
+ */
+async function afterRun(
+  parsed: ParsedCommand,
+  io: CliIo,
+  result: Omit<CommandResult, 'command' | 'finishedAt'>,
+): Promise<void> {
+  const file = parsed.options.metricsFile;
+  if (typeof file !== 'string') return;
+  try {
+    await writeMetricsFile(path.resolve(file), {
+      command: parsed.spec.name,
+      finishedAt: new Date(),
+      ...result,
+    });
+  } catch (err) {
+    io.stderr.write(`indexctl: warning: --metrics-file ${file} not written: ${(err as Error).message}\n`);
+  }
+}
+
 async function runCommand(parsed: ParsedCommand, io: CliIo): Promise<number> {
+  const { globals } = parsed;
+  if (typeof parsed.options.metricsFile === 'string') checkMetricsFile(parsed.options.metricsFile);
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  let output: CommandOutput;
+  try {
+    output = await execute(parsed, io);
+  } catch (err) {
+    await afterRun(parsed, io, { exitCode: exitCodeOf(err), seconds: seconds(), error: err });
+    throw err;
+  }
+  // A command that speaks on stdout itself (serve's MCP channel) prints no result document.
+  if (!output.stdoutTaken) {
+    const text =
+      outputMode(io.stdout, globals.json) === 'json'
+        ? JSON.stringify(output.json, null, 2)
+        : output.render(io.stdout);
+    io.stdout.write(`${text}\n`);
+  }
+  const exitCode = output.exitCode ?? ExitCode.ok;
+  await afterRun(parsed, io, { exitCode, seconds: seconds(), output });
+  return exitCode;
+}
+
+async function execute(parsed: ParsedCommand, io: CliIo): Promise<CommandOutput> {
   const { globals } = parsed;
   const ctx: CommandContext = {
     args: parsed.args,
@@ -143,14 +198,7 @@ async function runCommand(parsed: ParsedCommand, io: CliIo): Promise<number> {
     FaissIndex.setNumThreads(globals.threads);
   }
   const module = await parsed.spec.load();
-  const output = await module.run(ctx);
-  if (output.stdoutTaken) return output.exitCode ?? ExitCode.ok;
-  const text =
-    outputMode(io.stdout, globals.json) === 'json'
-      ? JSON.stringify(output.json, null, 2)
-      : output.render(io.stdout);
-  io.stdout.write(`${text}\n`);
-  return output.exitCode ?? ExitCode.ok;
+  return module.run(ctx);
 }
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {

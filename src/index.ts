@@ -64,6 +64,8 @@ export type { GcLeftover, GcOptions, GcReport, GcVersion, KeepReason } from './c
 export { parseDuration } from './core/lifecycle/duration.js';
 export { openIndex, IndexHandle } from './core/search/open-index.js';
 export type { OpenIndexOptions, SearchHit } from './core/search/open-index.js';
+export { IndexMetrics } from './core/metrics/index-metrics.js';
+export type { HydrationOp, IndexMetricsOptions } from './core/metrics/index-metrics.js';
 export type { IndexTarget } from './core/search/target.js';
 export { FollowingIndex } from './core/search/follow.js';
 export type { FollowOptions, FollowStats, FollowTarget, SwitchEvent } from './core/search/follow.js';
@@ -71,7 +73,7 @@ export { searchVersion } from './core/search/search.js';
 export type { SearchOptions, SearchReport, QueryResult } from './core/search/search.js';
 export { readQueryVectors } from './core/search/query-file.js';
 export type { QueryVectors } from './core/search/query-file.js';
-export { appendPool, POOL_COLUMNS } from './core/search/pool.js';
+export { appendPool, poolParts, POOL_COLUMNS, POOL_SCHEMA } from './core/search/pool.js';
 export type { PoolRow, PoolAppendReport } from './core/search/pool.js';
 export { applyTuning, tuningParameters } from './core/search/tuning-params.js';
 export { tune } from './core/tune/tune.js';

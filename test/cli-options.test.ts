@@ -74,6 +74,7 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
       endLineColumn: 'end_line',
       dim: undefined,
       wait: undefined,
+      metricsFile: undefined,
       seed: 0,
     },
   },
@@ -88,18 +89,32 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
     options: { factory: 'HNSW32', metric: 'ip', attr: { a: '1', b: 'x=y' }, wait: undefined },
   },
   verify: {
-    argv: ['verify', 'v1', '--level', '3', '--probe-timeout', '0.5'],
+    argv: ['verify', 'v1', '--level', '3', '--probe-timeout', '0.5', '--metrics-file', 'v.prom'],
     args: ['v1'],
-    options: { current: false, level: 3, smoke: 200, seed: 0, probeTimeout: 0.5, probeMemory: undefined },
+    options: {
+      current: false,
+      level: 3,
+      smoke: 200,
+      seed: 0,
+      probeTimeout: 0.5,
+      probeMemory: undefined,
+      metricsFile: 'v.prom',
+    },
   },
   publish: {
     argv: ['publish', 'v2', '--expect-current', 'none', '--reason', 'nightly', '--dry-run'],
     args: ['v2'],
-    options: { expectCurrent: 'none', reason: 'nightly', dryRun: true, wait: undefined },
+    options: {
+      expectCurrent: 'none',
+      reason: 'nightly',
+      dryRun: true,
+      wait: undefined,
+      metricsFile: undefined,
+    },
   },
   rollback: {
     argv: ['rollback', '--to', 'v1', '--wait', '0'],
-    options: { to: 'v1', reason: undefined, dryRun: false, wait: 0 },
+    options: { to: 'v1', reason: undefined, dryRun: false, wait: 0, metricsFile: undefined },
   },
   status: { argv: ['status'], options: {} },
   diff: { argv: ['diff', 'a', 'b'], args: ['a', 'b'], options: { limit: 10 } },
@@ -107,7 +122,7 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
   unpin: { argv: ['unpin', 'v1', '--wait', '5'], args: ['v1'], options: { wait: 5 } },
   gc: {
     argv: ['gc', '--keep', '0', '--older-than', '2d', '--yes'],
-    options: { keep: 0, olderThan: 2 * 86_400_000, yes: true, wait: undefined },
+    options: { keep: 0, olderThan: 2 * 86_400_000, yes: true, wait: undefined, metricsFile: undefined },
   },
   tune: {
     argv: ['tune', 'v1', '--target-recall', '0.9', '--sample', '500', '--max-seconds', '1.5', '--write'],
@@ -125,6 +140,7 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
       write: true,
       embeddingColumn: 'embedding',
       wait: undefined,
+      metricsFile: undefined,
     },
   },
   search: {

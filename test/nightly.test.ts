@@ -1,13 +1,14 @@
 /** scripts/nightly-rebuild.sh end to end: two nights in a row, and a night with a bad chunks file. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { readCurrent } from '../src/core/layout.js';
 import { packageRoot } from '../src/core/paths.js';
 import { writeChunks } from './helpers/chunks.js';
+import { parsePrometheusFile, sampleValue } from './helpers/prometheus.js';
 import { bin } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
 import { logLines } from './helpers/versions.js';
@@ -48,7 +49,9 @@ describe('scripts/nightly-rebuild.sh', () => {
     const v1 = readCurrent(root)!;
     assert.match(v1, /^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
 
-    const second = nightly(tuesday, root, { GC_KEEP: '1' });
+    const metrics = path.join(dir, 'textfile collector');
+    mkdirSync(metrics);
+    const second = nightly(tuesday, root, { GC_KEEP: '1', METRICS_DIR: metrics });
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, new RegExp(`CURRENT now: ${v1}`));
     assert.match(second.stderr, /--expect-current/);
@@ -65,11 +68,29 @@ describe('scripts/nightly-rebuild.sh', () => {
     assert.match(String(log[1]!.reason), /nightly rebuild from tuesday\.parquet/);
     // gc --keep 1 kept v2 (CURRENT) and v1 (the rollback target).
     assert.deepEqual(readdirSync(path.join(root, 'versions')).sort(), [v1, v2].sort());
+    // METRICS_DIR: one .prom file per step, nothing else (no temp file left for the collector).
+    assert.deepEqual(readdirSync(metrics).sort(), [
+      'indexctl-build.prom',
+      'indexctl-gc.prom',
+      'indexctl-publish.prom',
+      'indexctl-verify.prom',
+    ]);
+    const published = parsePrometheusFile(path.join(metrics, 'indexctl-publish.prom'));
+    assert.equal(
+      sampleValue(published, 'indexctl_published_version_info', {
+        command: 'publish',
+        version: v2,
+        from: v1,
+      }),
+      1,
+    );
 
     const bad = path.join(dir, 'bad.parquet');
     writeFileSync(bad, 'not parquet');
-    const third = nightly(bad, root);
+    const third = nightly(bad, root, { METRICS_DIR: metrics });
     assert.equal(third.code, 5, third.stderr);
+    const failed = parsePrometheusFile(path.join(metrics, 'indexctl-build.prom'));
+    assert.equal(sampleValue(failed, 'indexctl_command_exit_code', { command: 'build' }), 5);
     assert.match(third.stderr, /bad input: .*bad\.parquet is unusable/);
     assert.equal(readCurrent(root), v2);
     assert.equal(logLines(root).length, 2);

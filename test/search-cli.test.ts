@@ -72,16 +72,17 @@ describe('search (CLI)', () => {
     assert.doesNotMatch(text.stdout, /[│─┌┐└┘]/);
   });
 
-  it('--vector-file --pool-out appends rows that join the catalog v_faiss_join on chunk_id = id', async () => {
+  it('--vector-file --pool-out appends a part per run to a pool directory; rows join v_faiss_join on chunk_id = id', async () => {
     const qfile = path.join(dir, 'q.f32');
     writeRaw(qfile, seededVectors(3, D, 21));
-    const pool = path.join(dir, 'pool.parquet');
+    const pool = path.join(dir, 'pool');
     const first = json(search('ivf', '--vector-file', qfile, '--k', '4', '--pool-out', pool, '--json'));
     assert.deepEqual(
       first.queries.map((q) => q.query_id),
       ['q.f32#0', 'q.f32#1', 'q.f32#2'],
     );
     assert.equal(first.pool?.rows, 12);
+    assert.equal(first.pool?.pool, pool);
     assert.equal(
       json(search('ivf', '--vector-file', qfile, '--k', '4', '--pool-out', pool, '--json')).pool?.rows,
       24,
@@ -91,9 +92,9 @@ describe('search (CLI)', () => {
     try {
       const rows = await catalog.query(
         `SELECT p.query_id, p.channel, p.rank, p.chunk_id, p.score, p.explanations, j.uri, j.faiss_row
-           FROM read_parquet($pool) p JOIN v_faiss_join j ON j.id = p.chunk_id
+           FROM read_parquet($glob) p JOIN v_faiss_join j ON j.id = p.chunk_id
           ORDER BY p.query_id, p.rank`,
-        { pool },
+        { glob: path.join(pool, '*.parquet') },
       );
       assert.equal(rows.length, 24, 'every pool row joins a chunk');
       const hit = first.queries[0]!.hits[0]!;

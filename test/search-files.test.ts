@@ -1,13 +1,12 @@
-/** Query vector files (.npy, raw float32, Parquet) and pool files: formats, every refused input, appends. */
+/** Query vector files (.npy, raw float32, Parquet): formats, every refused input (pools: pool.test.ts). */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { BadInputError } from '../src/core/errors.js';
-import { appendPool, type PoolRow } from '../src/core/search/pool.js';
 import { readQueryVectors } from '../src/core/search/query-file.js';
-import { copyToParquet, duckdbRows } from './helpers/duckdb-parquet.js';
+import { copyToParquet } from './helpers/duckdb-parquet.js';
 import { runPython, writeRaw } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
 
@@ -130,42 +129,5 @@ describe('readQueryVectors', () => {
     );
     await copyToParquet(file('none.parquet'), `SELECT [1, 2, 3, 4]::FLOAT[] AS embedding FROM range(0)`);
     await assert.rejects(readQueryVectors(file('none.parquet'), { dim: D }), badInput(/no query vectors/));
-  });
-});
-
-describe('appendPool', () => {
-  const rows = (query: string, n: number): PoolRow[] =>
-    Array.from({ length: n }, (_, i) => ({
-      query_id: query,
-      channel: 'faiss',
-      rank: i + 1,
-      chunk_id: (1n << 62n) + BigInt(i),
-      score: 0.5 + i,
-      explanations: JSON.stringify({ distance: 0.5 + i }),
-    }));
-
-  it('creates the file, then appends to it, keeping every row and int64 ids exactly', async () => {
-    const pool = file('pool.parquet');
-    assert.deepEqual(await appendPool(pool, rows('a', 3)), { file: pool, appended: 3, rows: 3 });
-    assert.deepEqual(await appendPool(pool, rows('b', 2)), { file: pool, appended: 2, rows: 5 });
-    const got = await duckdbRows(
-      `SELECT query_id, channel, rank, chunk_id::VARCHAR, score, explanations FROM read_parquet($1) ORDER BY query_id, rank`,
-      [pool],
-    );
-    assert.equal(got.length, 5);
-    assert.deepEqual(got[0], ['a', 'faiss', 1, String((1n << 62n) + 0n), 0.5, '{"distance":0.5}']);
-    assert.deepEqual(got[4]!.slice(0, 4), ['b', 'faiss', 2, String((1n << 62n) + 1n)]);
-  });
-
-  it('refuses to append to a file that is not a pool, leaving it untouched', async () => {
-    const notParquet = file('not-a-pool.txt');
-    writeFileSync(notParquet, 'hello');
-    await assert.rejects(appendPool(notParquet, rows('a', 1)), badInput(/cannot be read as Parquet/));
-    assert.equal(readFileSync(notParquet, 'utf8'), 'hello');
-    const other = file('other.parquet');
-    await copyToParquet(other, `SELECT 1 AS x`);
-    const before = readFileSync(other);
-    await assert.rejects(appendPool(other, rows('a', 1)), badInput(/not a pool file/));
-    assert.deepEqual(readFileSync(other), before);
   });
 });

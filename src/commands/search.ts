@@ -79,6 +79,11 @@ function render(r: SearchReport, out: OutputStream): string {
     );
     lines.push(table);
   }
-  if (r.pool) lines.push('', `appended ${r.pool.appended} rows to ${r.pool.file} (${r.pool.rows} rows)`);
+  if (r.pool) {
+    lines.push(
+      '',
+      `appended ${r.pool.appended} rows to pool ${r.pool.pool} (${r.pool.rows} rows in its parts)`,
+    );
+  }
   return lines.join('\n');
 }

@@ -15,6 +15,7 @@ import { FaissIndex } from '../faiss/index.js';
 import { openCatalog, type Catalog } from '../catalog/open.js';
 import type { ChunkRow } from '../catalog/hydrate.js';
 import { readManifest, type Manifest } from '../manifest.js';
+import { IndexMetrics, type IndexMetricsOptions } from '../metrics/index-metrics.js';
 import { normalizeL2 } from '../parquet/cosine.js';
 import {
   isFollowTarget,
@@ -39,6 +40,8 @@ export interface OpenIndexOptions {
   applyTuning?: boolean;
   /** ParameterSpace settings applied after the tuning, e.g. "nprobe=32" (experiments). */
   parameters?: string;
+  /** Prometheus metrics (src/core/metrics/index-metrics.ts): `{ registry }` to use the caller's. */
+  metrics?: IndexMetricsOptions;
 }
 
 export interface SearchHit {
@@ -71,6 +74,7 @@ export class IndexHandle {
     readonly catalog: Catalog,
     /** The ParameterSpace string applied at open ('' for none). */
     readonly appliedParameters: string,
+    private readonly meter: IndexMetrics = new IndexMetrics(version),
   ) {
     this.parameters = Object.freeze(index.getParameters());
   }
@@ -90,9 +94,23 @@ export class IndexHandle {
    * than k hits only when the index has fewer (or an approximate index finds fewer) vectors.
    */
   search(vectors: Float32Array, k: number): Promise<SearchHit[][]> {
-    const run = this.queue.then(() => this.searchNow(vectors, k));
+    const run = this.queue.then(() =>
+      // nq is read after searchNow validated `vectors` (it may be anything a caller passed).
+      this.meter.timeSearch(
+        () => this.searchNow(vectors, k),
+        () => vectors.length / this.dim,
+      ),
+    );
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * This handle's metrics in the Prometheus text format (with a registry passed to openIndex, all
+   * of that registry's metrics): search and hydration latency, queries, errors, the open version.
+   */
+  metrics(): Promise<string> {
+    return this.meter.text();
   }
 
   /** Releases the index and the catalog; safe to call twice. Waits for a search in flight. */
@@ -102,6 +120,7 @@ export class IndexHandle {
     await this.queue;
     this.index.dispose();
     this.catalog.close();
+    await this.meter.release();
   }
 
   private async searchNow(vectors: Float32Array, k: number): Promise<SearchHit[][]> {
@@ -179,7 +198,9 @@ export async function openIndex(
       applied = applied === '' ? options.parameters : `${applied},${options.parameters}`;
     }
     const catalog = await openCatalog(dir);
-    return new IndexHandle(version, dir, manifest, index, catalog, applied);
+    const metrics = new IndexMetrics(version, options.metrics);
+    metrics.instrument(catalog);
+    return new IndexHandle(version, dir, manifest, index, catalog, applied, metrics);
   } catch (err) {
     index.dispose();
     throw err;

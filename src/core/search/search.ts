@@ -21,7 +21,7 @@ export interface SearchOptions {
   vectorFile?: string;
   embeddingColumn?: string;
   k?: number;
-  /** Append the hits to this pool Parquet file. */
+  /** Append the hits to this pool directory (one Parquet part per search; see pool.ts). */
   poolOut?: string;
   verifyChecksum?: boolean;
 }
