@@ -1,10 +1,13 @@
 /**
  * Facts about this installation that need no native code: the package version, and which FAISS the
- * addon was linked against (written by scripts/build-native.js next to the addon at build time).
+ * addon was linked against (faiss-info.json, written by scripts/build-native.js next to a local build
+ * and copied next to the prebuild by scripts/prepack.js). The facts are those of the addon the loader
+ * will try first, so `--version` never describes one addon while another is loaded.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { firstPresentAddon, readFacts } from './faiss/addon-location.js';
 import { packageRoot } from './paths.js';
 
 export interface FaissBuildFacts {
@@ -18,15 +21,10 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
-/** undefined when the addon has not been built. */
+/** undefined when no addon is present (neither built nor shipped as a usable prebuild). */
 export function faissBuildFacts(): FaissBuildFacts | undefined {
-  try {
-    return JSON.parse(
-      readFileSync(path.join(packageRoot, 'build/faiss-info.json'), 'utf8'),
-    ) as FaissBuildFacts;
-  } catch {
-    return undefined;
-  }
+  const addon = firstPresentAddon();
+  return addon?.infoFile ? readFacts(addon.infoFile) : undefined;
 }
 
 export function versionLine(): string {

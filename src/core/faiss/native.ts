@@ -1,13 +1,12 @@
 /**
- * Loads the compiled addon (build/Release/indexctl_faiss.node). Only modules that need FAISS import
+ * Loads the compiled addon: a local build (build/Release) or the prebuild shipped in the npm package
+ * (prebuilds/linux-x64), in the order of addon-location.ts. Only modules that need FAISS import
  * this, so `indexctl --help` and `--version` never load native code. A failed load explains what
  * was tried and the possible fixes (docs/building.md).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { packageRoot } from '../paths.js';
-
+import { addonCandidates } from './addon-location.js';
 import { FaissError, NativeLoadError } from '../errors.js';
 
 export type MetricName = 'l2' | 'ip' | 'other';
@@ -79,23 +78,17 @@ export interface NativeAddon {
   buildInfo: NativeBuildInfo;
 }
 
-/** INDEXCTL_ADDON, when set, is the only candidate: an explicit choice must not fall back silently. */
-function candidates(): string[] {
-  const fromEnv = process.env.INDEXCTL_ADDON;
-  if (fromEnv) return [fromEnv];
-  return [
-    path.join(packageRoot, 'build/Release/indexctl_faiss.node'),
-    path.join(packageRoot, 'build/Debug/indexctl_faiss.node'),
-  ];
-}
-
 let loaded: NativeAddon | undefined;
 
 export function loadNative(): NativeAddon {
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   const tried: string[] = [];
-  for (const file of candidates()) {
+  for (const { file, skip } of addonCandidates()) {
+    if (skip) {
+      tried.push(`${file}: skipped, ${skip}`);
+      continue;
+    }
     if (!existsSync(file)) {
       tried.push(`${file}: not found`);
       continue;
@@ -115,9 +108,11 @@ export function loadNative(): NativeAddon {
       'Tried:',
       ...tried.map((line) => `  - ${line}`),
       'Possible fixes:',
-      '  - build it: `npm run build:native` (or `bash scripts/setup.sh`, which also installs FAISS)',
-      '  - "libfaiss.so" or "libopenblas" missing: `apt-get install libfaiss-dev libopenblas-dev`',
-      '  - "undefined symbol" or "NODE_MODULE_VERSION": rebuild for this Node: `npm run build:native`',
+      '  - "libopenblas" or "libgomp" missing (the prebuilt addon needs them): `apt-get install libopenblas0 libgomp1`',
+      '  - installed from npm: `npm rebuild indexctl` (retries the prebuild, else builds from source;',
+      '    a source build needs `apt-get install libfaiss-dev libopenblas-dev g++ make python3`)',
+      '  - in a checkout: `npm run build:native` (or `bash scripts/setup.sh`, which also installs FAISS)',
+      '  - "undefined symbol" or "NODE_MODULE_VERSION": rebuild for this Node (as above)',
       '  - a custom build elsewhere: set INDEXCTL_ADDON=/path/to/indexctl_faiss.node',
       'See docs/building.md.',
     ].join('\n'),
