@@ -193,14 +193,14 @@ export const verify = command({
   name: 'verify',
   args: ['[version]'],
   summary:
-    'check a version: 1 manifest and checksums; 2 (default) + index, idmap and catalog structure and counts; 3 + 1-NN smoke',
+    'check a version: 1 manifest and checksums; 2 + index, idmap and catalog structure and counts; 3 (default) + 1-NN smoke',
   options: [
     described(current, 'verify the version CURRENT points to'),
     defaulted(
       '--level <n>',
       '1 manifest + checksums, 2 + index/idmap/catalog, 3 + smoke search',
       intChoice([1, 2, 3] as const),
-      2,
+      3,
       { choices: ['1', '2', '3'] },
     ),
     defaulted('--smoke <n>', 'stored embeddings the level-3 smoke search samples', integer(1), 200),

@@ -5,7 +5,7 @@
  *
  *   level 1  manifest.schema, files.present, files.checksum (one per file)
  *   level 2  + index.*, idmap.*, catalog.* (structure, storage read in full, counts, ids, coverage)
- *   level 3  + smoke.1nn
+ *   level 3  + smoke.1nn (the default)
  *
  * faiss.index is read only in a child process (probe-client.ts), started as soon as its checksum
  * passes, so a file that crashes FAISS is reported as corruption and the read overlaps the other
@@ -47,7 +47,7 @@ export interface VerifyOptions {
   /** The version to verify; or `current`. */
   version?: string;
   current?: boolean;
-  /** 1, 2 (default) or 3. */
+  /** 1, 2 or 3 (default: the plan's `indexctl verify` includes the 1-NN smoke). */
   level?: 1 | 2 | 3;
   /** Stored embeddings smoke.1nn searches (level 3); default DEFAULT_SMOKE. */
   smoke?: number;
@@ -62,7 +62,7 @@ export interface VerifyOptions {
   probeTimeoutSeconds?: number;
 }
 
-export const DEFAULT_LEVEL = 2;
+export const DEFAULT_LEVEL = 3;
 export const DEFAULT_SMOKE = 200;
 
 /** Every check by level, in report order (files.checksum is one result per file). */
