@@ -399,9 +399,14 @@ export const search = command({
       text,
     ),
     described(embeddingColumn, 'embedding column of a Parquet --vector-file'),
+    switchFlag(
+      '--verify-checksum',
+      "XXH64 faiss.index against the manifest before FAISS reads it (exit 4 on a mismatch); costs a read of the whole file",
+    ),
   ],
   examples: [
     'indexctl search --id 42',
+    'indexctl search v1 --id 42 --verify-checksum',
     'indexctl search nightly-001 --vector-file queries.npy --k 20 --json',
     'indexctl search --current --vector-file q.f32 --pool-out pool.parquet',
   ],

@@ -57,7 +57,7 @@ export { gc, DEFAULT_KEEP } from './core/lifecycle/gc.js';
 export type { GcLeftover, GcOptions, GcReport, GcVersion, KeepReason } from './core/lifecycle/gc.js';
 export { parseDuration } from './core/lifecycle/duration.js';
 export { openIndex, IndexHandle } from './core/search/open-index.js';
-export type { OpenIndexOptions, SearchHit } from './core/search/open-index.js';
+export type { IndexHealth, OpenIndexOptions, SearchHit } from './core/search/open-index.js';
 export type { IndexTarget } from './core/search/target.js';
 export { searchVersion } from './core/search/search.js';
 export type { SearchOptions, SearchReport, QueryResult } from './core/search/search.js';

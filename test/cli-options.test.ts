@@ -128,7 +128,7 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
     },
   },
   search: {
-    argv: ['search', '--id', '9223372036854775807', '--k', '3'],
+    argv: ['search', '--id', '9223372036854775807', '--k', '3', '--verify-checksum'],
     options: {
       current: false,
       id: 9223372036854775807n,
@@ -136,6 +136,7 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
       k: 3,
       poolOut: undefined,
       embeddingColumn: 'embedding',
+      verifyChecksum: true,
     },
   },
   sample: {

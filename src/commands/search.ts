@@ -35,6 +35,7 @@ export async function run(ctx: CommandContext<CommandOptions<typeof searchComman
     embeddingColumn: o.embeddingColumn,
     poolOut: o.poolOut,
     k: o.k,
+    verifyChecksum: o.verifyChecksum,
   });
   const json: SearchJson = {
     schema: 'indexctl.search/1',
