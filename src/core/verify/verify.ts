@@ -11,6 +11,9 @@
  * passes, so a file that crashes FAISS is reported as corruption and the read overlaps the other
  * checksums and the idmap and catalog checks.
  *
+ * A legacy (Python-written) manifest gets the legacy checks instead (legacy-checks.ts): the version
+ * must be adopted with write-manifest, and verify says so (`manifest.legacy`, exit 3).
+ *
  * verify returns a report for every finding (ok=false, exitCode = the most severe failure: 4
  * corruption, then 3 invariant); it throws only for usage errors (2) and a missing root, version or
  * CURRENT (6), or a CURRENT that points outside versions/ (4, from layout.ts).
@@ -25,6 +28,7 @@ import { readIdMap, type IdMap } from '../parquet/idmap-reader.js';
 import { checkChunksCount, checkCoverage, checkOpen, checkStorage } from './catalog-checks.js';
 import { checkChecksum, checkManifest, checkPresent, expectedFiles } from './file-checks.js';
 import { checkMatchesIndex, checkOrder, checkRows, checkUnique } from './idmap-checks.js';
+import { verifyLegacy } from './legacy-checks.js';
 import {
   checkConsistency,
   checkCount,
@@ -154,7 +158,18 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
     };
   };
 
-  const { manifest, result: schema } = await checkManifest(dir, version);
+  const { manifest, legacy, result: schema } = await checkManifest(dir, version);
+  if (legacy) {
+    checks.push(
+      ...(await verifyLegacy(dir, version, legacy, {
+        root,
+        level,
+        ...(options.threads !== undefined ? { threads: options.threads } : {}),
+        ...(timeout !== undefined ? { probeTimeoutSeconds: timeout } : {}),
+      })),
+    );
+    return report();
+  }
   checks.push(schema, await checkPresent(dir, expectedFiles(manifest)));
   if (!manifest) {
     checks.push(
