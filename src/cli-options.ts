@@ -67,6 +67,16 @@ export const globalOptions = [
   ),
   switchFlag('--quiet', 'no progress or informational output on stderr'),
   optional('--threads <n>', 'FAISS/OpenMP threads (default: all cores)', integer(1)),
+  optional(
+    '--duckdb-memory <size>',
+    'DuckDB memory_limit for every connection (default: $INDEXCTL_DUCKDB_MEMORY, else 1 GiB or 1/4 of RAM; in a build with --memory-budget, what the FAISS plan leaves)',
+    sizeBytes,
+  ),
+  optional(
+    '--duckdb-threads <n>',
+    'DuckDB threads for every connection (default: $INDEXCTL_DUCKDB_THREADS, else min(4, cores))',
+    integer(1, 1024),
+  ),
   switchFlag('--verbose', 'stack traces for internal errors'),
 ] as const;
 
@@ -401,7 +411,7 @@ export const search = command({
     described(embeddingColumn, 'embedding column of a Parquet --vector-file'),
     switchFlag(
       '--verify-checksum',
-      "XXH64 faiss.index against the manifest before FAISS reads it (exit 4 on a mismatch); costs a read of the whole file",
+      'XXH64 faiss.index against the manifest before FAISS reads it (exit 4 on a mismatch); costs a read of the whole file',
     ),
   ],
   examples: [

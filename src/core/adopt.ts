@@ -9,6 +9,7 @@ import path from 'node:path';
 
 import { createCatalog } from './catalog/create.js';
 import { openCatalog } from './catalog/open.js';
+import type { DuckDBLimits } from './duckdb-limits.js';
 import { BadInputError, FaissError, InvariantViolationError, NotFoundError, UsageError } from './errors.js';
 import { readVersionIndex } from './export-idmap.js';
 import { factoryClassName, sameStructure } from './factory-class.js';
@@ -36,6 +37,8 @@ export interface WriteManifestOptions {
   metric?: Metric;
   attrs?: Record<string, string>;
   waitSeconds?: number;
+  /** DuckDB memory and thread limits (duckdb-limits.ts). */
+  duckdb?: DuckDBLimits;
 }
 
 export interface WriteManifestReport {
@@ -199,10 +202,10 @@ export async function writeManifest(options: WriteManifestOptions): Promise<Writ
       index.dispose();
     }
     if (!existsSync(path.join(dir, 'catalog.duckdb'))) {
-      await createCatalog(dir, { materialize: false });
+      await createCatalog(dir, { materialize: false, ...(options.duckdb ? { duckdb: options.duckdb } : {}) });
       derived.push('catalog.duckdb');
     }
-    await checkCoverage(dir);
+    await checkCoverage(dir, options.duckdb);
     const manifest = await assembleManifest(dir, {
       version: options.version,
       factory: facts.factory,
@@ -249,8 +252,8 @@ function checkIdMapMatches(file: string, stored: BigInt64Array, fromIndex: BigIn
   }
 }
 
-async function checkCoverage(dir: string): Promise<void> {
-  const catalog = await openCatalog(dir);
+async function checkCoverage(dir: string, duckdb: DuckDBLimits | undefined): Promise<void> {
+  const catalog = await openCatalog(dir, duckdb ? { duckdb } : {});
   try {
     const { idmapNotInChunks, chunksNotInIdmap } = await catalog.coverage({ limit: 5 });
     if (idmapNotInChunks.count > 0) {

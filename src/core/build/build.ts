@@ -8,6 +8,7 @@ import { copyFile, link, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { createCatalog } from '../catalog/create.js';
+import { limitsWithinBudget, resolveDuckDBLimits, type DuckDBLimits } from '../duckdb-limits.js';
 import { guardWrite } from '../env-io.js';
 import { BadInputError, FaissError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
@@ -51,6 +52,11 @@ export interface BuildOptions {
   waitSeconds?: number;
   /** Seed of the training sample. */
   seed?: number;
+  /**
+   * DuckDB memory and thread limits for reading the chunks and building the catalog. Under
+   * `memoryBudgetBytes` the memory limit defaults to what the FAISS plan leaves (duckdb-limits.ts).
+   */
+  duckdb?: DuckDBLimits;
   onProgress?: (event: BuildProgress) => void;
 }
 
@@ -74,7 +80,12 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   const version = checkVersionName(options.version ?? defaultVersionName());
   const metric = options.metric ?? 'l2';
   const inputStat = await statInput(options.chunks);
+  // Checked before DuckDB opens: a bad limit is a usage error, not a failure to read the file.
+  resolveDuckDBLimits(options.duckdb);
+  // The footer is read under the explicit (or default) limit; once the FAISS plan is known, the
+  // budget decides what DuckDB gets for the scan and the catalog.
   const chunks = await openChunks(options.chunks, {
+    ...(options.duckdb ? { duckdb: options.duckdb } : {}),
     ...(options.idColumn ? { idColumn: options.idColumn } : {}),
     ...(options.embeddingColumn ? { embeddingColumn: options.embeddingColumn } : {}),
     ...(options.dim !== undefined ? { dim: options.dim } : {}),
@@ -92,11 +103,12 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       ...(options.trainSample !== undefined ? { trainSample: options.trainSample } : {}),
     });
     checkBudget(plan);
+    const duckdb = limitsWithinBudget(options.duckdb, options.memoryBudgetBytes, plan.estimatedPeakBytes);
     // Cheap checks that need no lock come first: a rejected factory or too small a file fails fast.
     createWrappedIndex(plan.dim, plan.factory, metric).dispose();
     if (plan.trainSample > 0) checkEnoughToTrain(plan.factory, plan.trainSample, chunks.file);
     if (options.dryRun) return { version, dryRun: true, plan, seconds: {} };
-    return await buildLocked(options, version, chunks, plan, inputStat);
+    return await buildLocked({ ...options, duckdb }, version, chunks, plan, inputStat);
   } finally {
     chunks.close();
   }
@@ -146,6 +158,9 @@ async function fillStaging(
 ): Promise<BuildReport> {
   const seconds: Record<string, number> = {};
   const progress = options.onProgress ?? (() => {});
+  // DuckDB's spills go into staging/, removed with it on failure and before the commit on success.
+  const spill = path.join(staging, '.duckdb-spill');
+  await chunks.useTempDirectory(spill);
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const t = performance.now();
     const out = await fn();
@@ -180,6 +195,7 @@ async function fillStaging(
     await timed('catalog', () =>
       createCatalog(staging, {
         materialize: options.materialize ?? false,
+        ...(options.duckdb ? { duckdb: options.duckdb } : {}),
         columns: { ...options.metadataColumns, id: chunks.idColumn, embedding: chunks.embeddingColumn },
       }),
     );
@@ -189,6 +205,7 @@ async function fillStaging(
     // On a failure the copy may still be writing into staging/, which the caller removes next.
     await placing.catch(() => undefined);
   }
+  await rm(spill, { recursive: true, force: true });
 
   const manifest = await timed('checksum', () =>
     assembleManifest(staging, {

@@ -10,6 +10,7 @@
  * Calls on one handle are serialized: the binding refuses a second call on an index while one is
  * running, and a service's concurrent requests should queue rather than fail.
  */
+import type { DuckDBLimits } from '../duckdb-limits.js';
 import { BadInputError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
 import { openCatalog, type Catalog } from '../catalog/open.js';
@@ -32,6 +33,8 @@ export interface OpenIndexOptions {
   applyTuning?: boolean;
   /** ParameterSpace settings applied after the tuning, e.g. "nprobe=32" (experiments). */
   parameters?: string;
+  /** DuckDB memory and thread limits of the handle's catalog (duckdb-limits.ts; default conservative). */
+  duckdb?: DuckDBLimits;
 }
 
 export interface SearchHit {
@@ -219,7 +222,7 @@ export async function openIndex(target: IndexTarget, options: OpenIndexOptions =
       index.setParameters(options.parameters);
       applied = applied === '' ? options.parameters : `${applied},${options.parameters}`;
     }
-    const catalog = await openCatalog(dir);
+    const catalog = await openCatalog(dir, options.duckdb ? { duckdb: options.duckdb } : {});
     return new IndexHandle(version, dir, manifest, index, catalog, applied);
   } catch (err) {
     index.dispose();

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 
+import type { DuckDBLimits } from '../duckdb-limits.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { openIndex, type SearchHit } from './open-index.js';
 import { appendPool, type PoolAppendReport, type PoolRow } from './pool.js';
@@ -23,6 +24,8 @@ export interface SearchOptions {
   /** Append the hits to this pool Parquet file. */
   poolOut?: string;
   verifyChecksum?: boolean;
+  /** DuckDB memory and thread limits (duckdb-limits.ts). */
+  duckdb?: DuckDBLimits;
 }
 
 export interface QueryResult {
@@ -54,7 +57,10 @@ export async function searchVersion(options: SearchOptions): Promise<SearchRepor
   if (!Number.isSafeInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`);
   const handle = await openIndex(
     { root: options.root, ...(options.version !== undefined ? { version: options.version } : {}) },
-    { verifyChecksum: options.verifyChecksum ?? false },
+    {
+      verifyChecksum: options.verifyChecksum ?? false,
+      ...(options.duckdb ? { duckdb: options.duckdb } : {}),
+    },
   );
   try {
     let vectors: Float32Array;

@@ -21,6 +21,7 @@
 import path from 'node:path';
 
 import type { Catalog } from '../catalog/open.js';
+import type { DuckDBLimits } from '../duckdb-limits.js';
 import { UsageError } from '../errors.js';
 import { VERSION_FILES as LAYOUT_FILES, requireCurrent, requireVersionDir } from '../layout.js';
 import type { Manifest } from '../manifest.js';
@@ -64,6 +65,8 @@ export interface VerifyOptions {
    * probe is killed and the index reported corrupt (4); default INDEXCTL_PROBE_TIMEOUT, else none.
    */
   probeTimeoutSeconds?: number;
+  /** DuckDB memory and thread limits for the catalog checks (duckdb-limits.ts). */
+  duckdb?: DuckDBLimits;
 }
 
 export const DEFAULT_LEVEL = 3;
@@ -206,7 +209,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
     // overlap the probe's read of the index.
     const [idmapRead, catalogChecks] = await Promise.all([
       passed(LAYOUT_FILES.idmap) ? settle(readIdMap(path.join(dir, LAYOUT_FILES.idmap))) : undefined,
-      runCatalogChecks(dir, manifest, passed),
+      runCatalogChecks(dir, manifest, passed, options.duckdb),
     ]);
     catalog = catalogChecks.catalog;
 
@@ -289,6 +292,7 @@ async function runCatalogChecks(
   dir: string,
   manifest: Manifest,
   passed: (name: string) => boolean,
+  duckdb: DuckDBLimits | undefined,
 ): Promise<{ results: CheckResult[]; catalog?: Catalog }> {
   const names = ['catalog.open', 'catalog.storage', 'catalog.chunks_count', 'catalog.coverage'];
   const inputs = [LAYOUT_FILES.catalog, LAYOUT_FILES.chunks, LAYOUT_FILES.idmap].filter((n) => !passed(n));
@@ -297,13 +301,13 @@ async function runCatalogChecks(
   const blocking = inputs.filter((n) => !unlisted.includes(n));
   if (blocking.length > 0)
     return { results: skipAll(names, `${blocking.join(', ')} did not pass files.checksum`) };
-  const open = await checkOpen(dir);
+  const open = await checkOpen(dir, duckdb);
   if (!open.catalog)
     return {
       results: [open.result, ...skipAll(names.slice(1), 'the catalog did not open (see catalog.open)')],
     };
   try {
-    const storage = await checkStorage(dir);
+    const storage = await checkStorage(dir, duckdb);
     // chunks_count reads chunk_meta, which a damaged block makes unreadable; coverage reads the
     // Parquet files through the views and still has something to say.
     const counts =
