@@ -15,8 +15,10 @@ export { exportIdMap } from './core/export-idmap.js';
 export type { ExportIdMapOptions, ExportIdMapReport } from './core/export-idmap.js';
 export { sampleChunks } from './core/sample/sample-chunks.js';
 export type { SampleOptions, SampleResult } from './core/sample/sample-chunks.js';
-export { readManifest } from './core/manifest.js';
-export type { Manifest } from './core/manifest.js';
+export { LegacyManifestError, ManifestError, readAnyManifest, readManifest } from './core/manifest.js';
+export type { LegacyManifest, Manifest, ParsedManifest } from './core/manifest.js';
+export type { DuckDBLimits } from './core/duckdb-limits.js';
+export type { IndexHealth } from './core/search/open-index.js';
 export {
   verify,
   CHECKS_BY_LEVEL,
@@ -57,7 +59,7 @@ export { gc, DEFAULT_KEEP } from './core/lifecycle/gc.js';
 export type { GcLeftover, GcOptions, GcReport, GcVersion, KeepReason } from './core/lifecycle/gc.js';
 export { parseDuration } from './core/lifecycle/duration.js';
 export { openIndex, IndexHandle } from './core/search/open-index.js';
-export type { IndexHealth, OpenIndexOptions, SearchHit } from './core/search/open-index.js';
+export type { OpenIndexOptions, SearchHit } from './core/search/open-index.js';
 export type { IndexTarget } from './core/search/target.js';
 export { searchVersion } from './core/search/search.js';
 export type { SearchOptions, SearchReport, QueryResult } from './core/search/search.js';

@@ -130,8 +130,14 @@ describe('search (CLI)', () => {
     const checked = runCli([...args, '--verify-checksum']);
     assert.equal(checked.code, 4, checked.stderr);
     assert.match(checked.stdout, /"exitCode": ?4/);
-    assert.match(checked.stdout, /faiss\.index: checksum xxh64:[0-9a-f]{16}, the manifest records xxh64:[0-9a-f]{16}/);
-    assert.equal(json(search('flat', '--id', '7', '--k', '3', '--verify-checksum', '--json')).version, 'flat');
+    assert.match(
+      checked.stdout,
+      /faiss\.index: checksum xxh64:[0-9a-f]{16}, the manifest records xxh64:[0-9a-f]{16}/,
+    );
+    assert.equal(
+      json(search('flat', '--id', '7', '--k', '3', '--verify-checksum', '--json')).version,
+      'flat',
+    );
   });
 
   it('refuses bad usage with exit 2', () => {

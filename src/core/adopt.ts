@@ -2,7 +2,9 @@
  * `write-manifest`: (re)computes counts and checksums and writes manifest.json. This is how a version
  * directory made by another tool (a Python pipeline writing faiss.index and chunks.parquet) is
  * adopted: the id map and catalog are derived when missing, the index, id map and chunks are checked
- * against each other, and only a consistent directory is sealed with a manifest.
+ * against each other, and only a consistent directory is sealed with a manifest. A legacy manifest
+ * the pipeline left (manifest.ts) is adopted: its facts are checked against the files (exit 3 naming
+ * both values) and its created_ts, tuning and attrs kept, its checksums recorded under attrs.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';

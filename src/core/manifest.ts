@@ -6,6 +6,11 @@
  * A manifest that is not valid JSON or breaks the schema is IndexCorruptionError (exit 4): it is
  * a damaged file of the version, found by verify's `manifest.schema` check, like a bad checksum.
  * Exit 3 is kept for files that are each well-formed but disagree with one another.
+ *
+ * A manifest the Python pipeline wrote (its VersionManifest: no schema_version, metric,
+ * index_checksum or files) is a legacy manifest: parseAnyManifest/readAnyManifest return it for
+ * status, verify and write-manifest (which adopts it); readManifest refuses it with
+ * LegacyManifestError (exit 3) and the command that adopts it.
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
