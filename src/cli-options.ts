@@ -68,6 +68,16 @@ export const globalOptions = [
   ),
   switchFlag('--quiet', 'no progress or informational output on stderr'),
   optional('--threads <n>', 'FAISS/OpenMP threads (default: all cores)', integer(1)),
+  optional(
+    '--duckdb-memory <size>',
+    'DuckDB memory_limit for every connection (default: $INDEXCTL_DUCKDB_MEMORY, else 1 GiB or 1/4 of RAM; in a build with --memory-budget, what the FAISS plan leaves)',
+    sizeBytes,
+  ),
+  optional(
+    '--duckdb-threads <n>',
+    'DuckDB threads for every connection (default: $INDEXCTL_DUCKDB_THREADS, else min(4, cores))',
+    integer(1, 1024),
+  ),
   switchFlag('--verbose', 'stack traces for internal errors'),
 ] as const;
 
@@ -200,14 +210,14 @@ export const verify = command({
   name: 'verify',
   args: ['[version]'],
   summary:
-    'check a version: 1 manifest and checksums; 2 (default) + index, idmap and catalog structure and counts; 3 + 1-NN smoke',
+    'check a version: 1 manifest and checksums; 2 + index, idmap and catalog structure and counts; 3 (default) + 1-NN smoke',
   options: [
     described(current, 'verify the version CURRENT points to'),
     defaulted(
       '--level <n>',
       '1 manifest + checksums, 2 + index/idmap/catalog, 3 + smoke search',
       intChoice([1, 2, 3] as const),
-      2,
+      3,
       { choices: ['1', '2', '3'] },
     ),
     defaulted('--smoke <n>', 'stored embeddings the level-3 smoke search samples', integer(1), 200),
@@ -416,9 +426,14 @@ export const search = command({
       text,
     ),
     described(embeddingColumn, 'embedding column of a Parquet --vector-file'),
+    switchFlag(
+      '--verify-checksum',
+      'XXH64 faiss.index against the manifest before FAISS reads it (exit 4 on a mismatch); costs a read of the whole file',
+    ),
   ],
   examples: [
     'indexctl search --id 42',
+    'indexctl search v1 --id 42 --verify-checksum',
     'indexctl search nightly-001 --vector-file queries.npy --k 20 --json',
     'indexctl search --current --vector-file q.f32 --pool-out pools/eval-2026-11',
   ],

@@ -16,7 +16,8 @@ import { checkMetricsFile, writeMetricsFile, type CommandResult } from './cli/me
 import type { CommandContext, CommandOutput, GlobalOptions } from './commands/context.js';
 import { versionLine } from './core/build-info.js';
 import { asEnvironmentIoError } from './core/env-io.js';
-import { ExitCode, IndexctlError } from './core/errors.js';
+import { ExitCode, IndexctlError, UsageError } from './core/errors.js';
+import { integer, sizeBytes } from './cli/parsers.js';
 import { outputMode, processIo, type CliIo } from './reporters/terminal.js';
 
 export type { CliIo } from './reporters/terminal.js';
@@ -52,13 +53,31 @@ function typedOptions(specs: readonly OptionSpec[], raw: Record<string, unknown>
   return options;
 }
 
+/** A flag's value, else its environment variable parsed by the same parser (a bad value: exit 2). */
+function flagOrEnv<T>(flag: T | undefined, env: string, parse: (raw: string) => T): T | undefined {
+  if (flag !== undefined) return flag;
+  const raw = process.env[env];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    return parse(raw);
+  } catch (err) {
+    throw new UsageError(`${env}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+  }
+}
+
 function globalsOf(raw: GlobalFlags): GlobalOptions {
+  const memoryLimit = flagOrEnv(raw.duckdbMemory, 'INDEXCTL_DUCKDB_MEMORY', sizeBytes);
+  const threads = flagOrEnv(raw.duckdbThreads, 'INDEXCTL_DUCKDB_THREADS', integer(1, 1024));
   return {
     root: path.resolve(raw.root ?? process.env.INDEXCTL_ROOT ?? 'index'),
     json: raw.json,
     quiet: raw.quiet,
     verbose: raw.verbose,
     ...(raw.threads !== undefined ? { threads: raw.threads } : {}),
+    duckdb: {
+      ...(memoryLimit !== undefined ? { memoryLimit } : {}),
+      ...(threads !== undefined ? { threads } : {}),
+    },
   };
 }
 

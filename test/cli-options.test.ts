@@ -144,7 +144,7 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
     },
   },
   search: {
-    argv: ['search', '--id', '9223372036854775807', '--k', '3'],
+    argv: ['search', '--id', '9223372036854775807', '--k', '3', '--verify-checksum'],
     options: {
       current: false,
       id: 9223372036854775807n,
@@ -152,6 +152,7 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
       k: 3,
       poolOut: undefined,
       embeddingColumn: 'embedding',
+      verifyChecksum: true,
     },
   },
   sample: {
@@ -259,11 +260,17 @@ describe('argv -> typed options (in process)', () => {
     assert.ok(flag.err.trim().split('\n').length <= 3, flag.err);
   });
 
+  it('verify without --level runs level 3, the smoke included; --level 1 and 2 stay', async () => {
+    assert.equal((await parse(['verify', 'v1'])).options.level, 3);
+    assert.equal((await parse(['verify', 'v1', '--level', '2'])).options.level, 2);
+    assert.equal((await parse(['verify', 'v1', '--level', '1'])).options.level, 1);
+  });
+
   it('--help and --version stop with exit 0 and print to stdout', async () => {
     const io = capture();
     const stop = await parseArgv(['verify', '--help'], io);
     assert.ok(!('spec' in stop));
     assert.equal(stop.exitCode, 0);
-    assert.match(io.out, /--level <n>.*\(choices: "1", "2", "3", default: 2\)/s);
+    assert.match(io.out, /--level <n>.*\(choices: "1", "2", "3", default: 3\)/s);
   });
 });

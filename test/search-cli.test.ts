@@ -1,6 +1,6 @@
 /** `indexctl search` end to end: --id, --vector-file, --pool-out joined with the catalog, exit codes. */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 
@@ -14,6 +14,7 @@ import { runCli } from './helpers/cli.js';
 import { setTuning } from './helpers/families.js';
 import { writeRaw } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
+import { corruptByte } from './helpers/versions.js';
 
 const dir = tmpDir();
 const root = path.join(dir, 'root');
@@ -117,6 +118,27 @@ describe('search (CLI)', () => {
     } finally {
       catalog.close();
     }
+  });
+
+  it('--verify-checksum refuses a faiss.index whose bytes changed (exit 4, both checksums); without it the size check alone passes', () => {
+    const copy = path.join(dir, 'flipped-root');
+    mkdirSync(path.join(copy, 'versions'), { recursive: true });
+    cpSync(path.join(root, 'versions', 'flat'), path.join(copy, 'versions', 'flat'), { recursive: true });
+    corruptByte(path.join(copy, 'versions', 'flat', 'faiss.index'));
+    const args = ['--root', copy, 'search', 'flat', '--id', '7', '--k', '3', '--json'];
+    const unchecked = runCli(args);
+    assert.equal(unchecked.code, 0, unchecked.stderr);
+    const checked = runCli([...args, '--verify-checksum']);
+    assert.equal(checked.code, 4, checked.stderr);
+    assert.match(checked.stdout, /"exitCode": ?4/);
+    assert.match(
+      checked.stdout,
+      /faiss\.index: checksum xxh64:[0-9a-f]{16}, the manifest records xxh64:[0-9a-f]{16}/,
+    );
+    assert.equal(
+      json(search('flat', '--id', '7', '--k', '3', '--verify-checksum', '--json')).version,
+      'flat',
+    );
   });
 
   it('refuses bad usage with exit 2', () => {

@@ -233,6 +233,32 @@ describe('openIndex: bad input and damage', () => {
     );
   });
 
+  it('health(): catalog ping with its latency, index loaded, version and vectors; ok false (not thrown) once closed', async () => {
+    const handle = await openIndex({ root, version: 'ivf' });
+    const health = await handle.health();
+    assert.equal(health.ok, true, JSON.stringify(health));
+    assert.equal(health.version, 'ivf');
+    assert.equal(health.indexLoaded, true);
+    assert.equal(health.vectors, handle.index.ntotal);
+    assert.equal(health.vectors, handle.manifest.vectors_count);
+    assert.equal(health.dim, DIM);
+    assert.equal(health.catalog.ok, true);
+    assert.equal(health.catalog.error, null);
+    assert.ok(typeof health.catalog.latencyMs === 'number' && health.catalog.latencyMs >= 0);
+    assert.match(health.catalog.duckdbVersion ?? '', /^v\d+\.\d+/);
+    // Queued with searches on the same handle: both answer.
+    const [hits, again] = await Promise.all([handle.search(seededVectors(2, DIM, 5), 3), handle.health()]);
+    assert.equal(hits.length, 2);
+    assert.equal(again.ok, true);
+    await handle.close();
+    const closed = await handle.health();
+    assert.equal(closed.ok, false);
+    assert.equal(closed.indexLoaded, false);
+    assert.equal(closed.catalog.ok, false);
+    assert.match(closed.catalog.error ?? '', /closed/);
+    assert.equal(closed.vectors, handle.manifest.vectors_count);
+  });
+
   it('refuses a tuning that does not apply to the index', async () => {
     const wrong = copyVersion('wrong-tuning');
     await setTuning(wrong, 'flat', { family: 'flat', k: 10, nprobe: 8 });

@@ -137,7 +137,7 @@ describe('catalog.storage: every block of catalog.duckdb in use is read', () => 
       assert.ok(b.total >= 3, `${from}: ${b.total} blocks`);
       for (let block = 0; block < b.total; block++) {
         const { version, vdir } = await damaged(from, block);
-        const report = await verify({ root, version });
+        const report = await verify({ root, version, level: 2 });
         const failed = report.checks.filter((c) => c.outcome === 'fail');
         assert.equal(report.exitCode, 4, `block ${block}: ${JSON.stringify(report.checks)}`);
         // Metadata is read when the database opens; data and index blocks only by catalog.storage.
@@ -176,7 +176,7 @@ describe('catalog.storage: every block of catalog.duckdb in use is read', () => 
   });
 
   it('a sound catalog passes, saying what was read', async () => {
-    const report = await verify({ root, version: 'mat' });
+    const report = await verify({ root, version: 'mat', level: 2 });
     assert.equal(report.exitCode, 0);
     assert.match(
       check(report, 'catalog.storage').detail,

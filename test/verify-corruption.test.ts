@@ -82,9 +82,13 @@ function assertOthersPass(report: VerifyReport, failed: string[], skipped: strin
   }
 }
 
-/** `indexctl verify V --json` as a subprocess; the parsed report, checked to agree with the exit code. */
+/**
+ * `indexctl verify V --json` as a subprocess (level 2 unless `args` names one: these cases were
+ * written against the level-2 checks); the parsed report, checked to agree with the exit code.
+ */
 function cliVerify(version: string, ...args: string[]): VerifyReport {
-  const res = runCli(['--root', root, 'verify', version, '--json', ...args]);
+  const level = args.includes('--level') ? [] : ['--level', '2'];
+  const res = runCli(['--root', root, 'verify', version, '--json', ...level, ...args]);
   assert.equal(res.stderr, '', 'verify reports findings, it does not crash or complain on stderr');
   const report = JSON.parse(res.stdout) as VerifyReport & { schema: string };
   assert.equal(report.schema, 'indexctl.verify/1');
@@ -290,7 +294,7 @@ describe('files.present', () => {
       const { ['catalog.duckdb']: _gone, ...files } = m.files;
       return { ...m, files };
     });
-    const report = await verify({ root, version });
+    const report = await verify({ root, version, level: 2 });
     assert.equal(report.ok, true);
     const sum = check(report, 'files.checksum', 'catalog.duckdb');
     assert.equal(sum.outcome, 'skip');
@@ -414,7 +418,7 @@ describe('index.*: faiss.index read in a child process', () => {
   it('vec_dim and metric that are not the index ones are invariant violations (3)', async () => {
     const { version, vdir } = await copy();
     await editManifest(vdir, (m) => ({ ...m, vec_dim: 32, metric: 'ip' }));
-    const report = await verify({ root, version });
+    const report = await verify({ root, version, level: 2 });
     assert.equal(report.exitCode, 3);
     assertFails(report, 'index.dim', 3, /faiss\.index has d = 16, manifest vec_dim is 32/);
     assertFails(report, 'index.metric', 3, /faiss\.index uses metric l2, manifest metric ip needs ip/);
@@ -444,7 +448,7 @@ describe('index.*: faiss.index read in a child process', () => {
     index.dispose();
     await writeIdMap(path.join(vdir, 'idmap.parquet'), ids);
     await reseal(vdir);
-    const report = await verify({ root, version });
+    const report = await verify({ root, version, level: 2 });
     assert.equal(report.exitCode, 3);
     assertFails(report, 'index.consistency', 3, /check_consistency failed/);
     assertFails(report, 'idmap.unique', 3, /1 external id repeated \(1 extra row\): 7$/);
@@ -480,7 +484,7 @@ describe('idmap.*: idmap.parquet against itself and the index', () => {
          FROM range(${ROWS}) t(i) ORDER BY i`,
     );
     await reseal(vdir);
-    const report = await verify({ root, version });
+    const report = await verify({ root, version, level: 2 });
     assert.equal(report.exitCode, 3);
     assertFails(report, 'idmap.order', 3, /in 2 rows: row 5 has faiss_row 6, row 6 has faiss_row 5$/);
     assertOthersPass(report, ['idmap.order']);
@@ -491,7 +495,7 @@ describe('idmap.*: idmap.parquet against itself and the index', () => {
     const file = path.join(vdir, 'idmap.parquet');
     await writeIdMap(file, (await readIdMap(file)).externalId.slice(0, ROWS - 1));
     await reseal(vdir);
-    const report = await verify({ root, version });
+    const report = await verify({ root, version, level: 2 });
     assert.equal(report.exitCode, 3);
     assertFails(report, 'idmap.rows', 3, new RegExp(`has ${ROWS - 1} rows, faiss\\.index ntotal is ${ROWS}`));
     assertFails(
@@ -507,7 +511,7 @@ describe('idmap.*: idmap.parquet against itself and the index', () => {
     const { version, vdir } = await copy();
     writeFileSync(path.join(vdir, 'idmap.parquet'), 'faiss_row,external_id\n0,7\n');
     await reseal(vdir);
-    const report = await verify({ root, version });
+    const report = await verify({ root, version, level: 2 });
     assert.equal(report.exitCode, 4);
     assertFails(report, 'idmap.rows', 4, /idmap\.parquet: cannot be read as Parquet/);
     for (const name of ['idmap.order', 'idmap.unique', 'idmap.matches_index']) {
@@ -540,7 +544,7 @@ describe('catalog.*', () => {
     await writeChunks(path.join(vdir, 'chunks.parquet'), { rows: ROWS + 7, dim: DIM });
     await createCatalog(vdir); // its hydration table made over the new chunks
     await reseal(vdir);
-    const report = await verify({ root, version });
+    const report = await verify({ root, version, level: 2 });
     assert.equal(report.exitCode, 3);
     assertFails(
       report,
@@ -559,7 +563,7 @@ describe('catalog.*', () => {
     const { version, vdir } = await copy();
     await writeChunks(path.join(vdir, 'chunks.parquet'), { rows: ROWS + 7, dim: DIM });
     await reseal(vdir);
-    const report = await verify({ root, version });
+    const report = await verify({ root, version, level: 2 });
     assert.equal(report.exitCode, 3);
     assertFails(
       report,
@@ -577,7 +581,7 @@ describe('catalog.*', () => {
       id: `CASE WHEN i >= ${ROWS} THEN (i - ${ROWS}) * 1000 + 7 ELSE i * 1000 + 7 END`,
     });
     await reseal(vdir);
-    const report = await verify({ root, version });
+    const report = await verify({ root, version, level: 2 });
     assert.equal(report.exitCode, 3);
     assertFails(report, 'catalog.chunks_count', 3, /chunk ids repeat \(2 extra rows\): 7, 1007$/);
   });
@@ -586,7 +590,7 @@ describe('catalog.*', () => {
     const { version, vdir } = await copy();
     writeFileSync(path.join(vdir, 'catalog.duckdb'), Buffer.alloc(8192, 0x5a));
     await reseal(vdir);
-    const report = await verify({ root, version });
+    const report = await verify({ root, version, level: 2 });
     assert.equal(report.exitCode, 4);
     assertFails(report, 'catalog.open', 4, /catalog\.duckdb/);
     assertOthersPass(
@@ -601,7 +605,7 @@ describe('index.params: the manifest tuning against the index', () => {
   const tuning = { family: 'ivf_flat' as const, k: 10, nprobe: 16, recall_at_k: 0.95 };
 
   it('no tuning: passes, and says what the index holds', async () => {
-    const report = await verify({ root, version: 'ivf' });
+    const report = await verify({ root, version: 'ivf', level: 2 });
     assert.equal(
       check(report, 'index.params').detail,
       'no tuning recorded; index holds nprobe=1, max_codes=0',
@@ -637,7 +641,7 @@ describe('index.params: the manifest tuning against the index', () => {
   it('a tuning for another family is an invariant violation (3)', async () => {
     const { version, vdir } = await copy('ivf');
     await editManifest(vdir, (m) => ({ ...m, tuning: { ...tuning, family: 'hnsw' } }));
-    const report = await verify({ root, version });
+    const report = await verify({ root, version, level: 2 });
     assertFails(report, 'index.params', 3, /tuning is for family hnsw, but IDMap2,IVF16,Flat is ivf_flat/);
   });
 
@@ -647,7 +651,7 @@ describe('index.params: the manifest tuning against the index', () => {
       ...m,
       tuning: { family: 'hnsw', k: 10, params: 'efSearch=64,nprobe=4' },
     }));
-    const report = await verify({ root, version });
+    const report = await verify({ root, version, level: 2 });
     assertFails(report, 'index.params', 3, /has no nprobe/);
   });
 });
@@ -661,7 +665,7 @@ describe('smoke.1nn', () => {
       embedding: `list_transform(range(${DIM}), j -> ((hash(i * 977 + j + 5) % 2000) / 1000.0 - 1.0)::FLOAT)`,
     });
     await reseal(vdir);
-    assert.equal((await verify({ root, version })).ok, true);
+    assert.equal((await verify({ root, version, level: 2 })).ok, true);
     const report = cliVerify(version, '--level', '3', '--smoke', '40');
     assert.equal(report.exitCode, 3);
     assertFails(

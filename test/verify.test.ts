@@ -72,13 +72,17 @@ describe('verify: a sound version passes every check', () => {
     });
   }
 
-  it('levels: 1 is the file checks, 2 (the default) adds index/idmap/catalog, 3 adds the smoke search', async () => {
+  it('levels: 1 is the file checks, 2 adds index/idmap/catalog, 3 (the default) adds the smoke search', async () => {
     const one = await verify({ root, version: 'flat', level: 1 });
     assert.deepEqual(names(one), [...CHECKS_BY_LEVEL[1]]);
-    const two = await verify({ root, version: 'flat' });
+    const two = await verify({ root, version: 'flat', level: 2 });
     assert.equal(two.level, 2);
     assert.deepEqual(names(two), [...CHECKS_BY_LEVEL[1], ...CHECKS_BY_LEVEL[2]]);
     assert.equal(two.ok, true, failures(two));
+    const byDefault = await verify({ root, version: 'flat' });
+    assert.equal(byDefault.level, 3);
+    assert.deepEqual(names(byDefault), [...CHECKS_BY_LEVEL[1], ...CHECKS_BY_LEVEL[2], ...CHECKS_BY_LEVEL[3]]);
+    assert.equal(byDefault.ok, true, failures(byDefault));
   });
 
   it('details say what was compared', async () => {
@@ -126,7 +130,7 @@ describe('verify: a sound version passes every check', () => {
       /^PASS\s+manifest\.schema\s+[\d.]+ ms\s+schema_version 1: IDMap2,Flat, l2, 2000 x 16/,
     );
     assert.ok(lines.some((l) => /^PASS\s+files\.checksum faiss\.index\s/.test(l)));
-    assert.match(lines.at(-1)!, /^verify flat level 2: ok: 23 passed, 0 failed, 0 skipped in [\d.]+ s$/);
+    assert.match(lines.at(-1)!, /^verify flat level 3: ok: 24 passed, 0 failed, 0 skipped in [\d.]+ s$/);
   });
 });
 

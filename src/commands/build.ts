@@ -30,6 +30,7 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
   try {
     report = await build({
       root: ctx.globals.root,
+      duckdb: ctx.globals.duckdb,
       chunks: o.chunks,
       factory: o.factory,
       metric: o.metric,

@@ -1,4 +1,5 @@
 /** What every command receives and returns; printing is the CLI runner's job. */
+import type { DuckDBLimits } from '../core/duckdb-limits.js';
 import type { CliIo, OutputStream } from '../reporters/terminal.js';
 
 export interface GlobalOptions {
@@ -7,6 +8,8 @@ export interface GlobalOptions {
   quiet: boolean;
   threads?: number;
   verbose: boolean;
+  /** --duckdb-memory / --duckdb-threads, else INDEXCTL_DUCKDB_MEMORY / INDEXCTL_DUCKDB_THREADS. */
+  duckdb: DuckDBLimits;
 }
 
 /** `O` is the command's typed options, derived from its rows of src/cli-options.ts. */

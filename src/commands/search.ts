@@ -29,12 +29,14 @@ export async function run(ctx: CommandContext<CommandOptions<typeof searchComman
     throw new UsageError('search: give a version or --current, not both');
   const report = await searchVersion({
     root: ctx.globals.root,
+    duckdb: ctx.globals.duckdb,
     version,
     id: o.id,
     vectorFile: o.vectorFile,
     embeddingColumn: o.embeddingColumn,
     poolOut: o.poolOut,
     k: o.k,
+    verifyChecksum: o.verifyChecksum,
   });
   const json: SearchJson = {
     schema: 'indexctl.search/1',

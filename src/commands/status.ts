@@ -8,7 +8,7 @@ export type StatusJson = StatusReport & { schema: 'indexctl.status/1' };
 
 function marks(v: StatusReport['versions'][number]): string {
   return [
-    v.state === 'bad' ? 'BAD' : '',
+    v.state === 'bad' ? 'BAD' : v.state === 'legacy' ? 'legacy' : '',
     v.current ? 'CURRENT' : '',
     v.rollbackTarget ? 'rollback' : '',
     v.pinned ? 'pinned' : '',

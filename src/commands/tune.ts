@@ -19,6 +19,7 @@ export async function run(ctx: CommandContext<CommandOptions<typeof tuneCommand>
   try {
     report = await tune({
       root: ctx.globals.root,
+      duckdb: ctx.globals.duckdb,
       version: ctx.args[0]!,
       write: o.write,
       k: o.k,

@@ -16,6 +16,7 @@ export async function run(ctx: CommandContext<CommandOptions<typeof verifyComman
   const o = ctx.options;
   const report = await verify({
     root: ctx.globals.root,
+    duckdb: ctx.globals.duckdb,
     level: o.level,
     version: ctx.args[0],
     current: o.current,

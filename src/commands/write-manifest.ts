@@ -10,6 +10,7 @@ export async function run(
   const o = ctx.options;
   const report = await writeManifest({
     root: ctx.globals.root,
+    duckdb: ctx.globals.duckdb,
     version: ctx.args[0]!,
     attrs: o.attr ?? {},
     factory: o.factory,

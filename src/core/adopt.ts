@@ -2,20 +2,30 @@
  * `write-manifest`: (re)computes counts and checksums and writes manifest.json. This is how a version
  * directory made by another tool (a Python pipeline writing faiss.index and chunks.parquet) is
  * adopted: the id map and catalog are derived when missing, the index, id map and chunks are checked
- * against each other, and only a consistent directory is sealed with a manifest.
+ * against each other, and only a consistent directory is sealed with a manifest. A legacy manifest
+ * the pipeline left (manifest.ts) is adopted: its facts are checked against the files (exit 3 naming
+ * both values) and its created_ts, tuning and attrs kept, its checksums recorded under attrs.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { createCatalog } from './catalog/create.js';
 import { openCatalog } from './catalog/open.js';
+import type { DuckDBLimits } from './duckdb-limits.js';
 import { BadInputError, FaissError, InvariantViolationError, NotFoundError, UsageError } from './errors.js';
-import { createWrappedIndex } from './build/factory.js';
 import { readVersionIndex } from './export-idmap.js';
+import { factoryClassName, sameStructure } from './factory-class.js';
 import type { FaissIndex } from './faiss/index.js';
 import { requireVersionDir } from './layout.js';
 import { acquireWriterLock } from './lock.js';
-import { readManifest, writeManifestAtomic, type Manifest, type Metric } from './manifest.js';
+import {
+  manifestPath,
+  readAnyManifest,
+  writeManifestAtomic,
+  type LegacyManifest,
+  type Manifest,
+  type Metric,
+} from './manifest.js';
 import { readIdMap } from './parquet/idmap-reader.js';
 import { writeIdMap } from './parquet/idmap-writer.js';
 import { assembleManifest } from './version-manifest.js';
@@ -29,6 +39,8 @@ export interface WriteManifestOptions {
   metric?: Metric;
   attrs?: Record<string, string>;
   waitSeconds?: number;
+  /** DuckDB memory and thread limits (duckdb-limits.ts). */
+  duckdb?: DuckDBLimits;
 }
 
 export interface WriteManifestReport {
@@ -59,31 +71,78 @@ function metricOf(inIndex: string, given: Metric | undefined): Metric {
   throw new UsageError(`the index metric is ${inIndex}: pass --metric`);
 }
 
-/** IndexFlat, IndexFlatL2 and IndexFlatIP are one structure; the rest of a class name must agree. */
-const sameStructure = (className: string) => className.replace(/\bIndexFlat(L2|IP)\b/g, 'IndexFlat');
-
 /**
  * The factory string must build the class the file holds: a wrong `--factory` would seal a manifest
  * with the wrong family (and so the wrong smoke threshold and tuning knobs).
  */
 function checkFactoryBuilds(factory: string, index: FaissIndex): void {
-  let built: FaissIndex;
+  let className: string;
   try {
-    built = createWrappedIndex(index.d, factory, index.metric === 'ip' ? 'ip' : 'l2');
+    className = factoryClassName(factory, index.d, index.metric === 'ip' ? 'ip' : 'l2');
   } catch (err) {
     // A factory FAISS rejects is bad input to build, a bad flag here.
     if (err instanceof BadInputError) throw new UsageError(err.message);
     throw err;
   }
-  try {
-    if (sameStructure(built.className) !== sameStructure(index.className)) {
-      throw new UsageError(
-        `--factory ${factory} builds ${built.className}, but faiss.index is ${index.className}: pass the factory it was built with`,
+  if (!sameStructure(className, index.className)) {
+    throw new UsageError(
+      `--factory ${factory} builds ${className}, but faiss.index is ${index.className}: pass the factory it was built with`,
+    );
+  }
+}
+
+/**
+ * A legacy manifest's facts must be the files' facts before it is replaced: a disagreement means the
+ * directory is not what the pipeline recorded, and is exit 3 naming both values. The factory is
+ * checked only when it is the one adopted (a `--factory` flag overrides it, and is checked itself).
+ */
+function checkLegacyAgainstIndex(
+  file: string,
+  legacy: LegacyManifest,
+  index: FaissIndex,
+  checkFactory: boolean,
+): void {
+  const problems: string[] = [];
+  if (legacy.vec_dim !== index.d)
+    problems.push(`vec_dim ${legacy.vec_dim}, but faiss.index has d = ${index.d}`);
+  if (legacy.vectors_count !== index.ntotal) {
+    problems.push(`vectors_count ${legacy.vectors_count}, but faiss.index holds ${index.ntotal} vectors`);
+  }
+  if (checkFactory && problems.length === 0) {
+    const factory = /^IDMap2?,/i.test(legacy.faiss_factory)
+      ? legacy.faiss_factory
+      : `IDMap2,${legacy.faiss_factory}`;
+    let className: string;
+    try {
+      className = factoryClassName(factory, index.d, index.metric === 'ip' ? 'ip' : 'l2');
+    } catch (err) {
+      if (!(err instanceof BadInputError)) throw err;
+      className = `nothing (FAISS rejects it: ${err.message})`;
+    }
+    if (!sameStructure(className, index.className)) {
+      problems.push(
+        `faiss_factory ${legacy.faiss_factory} builds ${className}, but faiss.index is ${index.className} ` +
+          `(pass --factory with the factory it was built with)`,
       );
     }
-  } finally {
-    built.dispose();
   }
+  if (problems.length > 0) {
+    throw new InvariantViolationError(
+      `${file}: the legacy manifest disagrees with the files: ${problems.join('; ')}`,
+    );
+  }
+}
+
+/** What the adopted manifest keeps of a legacy one besides created_ts and tuning: its attrs and checksums. */
+function legacyAttrs(legacy: LegacyManifest, factory: string): Record<string, unknown> {
+  return {
+    ...legacy.attrs,
+    legacy_chunks_checksum: legacy.chunks_checksum,
+    ...(legacy.idmap_checksum != null ? { legacy_idmap_checksum: legacy.idmap_checksum } : {}),
+    ...(factory.replace(/^IDMap2?,/i, '') !== legacy.faiss_factory.replace(/^IDMap2?,/i, '')
+      ? { legacy_faiss_factory: legacy.faiss_factory }
+      : {}),
+  };
 }
 
 function firstIds(ids: readonly bigint[], count: number): string {
@@ -99,7 +158,14 @@ export async function writeManifest(options: WriteManifestOptions): Promise<Writ
     ...(options.waitSeconds !== undefined ? { waitSeconds: options.waitSeconds } : {}),
   });
   try {
-    const previous = existsSync(path.join(dir, 'manifest.json')) ? await readManifest(dir) : undefined;
+    const existing = existsSync(manifestPath(dir)) ? await readAnyManifest(dir) : undefined;
+    const previous = existing?.kind === 'current' ? existing.manifest : undefined;
+    const legacy = existing?.kind === 'legacy' ? existing.legacy : undefined;
+    if (legacy && legacy.version !== options.version) {
+      throw new InvariantViolationError(
+        `${manifestPath(dir)}: the legacy manifest names version ${legacy.version}, but its directory is ${options.version}`,
+      );
+    }
     const derived: string[] = [];
     const index = await readVersionIndex(dir);
     let facts: { d: number; ntotal: number; metric: Metric; factory: string };
@@ -109,8 +175,12 @@ export async function writeManifest(options: WriteManifestOptions): Promise<Writ
         d: index.d,
         ntotal: index.ntotal,
         metric: metricOf(index.metric, options.metric ?? previous?.metric),
-        factory: factoryOf(index.className, options.factory ?? previous?.faiss_factory),
+        factory: factoryOf(
+          index.className,
+          options.factory ?? previous?.faiss_factory ?? legacy?.faiss_factory,
+        ),
       };
+      if (legacy) checkLegacyAgainstIndex(manifestPath(dir), legacy, index, options.factory === undefined);
       checkFactoryBuilds(facts.factory, index);
       try {
         index.checkConsistency();
@@ -134,10 +204,10 @@ export async function writeManifest(options: WriteManifestOptions): Promise<Writ
       index.dispose();
     }
     if (!existsSync(path.join(dir, 'catalog.duckdb'))) {
-      await createCatalog(dir, { materialize: false });
+      await createCatalog(dir, { materialize: false, ...(options.duckdb ? { duckdb: options.duckdb } : {}) });
       derived.push('catalog.duckdb');
     }
-    await checkCoverage(dir);
+    await checkCoverage(dir, options.duckdb);
     const manifest = await assembleManifest(dir, {
       version: options.version,
       factory: facts.factory,
@@ -146,14 +216,16 @@ export async function writeManifest(options: WriteManifestOptions): Promise<Writ
       vectors: facts.ntotal,
       attrs: {
         ...previous?.attrs,
+        ...(legacy ? legacyAttrs(legacy, facts.factory) : {}),
         adopted: previous === undefined ? true : previous.attrs?.adopted,
         ...options.attrs,
       },
     });
-    // Re-sealing keeps the recorded tuning: checksums change, the operating point does not.
-    if (previous?.tuning) manifest.tuning = previous.tuning;
+    // Re-sealing (or adopting) keeps the recorded tuning: checksums change, the operating point does not.
+    const kept = previous ?? legacy;
+    if (kept?.tuning) manifest.tuning = kept.tuning;
     // ... and its age: created_ts orders versions for gc --keep and --older-than.
-    if (previous) manifest.created_ts = previous.created_ts;
+    if (kept) manifest.created_ts = kept.created_ts;
     await writeManifestAtomic(dir, manifest);
     return { version: options.version, dir, derived, manifest };
   } finally {
@@ -182,8 +254,8 @@ function checkIdMapMatches(file: string, stored: BigInt64Array, fromIndex: BigIn
   }
 }
 
-async function checkCoverage(dir: string): Promise<void> {
-  const catalog = await openCatalog(dir);
+async function checkCoverage(dir: string, duckdb: DuckDBLimits | undefined): Promise<void> {
+  const catalog = await openCatalog(dir, duckdb ? { duckdb } : {});
   try {
     const { idmapNotInChunks, chunksNotInIdmap } = await catalog.coverage({ limit: 5 });
     if (idmapNotInChunks.count > 0) {

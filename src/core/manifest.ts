@@ -6,13 +6,18 @@
  * A manifest that is not valid JSON or breaks the schema is IndexCorruptionError (exit 4): it is
  * a damaged file of the version, found by verify's `manifest.schema` check, like a bad checksum.
  * Exit 3 is kept for files that are each well-formed but disagree with one another.
+ *
+ * A manifest the Python pipeline wrote (its VersionManifest: no schema_version, metric,
+ * index_checksum or files) is a legacy manifest: parseAnyManifest/readAnyManifest return it for
+ * status, verify and write-manifest (which adopts it); readManifest refuses it with
+ * LegacyManifestError (exit 3) and the command that adopts it.
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
 import { checksumPattern, xxh64File } from './checksum.js';
-import { IndexCorruptionError } from './errors.js';
+import { IndexCorruptionError, InvariantViolationError } from './errors.js';
 import { TUNING_FAMILIES } from './family.js';
 import { writeFileDurable } from './fsync.js';
 import { VERSION_FILES, versionNamePattern } from './layout.js';
@@ -96,6 +101,56 @@ export const manifestSchema = z.looseObject({
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
+
+/**
+ * The upstream Python `VersionManifest` (a msgspec struct) as that pipeline writes it: exactly these
+ * fields, no schema_version, metric, index_checksum or files, and checksums in whatever format the
+ * pipeline used (kept verbatim, never compared). Read so that a Python-built version can be listed,
+ * checked and adopted (`write-manifest`), never used as a sealed version.
+ */
+export const legacyManifestSchema = z.looseObject({
+  version: z.string().regex(versionNamePattern, 'a version name'),
+  created_ts: createdTs,
+  faiss_factory: z.string().min(1),
+  vec_dim: z.int().positive(),
+  vectors_count: z.int().nonnegative(),
+  chunks_checksum: z.string(),
+  idmap_checksum: z.string().nullish(),
+  tuning: tuningSchema.nullish(),
+  attrs: z.record(z.string(), z.unknown()).default({}),
+});
+
+export type LegacyManifest = z.infer<typeof legacyManifestSchema>;
+
+/** Fields only indexctl's schema has: a manifest with any of them is ours, damaged, not a legacy one. */
+const SCHEMA_ONLY_FIELDS = ['schema_version', 'metric', 'index_checksum', 'files'] as const;
+
+/** True for an object shaped like the Python struct's output: none of the schema-1-only fields. */
+export function looksLegacy(data: Record<string, unknown>): boolean {
+  return SCHEMA_ONLY_FIELDS.every((f) => !(f in data)) && 'faiss_factory' in data && 'vec_dim' in data;
+}
+
+/** The command that adopts a legacy version, for messages. */
+export function adoptCommand(version: string): string {
+  return `indexctl write-manifest ${version}`;
+}
+
+/**
+ * A valid legacy manifest where a schema-1 one is needed (openIndex, publish, tune): the version is
+ * well-formed but not sealed by indexctl. Exit 3, not 4: nothing is damaged, it must be adopted.
+ */
+export class LegacyManifestError extends InvariantViolationError {
+  constructor(
+    readonly file: string,
+    readonly legacy: LegacyManifest,
+  ) {
+    super(
+      `${file}: a legacy manifest (the Python VersionManifest: no schema_version, metric, index_checksum ` +
+        `or files): adopt the version first with \`${adoptCommand(legacy.version)}\` (add --metric cosine ` +
+        `for a cosine index, --factory when faiss_factory is not the one the index was built with)`,
+    );
+  }
+}
 export type ManifestTuning = z.infer<typeof tuningSchema>;
 export type ManifestFileEntry = z.infer<typeof fileEntrySchema>;
 export type Metric = (typeof METRICS)[number];
@@ -188,9 +243,23 @@ function problemsOf(error: z.ZodError, data: unknown): string[] {
 /**
  * Parses and validates manifest text. `file` names the file in messages. Throws ManifestError
  * (IndexCorruptionError, exit 4) for invalid JSON, an unsupported schema_version, or schema
- * violations, naming each offending field.
+ * violations, naming each offending field; LegacyManifestError (exit 3) for a valid legacy manifest.
  */
 export function parseManifest(text: string, file: string): Manifest {
+  const parsed = parseAnyManifest(text, file);
+  if (parsed.kind === 'legacy') throw new LegacyManifestError(file, parsed.legacy);
+  return parsed.manifest;
+}
+
+export type ParsedManifest =
+  { kind: 'current'; manifest: Manifest } | { kind: 'legacy'; legacy: LegacyManifest };
+
+/**
+ * Parses manifest text written either by indexctl (schema 1) or by the Python pipeline (legacy).
+ * Throws ManifestError (exit 4) for invalid JSON or a file that is neither valid schema 1 nor a
+ * valid legacy manifest, naming each offending field.
+ */
+export function parseAnyManifest(text: string, file: string): ParsedManifest {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -200,8 +269,22 @@ export function parseManifest(text: string, file: string): Manifest {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ManifestError(file, [`expected a JSON object, got ${kindOf(data)}`]);
   }
+  return parseManifestData(data as Record<string, unknown>, file);
+}
+
+function parseManifestData(data: Record<string, unknown>, file: string): ParsedManifest {
+  if (looksLegacy(data)) {
+    const legacy = legacyManifestSchema.safeParse(data);
+    if (!legacy.success) {
+      throw new ManifestError(
+        file,
+        problemsOf(legacy.error, data).map((p) => `legacy manifest (no schema_version): ${p}`),
+      );
+    }
+    return { kind: 'legacy', legacy: legacy.data };
+  }
   // Checked first: a newer schema may fail validation in many ways that all mean "upgrade indexctl".
-  const sv = (data as Record<string, unknown>).schema_version;
+  const sv = data.schema_version;
   if (sv !== MANIFEST_SCHEMA_VERSION) {
     throw new ManifestError(file, [
       sv === undefined
@@ -211,15 +294,25 @@ export function parseManifest(text: string, file: string): Manifest {
   }
   const parsed = manifestSchema.safeParse(data);
   if (!parsed.success) throw new ManifestError(file, problemsOf(parsed.error, data));
-  return parsed.data;
+  return { kind: 'current', manifest: parsed.data };
 }
 
 export function manifestPath(versionDir: string): string {
   return path.join(versionDir, VERSION_FILES.manifest);
 }
 
-/** Reads `<versionDir>/manifest.json`. A missing or unreadable manifest is a damaged version (exit 4). */
+/**
+ * Reads `<versionDir>/manifest.json`. A missing or unreadable manifest is a damaged version (exit 4);
+ * a legacy (Python) manifest is LegacyManifestError (exit 3): see readAnyManifest.
+ */
 export async function readManifest(versionDir: string): Promise<Manifest> {
+  const parsed = await readAnyManifest(versionDir);
+  if (parsed.kind === 'legacy') throw new LegacyManifestError(manifestPath(versionDir), parsed.legacy);
+  return parsed.manifest;
+}
+
+/** Reads `<versionDir>/manifest.json`, schema 1 or legacy (status, verify and write-manifest). */
+export async function readAnyManifest(versionDir: string): Promise<ParsedManifest> {
   const file = manifestPath(versionDir);
   let text: string;
   try {
@@ -230,7 +323,7 @@ export async function readManifest(versionDir: string): Promise<Manifest> {
       cause: err,
     });
   }
-  return parseManifest(text, file);
+  return parseAnyManifest(text, file);
 }
 
 /** The exact bytes written: two-space JSON with a trailing newline, keys in insertion order. */

@@ -8,6 +8,7 @@ import { copyFile, link, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { createCatalog } from '../catalog/create.js';
+import { limitsWithinBudget, resolveDuckDBLimits, type DuckDBLimits } from '../duckdb-limits.js';
 import { guardWrite } from '../env-io.js';
 import { BadInputError, FaissError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
@@ -53,6 +54,11 @@ export interface BuildOptions {
   waitSeconds?: number;
   /** Seed of the training sample. */
   seed?: number;
+  /**
+   * DuckDB memory and thread limits for reading the chunks and building the catalog. Under
+   * `memoryBudgetBytes` the memory limit defaults to what the FAISS plan leaves (duckdb-limits.ts).
+   */
+  duckdb?: DuckDBLimits;
   onProgress?: (event: BuildProgress) => void;
 }
 
@@ -79,7 +85,12 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   // A string that is wrong whatever the data is refused before the file is even opened (exit 2).
   const given = factory === 'auto' ? undefined : parseFactory(factory);
   const inputStat = await statInput(options.chunks);
+  // Checked before DuckDB opens: a bad limit is a usage error, not a failure to read the file.
+  resolveDuckDBLimits(options.duckdb);
+  // The footer is read under the explicit (or default) limit; once the FAISS plan is known, the
+  // budget decides what DuckDB gets for the scan and the catalog.
   const chunks = await openChunks(options.chunks, {
+    ...(options.duckdb ? { duckdb: options.duckdb } : {}),
     ...(options.idColumn ? { idColumn: options.idColumn } : {}),
     ...(options.embeddingColumn ? { embeddingColumn: options.embeddingColumn } : {}),
     ...(options.dim !== undefined ? { dim: options.dim } : {}),
@@ -113,8 +124,9 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     };
     checkBudget(plan);
     if (!trial.isTrained) checkEnoughToTrain(shape, chunks.dim, plan.trainSample, chunks.file);
+    const duckdb = limitsWithinBudget(options.duckdb, options.memoryBudgetBytes, plan.estimatedPeakBytes);
     if (options.dryRun) return { version, dryRun: true, plan, seconds: {} };
-    return await buildLocked(options, version, chunks, plan, inputStat);
+    return await buildLocked({ ...options, duckdb }, version, chunks, plan, inputStat);
   } finally {
     chunks.close();
   }
@@ -164,6 +176,9 @@ async function fillStaging(
 ): Promise<BuildReport> {
   const seconds: Record<string, number> = {};
   const progress = options.onProgress ?? (() => {});
+  // DuckDB's spills go into staging/, removed with it on failure and before the commit on success.
+  const spill = path.join(staging, '.duckdb-spill');
+  await chunks.useTempDirectory(spill);
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const t = performance.now();
     const out = await fn();
@@ -199,6 +214,7 @@ async function fillStaging(
     await timed('catalog', () =>
       createCatalog(staging, {
         materialize: options.materialize ?? false,
+        ...(options.duckdb ? { duckdb: options.duckdb } : {}),
         columns: { ...options.metadataColumns, id: chunks.idColumn, embedding: chunks.embeddingColumn },
       }),
     );
@@ -208,6 +224,7 @@ async function fillStaging(
     // On a failure the copy may still be writing into staging/, which the caller removes next.
     await placing.catch(() => undefined);
   }
+  await rm(spill, { recursive: true, force: true });
 
   const manifest = await timed('checksum', () =>
     assembleManifest(staging, {

@@ -1,6 +1,7 @@
 /** One DuckDB instance and connection per catalog handle, configured the same way everywhere. */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
+import { duckdbSettings, type DuckDBLimits } from '../duckdb-limits.js';
 import { IndexCorruptionError } from '../errors.js';
 import { bindVersionDir } from './location.js';
 
@@ -12,15 +13,19 @@ export interface CatalogConnection {
 /**
  * Opens `file` and binds the version directory its views resolve against. Extensions are never
  * installed or loaded behind our back: Parquet is built in, and the tool must work offline.
- * `settings` are DuckDB settings for this instance alone (most are global to an instance).
+ * `settings` are DuckDB settings for this instance alone (most are global to an instance); `limits`
+ * its memory and threads (duckdb-limits.ts), and `tempDirectory` where it spills.
  */
 export async function connectCatalog(
   file: string,
   versionDir: string,
   mode: 'read-only' | 'read-write',
   settings: Record<string, string> = {},
+  limits?: DuckDBLimits,
+  tempDirectory?: string,
 ): Promise<CatalogConnection> {
   const config: Record<string, string> = {
+    ...duckdbSettings(limits, tempDirectory),
     ...settings,
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',

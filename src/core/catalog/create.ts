@@ -12,6 +12,7 @@ import path from 'node:path';
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 
+import { outOfMemory, type DuckDBLimits } from '../duckdb-limits.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { fsyncDir, fsyncFile, tempPathFor } from '../fsync.js';
 import { connectCatalog, disconnect, message } from './connect.js';
@@ -38,6 +39,8 @@ export interface CreateCatalogOptions {
    * `chunks` view renames them, so every query sees `id`, `embedding`, `uri`, ...
    */
   columns?: Partial<Record<ChunkColumn, string>>;
+  /** DuckDB memory and thread limits (duckdb-limits.ts). */
+  duckdb?: DuckDBLimits;
 }
 
 export interface CreatedCatalog {
@@ -147,7 +150,10 @@ export async function createCatalog(
     await rm(`${temporary}.wal`, { force: true });
   };
 
-  const handle = await connectCatalog(temporary, dir, 'read-write');
+  // Spills (the sort and index build of chunk_meta) go next to the catalog, inside the staging
+  // directory during a build, and are removed whatever happens.
+  const spill = `${temporary}.spill`;
+  const handle = await connectCatalog(temporary, dir, 'read-write', {}, options.duckdb, spill);
   let created: CreatedCatalog;
   try {
     const { connection } = handle;
@@ -177,9 +183,11 @@ export async function createCatalog(
   } catch (err) {
     disconnect(handle);
     await removeTemporary();
-    throw err;
+    await rm(spill, { recursive: true, force: true });
+    throw outOfMemory(err, options.duckdb, `building ${target}`) ?? err;
   }
   disconnect(handle);
+  await rm(spill, { recursive: true, force: true });
   try {
     await fsyncFile(temporary);
     await rename(temporary, target);

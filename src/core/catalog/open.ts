@@ -8,6 +8,7 @@ import path from 'node:path';
 
 import type { DuckDBValue } from '@duckdb/node-api';
 
+import type { DuckDBLimits } from '../duckdb-limits.js';
 import { IndexCorruptionError, NotFoundError, UsageError } from '../errors.js';
 import { catalogCoverage, type CatalogCoverage } from './coverage.js';
 import { connectCatalog, disconnect, message, type CatalogConnection } from './connect.js';
@@ -165,14 +166,17 @@ export class Catalog {
  * Opens `<versionDir>/catalog.duckdb` read-only and checks that its three views resolve against
  * this directory's Parquet files, so a Catalog that opens is one that answers.
  */
-export async function openCatalog(versionDir: string): Promise<Catalog> {
+export async function openCatalog(
+  versionDir: string,
+  options: { duckdb?: DuckDBLimits } = {},
+): Promise<Catalog> {
   const dir = path.resolve(versionDir);
   globLiteralDir(dir);
   for (const file of [CATALOG_FILE, CHUNKS_FILE, IDMAP_FILE]) {
     if (!existsSync(path.join(dir, file))) throw new NotFoundError(`${path.join(dir, file)}: not found`);
   }
   const file = path.join(dir, CATALOG_FILE);
-  const handle = await connectCatalog(file, dir, 'read-only');
+  const handle = await connectCatalog(file, dir, 'read-only', {}, options.duckdb);
   try {
     let chunkColumns: string[] = [];
     for (const view of VIEWS) {

@@ -33,6 +33,7 @@ import path from 'node:path';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 
 import { IndexCorruptionError } from '../errors.js';
+import type { DuckDBLimits } from '../duckdb-limits.js';
 import { connectCatalog, disconnect } from './connect.js';
 import { asCatalogCorruption } from './corruption.js';
 import { ident } from './create.js';
@@ -93,10 +94,10 @@ function indexedColumn(expressions: string, columns: readonly string[]): string 
  * the file and DuckDB's message when a block is damaged or an index disagrees with its table; any
  * other DuckDB error is thrown as it is.
  */
-export async function readCatalogStorage(versionDir: string): Promise<CatalogStorage> {
+export async function readCatalogStorage(versionDir: string, limits?: DuckDBLimits): Promise<CatalogStorage> {
   const dir = path.resolve(versionDir);
   const file = path.join(dir, CATALOG_FILE);
-  const handle = await connectCatalog(file, dir, 'read-only', SETTINGS);
+  const handle = await connectCatalog(file, dir, 'read-only', SETTINGS, limits);
   const { connection } = handle;
   const read = <T>(what: string, run: () => Promise<T>): Promise<T> =>
     run().catch((err: unknown) => {

@@ -74,8 +74,11 @@ export interface GcVersion {
   action: 'remove' | 'keep';
   /** Why it is kept; empty for a version that is removed. */
   keptBecause: KeepReason[];
-  /** `bad`: the manifest is missing, unreadable or invalid (the age is then the directory's mtime). */
-  state: 'ok' | 'bad';
+  /**
+   * `bad`: the manifest is missing, unreadable or invalid (the age is then the directory's mtime).
+   * `legacy`: a Python-written manifest not yet adopted; its created_ts is valid, so it ages like `ok`.
+   */
+  state: 'ok' | 'bad' | 'legacy';
   /** Why the version is bad; null when it is not. */
   problem: string | null;
 }
@@ -142,7 +145,7 @@ async function plan(root: string, keep: number, olderThanMs: number | undefined,
   const pins = await readPins(root);
   const infos = await Promise.all(listVersions(root).map((v) => describeVersion(root, v)));
   infos.sort((x, y) => y.createdMs - x.createdMs || (x.name < y.name ? 1 : -1));
-  const newest = infos.filter((i) => i.state === 'ok').slice(0, keep);
+  const newest = infos.filter((i) => i.state !== 'bad').slice(0, keep);
   const versions = infos.map((info): GcVersion => {
     const ageMs = now - info.createdMs;
     const keptBecause: KeepReason[] = [];

@@ -26,8 +26,12 @@ export interface VersionStatus {
   /** The version `rollback` would publish. */
   rollbackTarget: boolean;
   pinned: boolean;
-  /** `bad`: the manifest is missing, unreadable or invalid (`problem` says why); listed, not fatal. */
-  state: 'ok' | 'bad';
+  /**
+   * `bad`: the manifest is missing, unreadable or invalid (`problem` says why); listed, not fatal.
+   * `legacy`: a valid manifest of the Python pipeline (no schema_version): its facts are shown, and
+   * `problem` gives the write-manifest command that adopts it.
+   */
+  state: 'ok' | 'bad' | 'legacy';
   bytes: number;
   /** ISO 8601, from the manifest (or the directory's mtime when the manifest is unreadable). */
   created: string;
@@ -106,7 +110,8 @@ export async function status(root: string): Promise<StatusReport> {
   const versions: VersionStatus[] = [];
   for (const name of listVersions(root)) {
     const info = await describeVersion(root, name);
-    const m = info.manifest;
+    // A legacy manifest has the same names for what it records; it has no metric.
+    const m = info.manifest ?? info.legacy;
     versions.push({
       version: name,
       current: name === current,
@@ -117,7 +122,7 @@ export async function status(root: string): Promise<StatusReport> {
       created: new Date(info.createdMs).toISOString(),
       vectors: m?.vectors_count ?? null,
       dim: m?.vec_dim ?? null,
-      metric: m?.metric ?? null,
+      metric: info.manifest?.metric ?? null,
       factory: m?.faiss_factory ?? null,
       family: m ? familyFromFactory(m.faiss_factory) : null,
       tuning: m?.tuning ?? null,

@@ -6,7 +6,7 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { readManifest, type Manifest } from '../manifest.js';
+import { adoptCommand, readAnyManifest, type LegacyManifest, type Manifest } from '../manifest.js';
 import { versionDir } from '../layout.js';
 
 export interface VersionInfo {
@@ -15,8 +15,13 @@ export interface VersionInfo {
   /** Bytes of the regular files under the directory. */
   bytes: number;
   manifest?: Manifest;
-  /** `bad`: the manifest is missing, unreadable or invalid; `problem` says why. */
-  state: 'ok' | 'bad';
+  /** A valid legacy (Python) manifest: the version is listed, not usable until adopted. */
+  legacy?: LegacyManifest;
+  /**
+   * `bad`: the manifest is missing, unreadable or invalid; `problem` says why. `legacy`: a valid
+   * manifest of the Python pipeline, to be adopted with write-manifest (`problem` says so).
+   */
+  state: 'ok' | 'bad' | 'legacy';
   /** Why the manifest could not be used. */
   problem?: string;
   /** Creation time: the manifest's created_ts, else the directory's mtime. */
@@ -49,7 +54,13 @@ export async function describeVersion(root: string, name: string): Promise<Versi
   const dir = versionDir(root, name);
   const bytes = await treeBytes(dir).catch(() => 0);
   try {
-    const manifest = await readManifest(dir);
+    const parsed = await readAnyManifest(dir);
+    if (parsed.kind === 'legacy') {
+      const { legacy } = parsed;
+      const problem = `legacy manifest (Python VersionManifest): adopt with \`${adoptCommand(name)}\``;
+      return { name, dir, bytes, legacy, state: 'legacy', problem, createdMs: legacy.created_ts * 1000 };
+    }
+    const manifest = parsed.manifest;
     return { name, dir, bytes, manifest, state: 'ok', createdMs: manifest.created_ts * 1000 };
   } catch (err) {
     const mtimeMs = await stat(dir).then(

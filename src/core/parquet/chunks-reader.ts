@@ -20,6 +20,7 @@ import { BadInputError, UsageError } from '../errors.js';
 import { MAX_DIM } from '../limits.js';
 import { ChunkChecker, type Piece } from './chunk-check.js';
 import { copyScaled } from './cosine.js';
+import type { DuckDBLimits } from '../duckdb-limits.js';
 import { chunkViews } from './duckdb-chunk.js';
 import {
   describeParquet,
@@ -39,6 +40,8 @@ export interface ChunksOptions {
   dim?: number;
   /** L2-normalize every vector as it is copied (the cosine metric); all-zero rows are refused. */
   normalize?: boolean;
+  /** DuckDB memory and thread limits (duckdb-limits.ts). */
+  duckdb?: DuckDBLimits;
 }
 
 export interface ChunkBatch {
@@ -69,6 +72,11 @@ export interface ChunksReader {
   batches(options?: BatchOptions): AsyncIterable<ChunkBatch>;
   /** One pass copying every row into `ids` (rows) and `vectors` (rows x dim). */
   readInto(ids: BigInt64Array, vectors: Float32Array): Promise<void>;
+  /**
+   * Where DuckDB spills from now on (a build points it into its staging directory, so a spill is
+   * removed with it). Call between passes.
+   */
+  useTempDirectory(dir: string): Promise<void>;
   /** Releases DuckDB. Passes in progress fail afterwards. */
   close(): void;
 }
@@ -103,17 +111,23 @@ export async function openChunks(file: string, options: ChunksOptions = {}): Pro
     throw new UsageError(`dim must be an integer in [1, ${MAX_DIM}], got ${String(options.dim)}`);
   }
   assertParquetFile(file);
-  const source = await describeParquet(file);
+  const source = await describeParquet(file, options.duckdb);
   try {
     checkColumns(source, idColumn, embeddingColumn);
     checkNotEmpty(source);
     const connection = await source.instance.connect();
     try {
-      await reading(source.file, `checking column "${idColumn}"`, () =>
-        checkIds(connection, source, idColumn),
+      await reading(
+        source.file,
+        `checking column "${idColumn}"`,
+        () => checkIds(connection, source, idColumn),
+        source.limits,
       );
-      const dim = await reading(source.file, `reading column "${embeddingColumn}"`, () =>
-        probeDimension(connection, source, embeddingColumn),
+      const dim = await reading(
+        source.file,
+        `reading column "${embeddingColumn}"`,
+        () => probeDimension(connection, source, embeddingColumn),
+        source.limits,
       );
       if (options.dim !== undefined && dim !== options.dim) {
         throw new BadInputError(
@@ -243,6 +257,16 @@ class Reader implements ChunksReader {
     }
   }
 
+  async useTempDirectory(dir: string): Promise<void> {
+    const connection = await this.source.instance.connect();
+    try {
+      // SET takes no parameters: the path is a quoted literal.
+      await connection.run(`SET temp_directory = '${dir.replaceAll("'", "''")}'`);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -265,13 +289,21 @@ class Reader implements ChunksReader {
     try {
       await connection.run(`SET streaming_buffer_size = '${STREAM_BUFFER_BYTES}B'`);
       const sql = `SELECT CAST(${quoteIdent(this.idColumn)} AS BIGINT), ${quoteIdent(this.embeddingColumn)} FROM read_parquet($1)`;
-      const result = await reading(this.file, 'starting the scan', () =>
-        connection.stream(sql, [source.pattern]),
+      const result = await reading(
+        this.file,
+        'starting the scan',
+        () => connection.stream(sql, [source.pattern]),
+        source.limits,
       );
       const checker = new ChunkChecker(dim, this.normalize);
       let rowOffset = 0;
       for (;;) {
-        const chunk = await reading(this.file, `decoding from row ${rowOffset}`, () => result.fetchChunk());
+        const chunk = await reading(
+          this.file,
+          `decoding from row ${rowOffset}`,
+          () => result.fetchChunk(),
+          source.limits,
+        );
         if (chunk === null || chunk.rowCount === 0) break;
         const v = chunkViews(chunk);
         const piece = checker.check(v, rowOffset);

@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 
+import { duckdbSettings, outOfMemory, type DuckDBLimits } from '../duckdb-limits.js';
 import { BadInputError, IndexctlError } from '../errors.js';
 
 export interface ParquetColumn {
@@ -26,24 +27,27 @@ export interface ParquetSource {
   columns: ParquetColumn[];
   types: DuckDBType[];
   instance: DuckDBInstance;
+  /** The limits the instance was opened with (named in an out-of-memory error). */
+  limits?: DuckDBLimits;
 }
 
 /**
  * Extensions are never installed or loaded behind our back: Parquet is built in and the tool must
- * work offline.
+ * work offline. Memory and threads are limited (duckdb-limits.ts).
  */
-export async function openDuckDB(): Promise<DuckDBInstance> {
+export async function openDuckDB(limits?: DuckDBLimits): Promise<DuckDBInstance> {
   return DuckDBInstance.create(':memory:', {
+    ...duckdbSettings(limits),
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
   });
 }
 
 /** Reads the footer through DuckDB; a file DuckDB cannot parse is bad input. */
-export async function describeParquet(file: string): Promise<ParquetSource> {
+export async function describeParquet(file: string, limits?: DuckDBLimits): Promise<ParquetSource> {
   const absolute = path.resolve(file);
   const pattern = globLiteral(absolute);
-  const instance = await openDuckDB();
+  const instance = await openDuckDB(limits);
   try {
     const connection = await instance.connect();
     try {
@@ -68,6 +72,7 @@ export async function describeParquet(file: string): Promise<ParquetSource> {
         columns: names.map((name, i) => ({ name, type: types[i]!.toString() })),
         types,
         instance,
+        ...(limits ? { limits } : {}),
       };
     } finally {
       connection.closeSync();
@@ -101,11 +106,18 @@ export function globLiteral(file: string): string {
  * Runs DuckDB work over the file: DuckDB's own failures (a corrupt page, a bad footer) become bad
  * input naming the file and what was being done; our own errors pass through.
  */
-export async function reading<T>(file: string, doing: string, work: () => Promise<T>): Promise<T> {
+export async function reading<T>(
+  file: string,
+  doing: string,
+  work: () => Promise<T>,
+  limits?: DuckDBLimits,
+): Promise<T> {
   try {
     return await work();
   } catch (err) {
     if (err instanceof IndexctlError) throw err;
+    const oom = outOfMemory(err, limits, `reading ${file} (${doing})`);
+    if (oom) throw oom;
     throw new BadInputError(`${file}: cannot be read (${doing}): ${firstLine(err)}`, { cause: err });
   }
 }

@@ -10,6 +10,7 @@
  * Calls on one handle are serialized: the binding refuses a second call on an index while one is
  * running, and a service's concurrent requests should queue rather than fail.
  */
+import type { DuckDBLimits } from '../duckdb-limits.js';
 import { BadInputError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
 import { openCatalog, type Catalog } from '../catalog/open.js';
@@ -42,6 +43,8 @@ export interface OpenIndexOptions {
   parameters?: string;
   /** Prometheus metrics (src/core/metrics/index-metrics.ts): `{ registry }` to use the caller's. */
   metrics?: IndexMetricsOptions;
+  /** DuckDB memory and thread limits of the handle's catalog (duckdb-limits.ts; default conservative). */
+  duckdb?: DuckDBLimits;
 }
 
 export interface SearchHit {
@@ -55,6 +58,26 @@ export interface SearchHit {
   score: number;
   /** The chunk's FAISS row, from the catalog's idmap; null if the catalog lacks the chunk. */
   faiss_row: bigint | null;
+}
+
+/** What `health()` reports: enough for a service's readiness probe, never a thrown error. */
+export interface IndexHealth {
+  /** The index is loaded and the catalog answered. */
+  ok: boolean;
+  version: string;
+  /** The FAISS index is loaded (the handle is open) and holds `vectors` vectors. */
+  indexLoaded: boolean;
+  /** ntotal of the loaded index (the manifest's vectors_count once closed). */
+  vectors: number;
+  dim: number;
+  catalog: {
+    ok: boolean;
+    /** Milliseconds of the `SELECT version()` round trip (from its start, not the queue wait). */
+    latencyMs: number | null;
+    duckdbVersion: string | null;
+    /** Why the ping failed: closed handle, a damaged catalog (IndexCorruptionError's message), ... */
+    error: string | null;
+  };
 }
 
 export class IndexHandle {
@@ -111,6 +134,42 @@ export class IndexHandle {
    */
   metrics(): Promise<string> {
     return this.meter.text();
+  }
+
+  /**
+   * Is this handle still able to answer? Pings the catalog (a `SELECT version()` through the same
+   * read-only connection searches hydrate from, queued behind searches in flight so the two never
+   * share the connection at once) and reports the index, version and vector count. A failure is
+   * reported in the result, not thrown: a readiness probe wants `ok: false` and the reason.
+   */
+  health(): Promise<IndexHealth> {
+    const run = this.queue.then(() => this.healthNow());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async healthNow(): Promise<IndexHealth> {
+    const indexLoaded = !this.closed;
+    const catalog: IndexHealth['catalog'] = { ok: false, latencyMs: null, duckdbVersion: null, error: null };
+    if (this.closed) catalog.error = `${this.dir}: the index handle is closed`;
+    else {
+      const start = performance.now();
+      try {
+        catalog.duckdbVersion = (await this.catalog.ping()).duckdbVersion;
+        catalog.ok = true;
+      } catch (err) {
+        catalog.error = err instanceof Error ? err.message : String(err);
+      }
+      catalog.latencyMs = Math.round((performance.now() - start) * 1000) / 1000;
+    }
+    return {
+      ok: indexLoaded && catalog.ok,
+      version: this.version,
+      indexLoaded,
+      vectors: indexLoaded ? this.index.ntotal : this.ntotal,
+      dim: this.dim,
+      catalog,
+    };
   }
 
   /** Releases the index and the catalog; safe to call twice. Waits for a search in flight. */
@@ -197,7 +256,7 @@ export async function openIndex(
       index.setParameters(options.parameters);
       applied = applied === '' ? options.parameters : `${applied},${options.parameters}`;
     }
-    const catalog = await openCatalog(dir);
+    const catalog = await openCatalog(dir, options.duckdb ? { duckdb: options.duckdb } : {});
     const metrics = new IndexMetrics(version, options.metrics);
     metrics.instrument(catalog);
     return new IndexHandle(version, dir, manifest, index, catalog, applied, metrics);

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 
+import type { DuckDBLimits } from '../duckdb-limits.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { refuseNonRegular } from '../regular-file.js';
 import { openIndex, type SearchHit } from './open-index.js';
@@ -24,6 +25,8 @@ export interface SearchOptions {
   /** Append the hits to this pool directory (one Parquet part per search; see pool.ts). */
   poolOut?: string;
   verifyChecksum?: boolean;
+  /** DuckDB memory and thread limits (duckdb-limits.ts). */
+  duckdb?: DuckDBLimits;
 }
 
 export interface QueryResult {
@@ -58,7 +61,10 @@ export async function searchVersion(options: SearchOptions): Promise<SearchRepor
   if (options.vectorFile !== undefined) refuseNonRegular(path.resolve(options.vectorFile), 'query file');
   const handle = await openIndex(
     { root: options.root, ...(options.version !== undefined ? { version: options.version } : {}) },
-    { verifyChecksum: options.verifyChecksum ?? false },
+    {
+      verifyChecksum: options.verifyChecksum ?? false,
+      ...(options.duckdb ? { duckdb: options.duckdb } : {}),
+    },
   );
   try {
     let vectors: Float32Array;

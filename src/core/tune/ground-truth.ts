@@ -12,11 +12,14 @@ import { InvariantViolationError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
 import { VERSION_FILES } from '../layout.js';
 import type { Manifest } from '../manifest.js';
+import type { DuckDBLimits } from '../duckdb-limits.js';
 import { openChunks } from '../parquet/chunks-reader.js';
 import { dropSelf, exactDistance, type DistanceMetric } from './recall.js';
 
 export interface TruthOptions {
   k: number;
+  /** DuckDB memory and thread limits for reading the stored vectors. */
+  duckdb?: DuckDBLimits;
   /** Held-out queries (nq x d, already normalized for cosine); otherwise a sample of stored vectors. */
   queries?: Float32Array;
   sample?: number;
@@ -54,6 +57,7 @@ export async function groundTruth(
     idColumn: typeof attrs.id_column === 'string' ? attrs.id_column : 'id',
     embeddingColumn: typeof attrs.embedding_column === 'string' ? attrs.embedding_column : 'embedding',
     normalize: manifest.metric === 'cosine',
+    ...(options.duckdb ? { duckdb: options.duckdb } : {}),
   });
   const flat = FaissIndex.fromFactory(reader.dim, 'Flat', metric).wrapIdMap2();
   try {

@@ -5,6 +5,7 @@
  * `tuning`. A sweep that finds no setting meeting the target is a normal result (`met: false`);
  * the CLI turns it into exit code 3.
  */
+import type { DuckDBLimits } from '../duckdb-limits.js';
 import { familyFromFactory } from '../family.js';
 import { packageVersion } from '../build-info.js';
 import { UsageError } from '../errors.js';
@@ -70,6 +71,8 @@ export interface TuneOptions {
   /** Store the chosen setting in the manifest. */
   write?: boolean;
   waitSeconds?: number;
+  /** DuckDB memory and thread limits (duckdb-limits.ts). */
+  duckdb?: DuckDBLimits;
   onProgress?: (event: { phase: 'truth' | 'sweep'; done: number; total: number }) => void;
 }
 
@@ -202,6 +205,7 @@ export async function tune(options: TuneOptions): Promise<TuneReport> {
     truth = await groundTruth(dir, manifest, {
       k: v.k,
       ...(held ? { queries: held } : { sample: v.sample, seed: v.seed }),
+      ...(options.duckdb ? { duckdb: options.duckdb } : {}),
       onProgress: (done, total) => options.onProgress?.({ phase: 'truth', done, total }),
     });
 

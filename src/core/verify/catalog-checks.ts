@@ -1,6 +1,7 @@
 /** The catalog.* checks: catalog.duckdb opens read-only and describes the same vectors as the index. */
 import { openCatalog, type Catalog } from '../catalog/open.js';
 import { readCatalogStorage, type CatalogStorage } from '../catalog/storage.js';
+import type { DuckDBLimits } from '../duckdb-limits.js';
 import { IndexctlError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { SHOW } from './idmap-checks.js';
@@ -28,11 +29,11 @@ export interface CatalogOpen {
 }
 
 /** `catalog.open`: openCatalog (read-only; its three views resolve) and one round trip. */
-export async function checkOpen(dir: string): Promise<CatalogOpen> {
+export async function checkOpen(dir: string, duckdb?: DuckDBLimits): Promise<CatalogOpen> {
   const check = new Check('catalog.open');
   let catalog: Catalog | undefined;
   try {
-    catalog = await openCatalog(dir);
+    catalog = await openCatalog(dir, duckdb ? { duckdb } : {});
     const { duckdbVersion } = await catalog.ping();
     return {
       catalog,
@@ -63,10 +64,10 @@ function storageDetail(s: CatalogStorage): string {
  * DuckDB checks the checksum of each block in use (catalog/storage.ts). A damaged block is
  * corruption (4) even when the manifest's checksum was recomputed over it.
  */
-export async function checkStorage(dir: string): Promise<CheckResult> {
+export async function checkStorage(dir: string, duckdb?: DuckDBLimits): Promise<CheckResult> {
   const check = new Check('catalog.storage');
   try {
-    return check.pass(storageDetail(await readCatalogStorage(dir)));
+    return check.pass(storageDetail(await readCatalogStorage(dir, duckdb)));
   } catch (err) {
     return failure(check, err);
   }

@@ -10,7 +10,8 @@ import { VERSION_FILES as LAYOUT_FILES } from '../layout.js';
 import {
   ManifestError,
   manifestPath,
-  parseManifest,
+  parseAnyManifest,
+  type LegacyManifest,
   type Manifest,
   type ManifestFileEntry,
 } from '../manifest.js';
@@ -28,6 +29,8 @@ export interface ManifestCheck {
   result: CheckResult;
   /** Present when the manifest parsed (even if it then failed a cross-field check). */
   manifest?: Manifest;
+  /** Present for a valid legacy (Python) manifest: verify then runs the legacy checks instead. */
+  legacy?: LegacyManifest;
 }
 
 /**
@@ -75,7 +78,10 @@ export async function checkManifest(dir: string, version: string): Promise<Manif
   let manifest: Manifest;
   try {
     const file = manifestPath(dir);
-    manifest = parseManifest(await readManifestText(file), file);
+    const parsed = parseAnyManifest(await readManifestText(file), file);
+    if (parsed.kind === 'legacy')
+      return { legacy: parsed.legacy, result: check.skip('a legacy manifest: see manifest.legacy') };
+    manifest = parsed.manifest;
   } catch (err) {
     if (err instanceof ManifestError) return { result: check.fail(err.message, 4) };
     throw err;

@@ -5,12 +5,15 @@
  *
  *   level 1  manifest.schema, files.present, files.checksum (one per file)
  *   level 2  + index.*, idmap.*, catalog.* (structure, storage read in full, counts, ids, coverage)
- *   level 3  + smoke.1nn
+ *   level 3  + smoke.1nn (the default)
  *
  * faiss.index is read only in a child process (probe-client.ts), started as soon as its checksum
  * and index.header (every count in the file fits its size) pass, so a file that crashes FAISS is
  * reported as corruption and the read overlaps the other checksums and the idmap and catalog checks.
  * The probe runs under a time and a memory bound (defaults derived from the file's size).
+ *
+ * A legacy (Python-written) manifest gets the legacy checks instead (legacy-checks.ts): the version
+ * must be adopted with write-manifest, and verify says so (`manifest.legacy`, exit 3).
  *
  * verify returns a report for every finding (ok=false, exitCode = the most severe failure: 4
  * corruption, then 3 invariant); it throws only for usage errors (2) and a missing root, version or
@@ -20,6 +23,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 
 import type { Catalog } from '../catalog/open.js';
+import type { DuckDBLimits } from '../duckdb-limits.js';
 import { UsageError } from '../errors.js';
 import { VERSION_FILES as LAYOUT_FILES, requireCurrent, requireVersionDir } from '../layout.js';
 import type { Manifest } from '../manifest.js';
@@ -27,6 +31,7 @@ import { readIdMap, type IdMap } from '../parquet/idmap-reader.js';
 import { checkChunksCount, checkCoverage, checkOpen, checkStorage } from './catalog-checks.js';
 import { checkChecksum, checkManifest, checkPresent, expectedFiles } from './file-checks.js';
 import { checkMatchesIndex, checkOrder, checkRows, checkUnique } from './idmap-checks.js';
+import { verifyLegacy } from './legacy-checks.js';
 import {
   checkConsistency,
   checkCount,
@@ -51,7 +56,7 @@ export interface VerifyOptions {
   /** The version to verify; or `current`. */
   version?: string;
   current?: boolean;
-  /** 1, 2 (default) or 3. */
+  /** 1, 2 or 3 (default: the plan's `indexctl verify` includes the 1-NN smoke). */
   level?: 1 | 2 | 3;
   /** Stored embeddings smoke.1nn searches (level 3); default DEFAULT_SMOKE. */
   smoke?: number;
@@ -70,9 +75,11 @@ export interface VerifyOptions {
    * (4); default INDEXCTL_PROBE_MEMORY, else 1 GiB + 8 x the faiss.index size.
    */
   probeMemoryBytes?: number;
+  /** DuckDB memory and thread limits for the catalog checks (duckdb-limits.ts). */
+  duckdb?: DuckDBLimits;
 }
 
-export const DEFAULT_LEVEL = 2;
+export const DEFAULT_LEVEL = 3;
 export const DEFAULT_SMOKE = 200;
 
 /** Every check by level, in report order (files.checksum is one result per file). */
@@ -171,7 +178,24 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
     };
   };
 
-  const { manifest, result: schema } = await checkManifest(dir, version);
+  const { manifest, legacy, result: schema } = await checkManifest(dir, version);
+  if (legacy) {
+    checks.push(
+      ...(await verifyLegacy(dir, version, legacy, {
+        root,
+        level,
+        ...(options.threads !== undefined ? { threads: options.threads } : {}),
+        probeBounds: probeBounds(
+          statSync(path.join(dir, LAYOUT_FILES.index), { throwIfNoEntry: false })?.size ?? 0,
+          {
+            timeoutSeconds: options.probeTimeoutSeconds,
+            memoryBytes: options.probeMemoryBytes,
+          },
+        ),
+      })),
+    );
+    return report();
+  }
   checks.push(schema, await checkPresent(dir, expectedFiles(manifest)));
   if (!manifest) {
     checks.push(
@@ -217,7 +241,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
     // overlap the probe's read of the index.
     const [idmapRead, catalogChecks] = await Promise.all([
       passed(LAYOUT_FILES.idmap) ? settle(readIdMap(path.join(dir, LAYOUT_FILES.idmap))) : undefined,
-      runCatalogChecks(dir, manifest, passed),
+      runCatalogChecks(dir, manifest, passed, options.duckdb),
     ]);
     catalog = catalogChecks.catalog;
 
@@ -314,6 +338,7 @@ async function runCatalogChecks(
   dir: string,
   manifest: Manifest,
   passed: (name: string) => boolean,
+  duckdb: DuckDBLimits | undefined,
 ): Promise<{ results: CheckResult[]; catalog?: Catalog }> {
   const names = ['catalog.open', 'catalog.storage', 'catalog.chunks_count', 'catalog.coverage'];
   const inputs = [LAYOUT_FILES.catalog, LAYOUT_FILES.chunks, LAYOUT_FILES.idmap].filter((n) => !passed(n));
@@ -322,13 +347,13 @@ async function runCatalogChecks(
   const blocking = inputs.filter((n) => !unlisted.includes(n));
   if (blocking.length > 0)
     return { results: skipAll(names, `${blocking.join(', ')} did not pass files.checksum`) };
-  const open = await checkOpen(dir);
+  const open = await checkOpen(dir, duckdb);
   if (!open.catalog)
     return {
       results: [open.result, ...skipAll(names.slice(1), 'the catalog did not open (see catalog.open)')],
     };
   try {
-    const storage = await checkStorage(dir);
+    const storage = await checkStorage(dir, duckdb);
     // chunks_count reads chunk_meta, which a damaged block makes unreadable; coverage reads the
     // Parquet files through the views and still has something to say.
     const counts =
