@@ -187,6 +187,7 @@ describe('argv -> typed options (in process)', () => {
       quiet: false,
       verbose: false,
       threads: 2,
+      duckdb: {},
     });
     const after = await parse(['status', '--quiet', '--root', '/srv/index']);
     assert.equal(after.globals.root, '/srv/index');
