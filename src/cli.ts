@@ -15,7 +15,8 @@ import { commands, globalOptions, type CommandSpec, type GlobalFlags } from './c
 import type { CommandContext, GlobalOptions } from './commands/context.js';
 import { versionLine } from './core/build-info.js';
 import { asEnvironmentIoError } from './core/env-io.js';
-import { ExitCode, IndexctlError } from './core/errors.js';
+import { ExitCode, IndexctlError, InterruptedError } from './core/errors.js';
+import { GRACE_MS, installSignalHandlers } from './cli/signals.js';
 import { outputMode, processIo, type CliIo } from './reporters/terminal.js';
 
 export type { CliIo } from './reporters/terminal.js';
@@ -127,13 +128,29 @@ export async function parseArgv(argv: string[], io: CliIo = processIo()): Promis
   return parsed ?? { exitCode: ExitCode.usage, message: 'no command given' };
 }
 
-async function runCommand(parsed: ParsedCommand, io: CliIo): Promise<number> {
+/** What a signal stopped, for the one line the operator reads: `build`, `publish v2`. */
+function describeCommand(parsed: ParsedCommand): string {
+  return [parsed.spec.name, ...parsed.args].join(' ');
+}
+
+function interruptedLine(what: string, err: InterruptedError, late = false): string {
+  return (
+    `indexctl: ${what} interrupted by ${err.signal}; nothing was published` +
+    (late
+      ? ` (cleanup did not finish within ${GRACE_MS / 1000} s; a staging directory left behind is removed by the next build or gc)`
+      : '') +
+    '\n'
+  );
+}
+
+async function runCommand(parsed: ParsedCommand, io: CliIo, signal: AbortSignal): Promise<number> {
   const { globals } = parsed;
   const ctx: CommandContext = {
     args: parsed.args,
     options: parsed.options,
     globals,
     io,
+    signal,
     log: (line) => {
       if (!globals.quiet && !globals.json) io.stderr.write(`${line}\n`);
     },
@@ -152,9 +169,42 @@ async function runCommand(parsed: ParsedCommand, io: CliIo): Promise<number> {
   return output.exitCode ?? ExitCode.ok;
 }
 
-export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+/**
+ * The process entry point (bin/indexctl.js): main() with SIGINT, SIGTERM and SIGHUP turned into
+ * cancellation (src/cli/signals.ts). After a signal the process ends as soon as the command has
+ * cleaned up, with 128 + signo, even if some handle (a FAISS batch, a probe) would keep it alive.
+ */
+export async function runProcess(argv: string[]): Promise<number> {
+  const io = processIo();
+  const cancellation = installSignalHandlers((text) => io.stderr.write(text));
+  const code = await main(argv, io, cancellation);
+  cancellation.dispose();
+  if (cancellation.signal.aborted) process.exit(code);
+  return code;
+}
+
+/** Ties main() to a signal source; in-process callers pass none and are never cancelled. */
+interface Cancellable {
+  signal: AbortSignal;
+  lastWords?: () => string;
+}
+
+export async function main(
+  argv: string[],
+  io: CliIo = processIo(),
+  cancellation: Cancellable = { signal: new AbortController().signal },
+): Promise<number> {
   const verbose = argv.includes('--verbose');
   const json = argv.includes('--json');
+  const { signal } = cancellation;
+  let what = 'the command';
+  // If the grace period runs out, the one line is printed from there instead of from here.
+  let said = false;
+  cancellation.lastWords = () => {
+    if (said || !(signal.reason instanceof InterruptedError)) return '';
+    said = true;
+    return interruptedLine(what, signal.reason, true);
+  };
   try {
     const parsed = await parseArgv(argv, io);
     if (!('spec' in parsed)) {
@@ -163,8 +213,18 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       }
       return parsed.exitCode;
     }
-    return await runCommand(parsed, io);
+    what = describeCommand(parsed);
+    return await runCommand(parsed, io, signal);
   } catch (caught) {
+    // Once cancelled, whatever the command threw on its way out (a killed probe, an aborted read)
+    // is the interruption: one line, and 128 + signo.
+    if (signal.aborted && signal.reason instanceof InterruptedError) {
+      const err = signal.reason;
+      if (!said) io.stderr.write(interruptedLine(what, err));
+      said = true;
+      if (json) writeErrorDocument(io, err.exitCode, err.name, `${what} ${err.message}; nothing was published`);
+      return err.exitCode;
+    }
     // Last resort for a write no core guard wrapped: an errno error naming its path is the
     // environment (exit 74), not a bug.
     const err = asEnvironmentIoError(caught) ?? caught;

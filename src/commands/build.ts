@@ -46,6 +46,7 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
       waitSeconds: o.wait,
       seed: o.seed,
       onProgress: (e) => progress.update(e.phase, e.done, e.total, UNITS[e.phase]),
+      signal: ctx.signal,
     });
   } finally {
     progress.stop();
@@ -56,6 +57,7 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
       version: report.version,
       reason: 'build --publish',
       waitSeconds: o.wait,
+      signal: ctx.signal,
     });
     const json: BuildJson = { schema: 'indexctl.build/1', ...report, publish: published };
     return { json, render: () => `${render(report)}\n${renderPublish(published)}` };

@@ -16,6 +16,11 @@ export interface CommandContext<O = Record<string, unknown>> {
   globals: GlobalOptions;
   /** The streams, with what each can show (terminal, colour, width): for progress on stderr. */
   io: CliIo;
+  /**
+   * Aborted (reason: InterruptedError) when the operator sends SIGINT, SIGTERM or SIGHUP: passed to
+   * core, whose long loops check it between batches and clean up as for any failure.
+   */
+  signal: AbortSignal;
   /** Progress and notes for humans: stderr, silenced by --quiet and --json. */
   log: (line: string) => void;
 }

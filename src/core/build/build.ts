@@ -52,6 +52,8 @@ export interface BuildOptions {
   /** Seed of the training sample. */
   seed?: number;
   onProgress?: (event: BuildProgress) => void;
+  /** Cancellation (SIGINT...): checked between batches; staging is removed and the lock released. */
+  signal?: AbortSignal;
 }
 
 export interface BuildProgress {
@@ -113,6 +115,7 @@ async function buildLocked(
   const lock = await acquireWriterLock(options.root, {
     command: `build ${version}`,
     ...(options.waitSeconds !== undefined ? { waitSeconds: options.waitSeconds } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   try {
     if (versionExists(options.root, version)) {
@@ -125,6 +128,8 @@ async function buildLocked(
       const report = await guardWrite(`cannot build ${version}`, staging, () =>
         fillStaging(options, version, chunks, plan, staging, inputStat),
       );
+      // The last moment a cancellation can stop the build: after the rename the version exists.
+      options.signal?.throwIfAborted();
       report.dir = await commitStagingDir(staging, options.root, version);
       return report;
     } catch (err) {
@@ -165,10 +170,12 @@ async function fillStaging(
   const index = createWrappedIndex(plan.dim, plan.factory, plan.metric);
   try {
     if (plan.trainSample > 0) {
-      const sample = await timed('sample', () => gatherSample(chunks, plan, options.seed ?? 0, progress));
+      const sample = await timed('sample', () =>
+        gatherSample(chunks, plan, options.seed ?? 0, progress, options.signal),
+      );
       await timed('train', () => trainIndex(index, sample, plan, chunks.file));
     }
-    await timed('add', () => addAll(index, chunks, progress));
+    await timed('add', () => addAll(index, chunks, progress, options.signal));
     progress({ phase: 'write', done: 0, total: 3 });
     await timed('write_index', () => index.writeAsync(path.join(staging, 'faiss.index')));
     failpoint('build:index-written');
@@ -210,6 +217,7 @@ async function fillStaging(
         materialized: options.materialize ?? false,
       },
       onChecksumProgress: (_name, done, total) => progress({ phase: 'checksum', done, total }),
+      ...(options.signal ? { signal: options.signal } : {}),
     }),
   );
   await writeManifestAtomic(staging, manifest);
@@ -223,13 +231,20 @@ async function fillStaging(
  * a copy) with DuckDB's decoding of the next: the reader reuses its buffer, so the batch in FAISS's
  * hands is copied into a spare one first (a memcpy, far cheaper than either side).
  */
-async function addAll(index: FaissIndex, chunks: ChunksReader, progress: (e: BuildProgress) => void): Promise<void> {
+async function addAll(
+  index: FaissIndex,
+  chunks: ChunksReader,
+  progress: (e: BuildProgress) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   index.reserve(chunks.rows);
   let spare: { vectors: Float32Array; ids: BigInt64Array } | undefined;
   let pending: Promise<void> | undefined;
   try {
     for await (const batch of chunks.batches()) {
       await pending;
+      // Between batches: the add in flight has finished, none is started after a cancellation.
+      signal?.throwIfAborted();
       if (!spare || spare.ids.length < batch.rows) {
         spare = { vectors: new Float32Array(batch.vectors.length), ids: new BigInt64Array(batch.rows) };
       }
@@ -252,9 +267,11 @@ async function gatherSample(
   plan: BuildPlan,
   seed: number,
   progress: (e: BuildProgress) => void,
+  signal: AbortSignal | undefined,
 ): Promise<Float32Array> {
   const gatherer = new SampleGatherer(sampleRows(chunks.rows, plan.trainSample, seed), chunks.dim);
   for await (const batch of chunks.batches()) {
+    signal?.throwIfAborted();
     gatherer.offer(batch.vectors, batch.rowOffset);
     progress({ phase: 'sample', done: batch.rowOffset + batch.rows, total: chunks.rows });
   }
