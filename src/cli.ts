@@ -164,8 +164,10 @@ async function runCommand(parsed: ParsedCommand, io: CliIo, signal: AbortSignal)
   const text =
     outputMode(io.stdout, globals.json) === 'json'
       ? JSON.stringify(output.json, null, 2)
-      : output.render(io.stdout);
-  io.stdout.write(`${text}\n`);
+      : globals.quiet && output.quiet !== undefined
+        ? output.quiet
+        : output.render(io.stdout);
+  if (text !== '') io.stdout.write(`${text}\n`);
   return output.exitCode ?? ExitCode.ok;
 }
 
@@ -222,7 +224,8 @@ export async function main(
       const err = signal.reason;
       if (!said) io.stderr.write(interruptedLine(what, err));
       said = true;
-      if (json) writeErrorDocument(io, err.exitCode, err.name, `${what} ${err.message}; nothing was published`);
+      if (json)
+        writeErrorDocument(io, err.exitCode, err.name, `${what} ${err.message}; nothing was published`);
       return err.exitCode;
     }
     // Last resort for a write no core guard wrapped: an errno error naming its path is the

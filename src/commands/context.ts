@@ -34,4 +34,10 @@ export interface CommandOutput {
    */
   render: (out: OutputStream) => string;
   exitCode?: number;
+  /**
+   * What --quiet prints on stdout instead of `render`: '' for commands whose effect is the point
+   * (publish, rollback, pin, gc --yes), the one value a script wants (build: the version name).
+   * Absent: the command exists for its output (status, verify, search, tune), printed as usual.
+   */
+  quiet?: string;
 }

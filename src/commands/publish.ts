@@ -54,5 +54,5 @@ export async function run(
     progress.stop();
   }
   const json: PublishJson = { schema: 'indexctl.publish/1', ...report };
-  return { json, render: () => renderPublish(report) };
+  return { json, render: () => renderPublish(report), quiet: '' };
 }

@@ -28,5 +28,5 @@ export async function run(
     progress.stop();
   }
   const json: RollbackJson = { schema: 'indexctl.rollback/1', ...report };
-  return { json, render: () => renderPublish(report) };
+  return { json, render: () => renderPublish(report), quiet: '' };
 }

@@ -77,7 +77,11 @@ export class FaissError extends IndexctlError {}
 export class NativeLoadError extends IndexctlError {}
 
 /** The signals that cancel a command, and the exit code each gives (128 + signo). */
-export const CANCEL_SIGNALS = { SIGHUP: ExitCode.sighup, SIGINT: ExitCode.sigint, SIGTERM: ExitCode.sigterm } as const;
+export const CANCEL_SIGNALS = {
+  SIGHUP: ExitCode.sighup,
+  SIGINT: ExitCode.sigint,
+  SIGTERM: ExitCode.sigterm,
+} as const;
 export type CancelSignal = keyof typeof CANCEL_SIGNALS;
 
 /**

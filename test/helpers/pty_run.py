@@ -1,7 +1,7 @@
 """Runs a command in a real pseudo-terminal and reports how it ended (test/signals.test.ts).
 
 Usage: pty_run.py JSON, where JSON is {argv, env?, cwd?, cols?, rows?, wait_for?, delay?, send?,
-timeout?}: the command's stdin, stdout and stderr are the pty's slave, which is its controlling
+timeout?, stdout_file?}: the command's stdin, stdout and stderr are the pty's slave, which is its controlling
 terminal (so Ctrl-C written to the master becomes SIGINT through the line discipline, as in a real
 terminal). `wait_for` (a regex on the output) or `delay` seconds decide when `send` happens:
 "ctrl-c" writes \\x03 to the master, "SIGTERM"/"SIGHUP"/"SIGINT" signal the process. The window
@@ -34,8 +34,10 @@ def controlling_tty():
 
 env = dict(os.environ)
 env.update(spec.get("env", {}))
+# `stdout_file`: stdout goes there (so the pty shows stderr alone); default the pty too.
+stdout = open(spec["stdout_file"], "wb") if spec.get("stdout_file") else slave
 proc = subprocess.Popen(
-    spec["argv"], stdin=slave, stdout=slave, stderr=slave, env=env, cwd=spec.get("cwd"),
+    spec["argv"], stdin=slave, stdout=stdout, stderr=slave, env=env, cwd=spec.get("cwd"),
     preexec_fn=controlling_tty, close_fds=True,
 )
 os.close(slave)

@@ -194,7 +194,12 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
   const hashing = checksumProgress(names, manifest, options);
   sums.set(
     LAYOUT_FILES.index,
-    await checkChecksum(dir, LAYOUT_FILES.index, manifest.files[LAYOUT_FILES.index], hashing.of(LAYOUT_FILES.index)),
+    await checkChecksum(
+      dir,
+      LAYOUT_FILES.index,
+      manifest.files[LAYOUT_FILES.index],
+      hashing.of(LAYOUT_FILES.index),
+    ),
   );
   const passed = (name: string) => sums.get(name)?.outcome === 'pass';
   let probe: IndexProbe | undefined;
@@ -214,7 +219,8 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
         ? settle((probe = new IndexProbe(timeout)).load(indexFile, options.threads))
         : undefined;
     for (const name of names) {
-      if (!sums.has(name)) sums.set(name, await checkChecksum(dir, name, manifest.files[name], hashing.of(name)));
+      if (!sums.has(name))
+        sums.set(name, await checkChecksum(dir, name, manifest.files[name], hashing.of(name)));
     }
     checks.push(...names.map((n) => sums.get(n)!));
     if (level === 1) return report();
