@@ -59,8 +59,17 @@ export function runInPty(run: PtyRun): PtyResult {
   return JSON.parse(res.stdout) as PtyResult;
 }
 
-/** The terminal output without escape sequences (spinner frames, cursor moves). */
+/**
+ * The terminal output as lines, without escape sequences: a move to column 1 (how a spinner
+ * redraws its line) starts a new line, the rest (colours, cursor hiding, line clears) is dropped.
+ */
 export function plain(output: string): string {
-  // eslint-disable-next-line no-control-regex
-  return output.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+  return (
+    output
+      // eslint-disable-next-line no-control-regex
+      .replace(/\x1b\[1?G/g, '\n')
+      // eslint-disable-next-line no-control-regex
+      .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+      .replace(/\r/g, '')
+  );
 }
