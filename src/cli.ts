@@ -102,7 +102,8 @@ function program(io: CliIo, found: (parsed: ParsedCommand) => void): Command {
   root.addHelpText(
     'after',
     `\nExit codes: 0 ok, 1 internal, 2 usage, 3 invariant, 4 corruption, 5 bad input, 6 not found, ` +
-      `74 I/O refused by the environment (permissions, read-only or full disk, EIO), 75 lock held.`,
+      `74 I/O refused by the environment (permissions, read-only or full disk, EIO), 75 lock held, ` +
+      `129/130/143 cancelled by SIGHUP/SIGINT/SIGTERM (nothing published).`,
   );
   return root;
 }
