@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A shim: the CLI lives in dist/src/cli.js (compiled from src/cli.ts).
-import { main } from '../dist/src/cli.js';
+import { runProcess } from '../dist/src/cli.js';
 
 // A reader that stops early (`indexctl list | head -3`) ends the output quietly, as `ls | head` does,
 // instead of an unhandled EPIPE stack trace; the command's own exit code stands.
@@ -9,4 +9,4 @@ process.stdout.on('error', (err) => {
   process.exit(process.exitCode ?? 0);
 });
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await runProcess(process.argv.slice(2));

@@ -14,6 +14,10 @@
 #   GC_KEEP    when set, finish with `gc --keep GC_KEEP --yes`
 #   METRICS_DIR  when set, each step writes METRICS_DIR/indexctl-<step>.prom (--metrics-file) for
 #              node_exporter's textfile collector, also when the step fails
+#   LOG        when set, the run's whole output (each step's command, its output and errors) is
+#              appended to this file, and stderr gets nothing on success and, on failure, the
+#              run's output, so the mail cron sends carries the error lines themselves (the
+#              crontab line in docs/operations.md)
 #
 # Exit status: 0 published (or already current); otherwise the exit code of the step that failed
 # (2 usage, 3 invariant or compare-and-swap conflict, 4 corruption, 5 bad chunks file, 6 not
@@ -33,6 +37,25 @@ wait=${WAIT:-600}
 version=${VERSION:-$(date -u +%Y%m%dT%H%M%SZ)-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')}
 
 log() { echo "nightly-rebuild: $*" >&2; }
+
+if [[ -n "${LOG:-}" ]]; then
+  run_log=$(mktemp "${TMPDIR:-/tmp}/indexctl-nightly.XXXXXX")
+  # fd 3: the caller's stderr (cron's mail); this run writes into run_log until it ends.
+  exec 3>&2 >"$run_log" 2>&1
+  finish() {
+    local code=$?
+    cat "$run_log" >>"$LOG"
+    if [[ $code -ne 0 ]]; then
+      {
+        echo "indexctl nightly failed with exit $code on $(hostname); this run's output (also in $LOG):"
+        cat "$run_log"
+      } >&3
+    fi
+    rm -f "$run_log"
+    exit "$code"
+  }
+  trap finish EXIT
+fi
 
 # What each exit code means for this run; cron mails stderr.
 explain() {

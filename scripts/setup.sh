@@ -33,8 +33,8 @@ for p in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Waits (with a message) while another apt-get or unattended-upgrades holds the dpkg lock.
+  as_root bash scripts/apt-install.sh --update "${missing[@]}"
 fi
 
 # FAISS built for this CPU (cached in ~/.cache/indexctl, a few minutes the first time on a machine).

@@ -345,10 +345,13 @@ export const gc = command({
       durationMs,
     ),
     switchFlag('--yes', 'remove; without it gc only lists what it would remove'),
+    switchFlag('--dry-run', 'only list what would be removed (the default without --yes)', {
+      conflicts: ['yes'],
+    }),
     wait,
     metricsFile,
   ],
-  examples: ['indexctl gc', 'indexctl gc --keep 5 --older-than 14d --yes'],
+  examples: ['indexctl gc', 'indexctl gc --dry-run --keep 5', 'indexctl gc --keep 5 --older-than 14d --yes'],
   load: () => import('./commands/gc.js') as Promise<CommandModule>,
 });
 

@@ -16,8 +16,9 @@ import { checkMetricsFile, writeMetricsFile, type CommandResult } from './cli/me
 import type { CommandContext, CommandOutput, GlobalOptions } from './commands/context.js';
 import { versionLine } from './core/build-info.js';
 import { asEnvironmentIoError } from './core/env-io.js';
-import { ExitCode, IndexctlError, UsageError } from './core/errors.js';
+import { ExitCode, IndexctlError, InterruptedError, UsageError } from './core/errors.js';
 import { integer, sizeBytes } from './cli/parsers.js';
+import { GRACE_MS, installSignalHandlers } from './cli/signals.js';
 import { outputMode, processIo, type CliIo } from './reporters/terminal.js';
 
 export type { CliIo } from './reporters/terminal.js';
@@ -121,7 +122,8 @@ function program(io: CliIo, found: (parsed: ParsedCommand) => void): Command {
   root.addHelpText(
     'after',
     `\nExit codes: 0 ok, 1 internal, 2 usage, 3 invariant, 4 corruption, 5 bad input, 6 not found, ` +
-      `74 I/O refused by the environment (permissions, read-only or full disk, EIO), 75 lock held.`,
+      `74 I/O refused by the environment (permissions, read-only or full disk, EIO), 75 lock held, ` +
+      `129/130/143 cancelled by SIGHUP/SIGINT/SIGTERM (nothing published).`,
   );
   return root;
 }
@@ -176,16 +178,33 @@ async function afterRun(
   }
 }
 
-async function runCommand(parsed: ParsedCommand, io: CliIo): Promise<number> {
+/** What a signal stopped, for the one line the operator reads: `build`, `publish v2`. */
+function describeCommand(parsed: ParsedCommand): string {
+  return [parsed.spec.name, ...parsed.args].join(' ');
+}
+
+function interruptedLine(what: string, err: InterruptedError, late = false): string {
+  return (
+    `indexctl: ${what} interrupted by ${err.signal}; nothing was published` +
+    (late
+      ? ` (cleanup did not finish within ${GRACE_MS / 1000} s; a staging directory left behind is removed by the next build or gc)`
+      : '') +
+    '\n'
+  );
+}
+
+async function runCommand(parsed: ParsedCommand, io: CliIo, signal: AbortSignal): Promise<number> {
   const { globals } = parsed;
   if (typeof parsed.options.metricsFile === 'string') checkMetricsFile(parsed.options.metricsFile);
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   let output: CommandOutput;
   try {
-    output = await execute(parsed, io);
+    output = await execute(parsed, io, signal);
   } catch (err) {
-    await afterRun(parsed, io, { exitCode: exitCodeOf(err), seconds: seconds(), error: err });
+    const exitCode =
+      signal.aborted && signal.reason instanceof InterruptedError ? signal.reason.exitCode : exitCodeOf(err);
+    await afterRun(parsed, io, { exitCode, seconds: seconds(), error: err });
     throw err;
   }
   // A command that speaks on stdout itself (serve's MCP channel) prints no result document.
@@ -193,21 +212,24 @@ async function runCommand(parsed: ParsedCommand, io: CliIo): Promise<number> {
     const text =
       outputMode(io.stdout, globals.json) === 'json'
         ? JSON.stringify(output.json, null, 2)
-        : output.render(io.stdout);
-    io.stdout.write(`${text}\n`);
+        : globals.quiet && output.quiet !== undefined
+          ? output.quiet
+          : output.render(io.stdout);
+    if (text !== '') io.stdout.write(`${text}\n`);
   }
   const exitCode = output.exitCode ?? ExitCode.ok;
   await afterRun(parsed, io, { exitCode, seconds: seconds(), output });
   return exitCode;
 }
 
-async function execute(parsed: ParsedCommand, io: CliIo): Promise<CommandOutput> {
+async function execute(parsed: ParsedCommand, io: CliIo, signal: AbortSignal): Promise<CommandOutput> {
   const { globals } = parsed;
   const ctx: CommandContext = {
     args: parsed.args,
     options: parsed.options,
     globals,
     io,
+    signal,
     log: (line) => {
       if (!globals.quiet && !globals.json) io.stderr.write(`${line}\n`);
     },
@@ -220,9 +242,42 @@ async function execute(parsed: ParsedCommand, io: CliIo): Promise<CommandOutput>
   return module.run(ctx);
 }
 
-export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+/**
+ * The process entry point (bin/indexctl.js): main() with SIGINT, SIGTERM and SIGHUP turned into
+ * cancellation (src/cli/signals.ts). After a signal the process ends as soon as the command has
+ * cleaned up, with 128 + signo, even if some handle (a FAISS batch, a probe) would keep it alive.
+ */
+export async function runProcess(argv: string[]): Promise<number> {
+  const io = processIo();
+  const cancellation = installSignalHandlers((text) => io.stderr.write(text));
+  const code = await main(argv, io, cancellation);
+  cancellation.dispose();
+  if (cancellation.signal.aborted) process.exit(code);
+  return code;
+}
+
+/** Ties main() to a signal source; in-process callers pass none and are never cancelled. */
+interface Cancellable {
+  signal: AbortSignal;
+  lastWords?: () => string;
+}
+
+export async function main(
+  argv: string[],
+  io: CliIo = processIo(),
+  cancellation: Cancellable = { signal: new AbortController().signal },
+): Promise<number> {
   const verbose = argv.includes('--verbose');
   const json = argv.includes('--json');
+  const { signal } = cancellation;
+  let what = 'the command';
+  // If the grace period runs out, the one line is printed from there instead of from here.
+  let said = false;
+  cancellation.lastWords = () => {
+    if (said || !(signal.reason instanceof InterruptedError)) return '';
+    said = true;
+    return interruptedLine(what, signal.reason, true);
+  };
   try {
     const parsed = await parseArgv(argv, io);
     if (!('spec' in parsed)) {
@@ -231,8 +286,19 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       }
       return parsed.exitCode;
     }
-    return await runCommand(parsed, io);
+    what = describeCommand(parsed);
+    return await runCommand(parsed, io, signal);
   } catch (caught) {
+    // Once cancelled, whatever the command threw on its way out (a killed probe, an aborted read)
+    // is the interruption: one line, and 128 + signo.
+    if (signal.aborted && signal.reason instanceof InterruptedError) {
+      const err = signal.reason;
+      if (!said) io.stderr.write(interruptedLine(what, err));
+      said = true;
+      if (json)
+        writeErrorDocument(io, err.exitCode, err.name, `${what} ${err.message}; nothing was published`);
+      return err.exitCode;
+    }
     // Last resort for a write no core guard wrapped: an errno error naming its path is the
     // environment (exit 74), not a bug.
     const err = asEnvironmentIoError(caught) ?? caught;

@@ -122,7 +122,14 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
   unpin: { argv: ['unpin', 'v1', '--wait', '5'], args: ['v1'], options: { wait: 5 } },
   gc: {
     argv: ['gc', '--keep', '0', '--older-than', '2d', '--yes'],
-    options: { keep: 0, olderThan: 2 * 86_400_000, yes: true, wait: undefined, metricsFile: undefined },
+    options: {
+      keep: 0,
+      olderThan: 2 * 86_400_000,
+      yes: true,
+      dryRun: false,
+      wait: undefined,
+      metricsFile: undefined,
+    },
   },
   tune: {
     argv: ['tune', 'v1', '--target-recall', '0.9', '--sample', '500', '--max-seconds', '1.5', '--write'],

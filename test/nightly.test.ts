@@ -1,7 +1,7 @@
 /** scripts/nightly-rebuild.sh end to end: two nights in a row, and a night with a bad chunks file. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -97,5 +97,64 @@ describe('scripts/nightly-rebuild.sh', () => {
 
     assert.equal(nightly(monday, root, { VERSION: '../x' }).code, 2);
     assert.equal(readCurrent(root), v2);
+  });
+
+  it('the crontab line of docs/operations.md, run as written, mails the error lines on failure', async () => {
+    const dir = tmpDir();
+    const root = path.join(dir, 'index');
+    const good = path.join(dir, 'good.parquet');
+    await writeChunks(good, { rows: 200, dim: 8 });
+    const doc = readFileSync(path.join(packageRoot, 'docs/operations.md'), 'utf8');
+    const cronLine = /```cron\n(.*)\n```/.exec(doc)?.[1];
+    assert.ok(cronLine, 'docs/operations.md has a crontab line');
+    // The five schedule fields, then the command cron gives to /bin/sh.
+    const command = cronLine.replace(/^(\S+\s+){5}/, '');
+    // Stubs: `indexctl` is this checkout, `mail` records what it was given.
+    const stubs = path.join(dir, 'bin');
+    mkdirSync(stubs);
+    const indexctl = path.join(stubs, 'indexctl');
+    writeFileSync(indexctl, `#!/bin/sh\nexec '${process.execPath}' '${bin}' "$@"\n`);
+    const mail = path.join(stubs, 'mail');
+    writeFileSync(mail, `#!/bin/sh\nprintf '%s\\n' "$@" > '${dir}/mail.args'\ncat > '${dir}/mail.body'\n`);
+    chmodSync(indexctl, 0o755);
+    chmodSync(mail, 0o755);
+    const logFile = path.join(dir, 'nightly.log');
+    const cron = (chunks: string) =>
+      spawnSync(
+        'sh',
+        [
+          '-c',
+          command
+            .replace('/usr/local/bin/indexctl', indexctl)
+            .replace('/opt/indexctl/scripts/nightly-rebuild.sh', script)
+            .replace('/data/chunks/latest.parquet', chunks)
+            .replace('/srv/index', root)
+            .replace('/var/log/indexctl-nightly.log', logFile),
+        ],
+        { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', PATH: `${stubs}:${process.env.PATH}` } },
+      );
+
+    const night = cron(good);
+    assert.equal(night.status, 0, night.stderr);
+    assert.equal(existsSync(path.join(dir, 'mail.body')), false, 'no mail on success');
+    assert.match(readFileSync(logFile, 'utf8'), /nightly-rebuild: published/);
+    const v1 = readCurrent(root);
+    assert.ok(v1);
+
+    const bad = path.join(dir, 'bad.parquet');
+    writeFileSync(bad, 'not parquet');
+    cron(bad);
+    assert.deepEqual(readFileSync(path.join(dir, 'mail.args'), 'utf8').split('\n').filter(Boolean), [
+      '-s',
+      'indexctl nightly failed',
+      'oncall@example.com',
+    ]);
+    const body = readFileSync(path.join(dir, 'mail.body'), 'utf8');
+    assert.match(body, /indexctl nightly failed with exit 5/);
+    // indexctl's own error line (which file, what is wrong) and the script's explanation.
+    assert.match(body, /^indexctl: .*bad\.parquet/m);
+    assert.match(body, /build: bad input: .*bad\.parquet is unusable/);
+    assert.match(readFileSync(logFile, 'utf8'), /^indexctl: .*bad\.parquet/m);
+    assert.equal(readCurrent(root), v1);
   });
 });

@@ -47,6 +47,7 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
       waitSeconds: o.wait,
       seed: o.seed,
       onProgress: (e) => progress.update(e.phase, e.done, e.total, UNITS[e.phase]),
+      signal: ctx.signal,
     });
   } finally {
     progress.stop();
@@ -57,12 +58,14 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
       version: report.version,
       reason: 'build --publish',
       waitSeconds: o.wait,
+      signal: ctx.signal,
     });
     const json: BuildJson = { schema: 'indexctl.build/1', ...report, publish: published };
-    return { json, render: () => `${render(report)}\n${renderPublish(published)}` };
+    return { json, render: () => `${render(report)}\n${renderPublish(published)}`, quiet: report.version };
   }
   const json: BuildJson = { schema: 'indexctl.build/1', ...report };
-  return { json, render: () => render(report) };
+  // --quiet: the new version's name, for `v=$(indexctl build --quiet ...)`; a plan is the output itself.
+  return { json, render: () => render(report), ...(report.dryRun ? {} : { quiet: report.version }) };
 }
 
 /** The hydration columns the flags rename (defaults are left out: the file's names are canonical). */

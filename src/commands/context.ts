@@ -19,6 +19,11 @@ export interface CommandContext<O = Record<string, unknown>> {
   globals: GlobalOptions;
   /** The streams, with what each can show (terminal, colour, width): for progress on stderr. */
   io: CliIo;
+  /**
+   * Aborted (reason: InterruptedError) when the operator sends SIGINT, SIGTERM or SIGHUP: passed to
+   * core, whose long loops check it between batches and clean up as for any failure.
+   */
+  signal: AbortSignal;
   /** Progress and notes for humans: stderr, silenced by --quiet and --json. */
   log: (line: string) => void;
 }
@@ -34,4 +39,10 @@ export interface CommandOutput {
   exitCode?: number;
   /** The command used stdout as its channel (serve over stdio): the runner prints nothing there. */
   stdoutTaken?: boolean;
+  /**
+   * What --quiet prints on stdout instead of `render`: '' for commands whose effect is the point
+   * (publish, rollback, pin, gc --yes), the one value a script wants (build: the version name).
+   * Absent: the command exists for its output (status, verify, search, tune), printed as usual.
+   */
+  quiet?: string;
 }

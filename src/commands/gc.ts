@@ -3,6 +3,7 @@ import { formatAge } from '../core/lifecycle/duration.js';
 import { gc, type GcReport } from '../core/lifecycle/gc.js';
 import type { gc as gcCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
+import { progressLine } from '../reporters/progress.js';
 import { renderTable } from '../reporters/table.js';
 import type { OutputStream } from '../reporters/terminal.js';
 
@@ -58,13 +59,25 @@ function render(r: GcReport, out: OutputStream): string {
 
 export async function run(ctx: CommandContext<CommandOptions<typeof gcCommand>>): Promise<CommandOutput> {
   const o = ctx.options;
-  const report = await gc({
-    root: ctx.globals.root,
-    yes: o.yes,
-    keep: o.keep,
-    olderThanMs: o.olderThan,
-    waitSeconds: o.wait,
-  });
+  // --dry-run is gc without --yes (commander refuses the two together).
+  const progress = o.yes ? await progressLine(ctx.io.stderr, ctx.globals) : undefined;
+  let report: GcReport;
+  try {
+    report = await gc({
+      root: ctx.globals.root,
+      yes: o.yes,
+      keep: o.keep,
+      olderThanMs: o.olderThan,
+      waitSeconds: o.wait,
+      signal: ctx.signal,
+      ...(progress
+        ? { onProgress: (done, total) => progress.update('gc: freeing', done, total, 'bytes') }
+        : {}),
+    });
+  } finally {
+    progress?.stop();
+  }
   const json: GcJson = { schema: 'indexctl.gc/1', ...report };
-  return { json, render: (out) => render(report, out) };
+  // --quiet: a removal says nothing; a listing (no --yes) is what was asked for.
+  return { json, render: (out) => render(report, out), ...(report.dryRun ? {} : { quiet: '' }) };
 }

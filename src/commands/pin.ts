@@ -16,7 +16,7 @@ export async function runPin(
   const text = `${report.version} ${report.changed ? `is now ${state}` : `was already ${state}`}; pins: ${
     report.pins.length > 0 ? report.pins.join(', ') : '(none)'
   }`;
-  return { json, render: () => text };
+  return { json, render: () => text, quiet: '' };
 }
 
 export function run(ctx: CommandContext<CommandOptions<typeof pinCommand>>): Promise<CommandOutput> {

@@ -1,6 +1,8 @@
 import { EXPECT_NONE, publish, type PublishReport } from '../core/lifecycle/publish.js';
 import type { publish as publishCommand, CommandOptions } from '../cli-options.js';
+import { progressLine } from '../reporters/progress.js';
 import type { CommandContext, CommandOutput } from './context.js';
+import { verifyProgress } from './verify.js';
 
 export type PublishJson = PublishReport & { schema: 'indexctl.publish/1' };
 
@@ -32,17 +34,25 @@ export async function run(
   ctx: CommandContext<CommandOptions<typeof publishCommand>>,
 ): Promise<CommandOutput> {
   const o = ctx.options;
-  const report = await publish({
-    root: ctx.globals.root,
-    version: ctx.args[0]!,
-    dryRun: o.dryRun,
-    // An empty --expect-current is an invalid version name (exit 2), which publish reports.
-    ...(o.expectCurrent !== undefined
-      ? { expectCurrent: o.expectCurrent === EXPECT_NONE ? null : o.expectCurrent }
-      : {}),
-    reason: o.reason,
-    waitSeconds: o.wait,
-  });
+  const progress = await progressLine(ctx.io.stderr, ctx.globals);
+  let report: PublishReport;
+  try {
+    report = await publish({
+      root: ctx.globals.root,
+      version: ctx.args[0]!,
+      dryRun: o.dryRun,
+      // An empty --expect-current is an invalid version name (exit 2), which publish reports.
+      ...(o.expectCurrent !== undefined
+        ? { expectCurrent: o.expectCurrent === EXPECT_NONE ? null : o.expectCurrent }
+        : {}),
+      reason: o.reason,
+      waitSeconds: o.wait,
+      onProgress: verifyProgress(progress),
+      signal: ctx.signal,
+    });
+  } finally {
+    progress.stop();
+  }
   const json: PublishJson = { schema: 'indexctl.publish/1', ...report };
-  return { json, render: () => renderPublish(report) };
+  return { json, render: () => renderPublish(report), quiet: '' };
 }

@@ -2,6 +2,8 @@ import { rollback, type PublishReport } from '../core/lifecycle/publish.js';
 import type { rollback as rollbackCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
 import { renderPublish } from './publish.js';
+import { verifyProgress } from './verify.js';
+import { progressLine } from '../reporters/progress.js';
 
 export type RollbackJson = PublishReport & { schema: 'indexctl.rollback/1' };
 
@@ -9,14 +11,22 @@ export async function run(
   ctx: CommandContext<CommandOptions<typeof rollbackCommand>>,
 ): Promise<CommandOutput> {
   const o = ctx.options;
-  const report = await rollback({
-    root: ctx.globals.root,
-    dryRun: o.dryRun,
-    // An empty --to is an invalid version name (exit 2), which rollback reports.
-    to: o.to,
-    reason: o.reason,
-    waitSeconds: o.wait,
-  });
+  const progress = await progressLine(ctx.io.stderr, ctx.globals);
+  let report: PublishReport;
+  try {
+    report = await rollback({
+      root: ctx.globals.root,
+      dryRun: o.dryRun,
+      // An empty --to is an invalid version name (exit 2), which rollback reports.
+      to: o.to,
+      reason: o.reason,
+      waitSeconds: o.wait,
+      onProgress: verifyProgress(progress),
+      signal: ctx.signal,
+    });
+  } finally {
+    progress.stop();
+  }
   const json: RollbackJson = { schema: 'indexctl.rollback/1', ...report };
-  return { json, render: () => renderPublish(report) };
+  return { json, render: () => renderPublish(report), quiet: '' };
 }

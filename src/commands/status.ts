@@ -29,10 +29,15 @@ function render(r: StatusReport, out: OutputStream): string {
       `last flip ${p.ts} ${p.from ?? '(none)'} -> ${p.to} by ${p.user}@${p.host}${p.reason ? ` (${p.reason})` : ''}`,
     );
   }
-  if (r.lock)
+  if (r.lock) {
+    const l = r.lock;
+    const who = `"${l.command}", pid ${l.pid} on ${l.host} since ${l.started}`;
     lines.push(
-      `lock      held by "${r.lock.command}", pid ${r.lock.pid} on ${r.lock.host} since ${r.lock.started}`,
+      l.stale
+        ? `lock      stale: left by ${who}, which is no longer running (the next writer takes it over)`
+        : `lock      held by ${who}`,
     );
+  }
   lines.push(
     `FAISS     ${r.faiss ? `${r.faiss.version} ${r.faiss.simd} (${r.faiss.source})` : 'addon not built'}, indexctl ${r.indexctl}`,
   );

@@ -32,6 +32,7 @@ export async function run(ctx: CommandContext<CommandOptions<typeof tuneCommand>
       maxSeconds: o.maxSeconds,
       embeddingColumn: o.embeddingColumn,
       waitSeconds: o.wait,
+      signal: ctx.signal,
       onProgress: (e) =>
         progress.update(
           e.phase === 'truth' ? 'ground truth' : 'sweep',

@@ -3,9 +3,10 @@
  * and wrapped on a terminal, one line per check otherwise) or one JSON document, and exits with the
  * report's code: 0, 4 corruption, or 3 invariant.
  */
-import { verify, type CheckResult, type VerifyReport } from '../core/verify/verify.js';
+import { verify, type CheckResult, type VerifyProgress, type VerifyReport } from '../core/verify/verify.js';
 import type { CommandOptions, verify as verifyCommand } from '../cli-options.js';
 import { paint } from '../reporters/colour.js';
+import { progressLine, type ProgressLine } from '../reporters/progress.js';
 import { renderTable } from '../reporters/table.js';
 import type { OutputStream } from '../reporters/terminal.js';
 import type { CommandContext, CommandOutput } from './context.js';
@@ -14,20 +15,36 @@ export type VerifyJson = VerifyReport & { schema: 'indexctl.verify/1' };
 
 export async function run(ctx: CommandContext<CommandOptions<typeof verifyCommand>>): Promise<CommandOutput> {
   const o = ctx.options;
-  const report = await verify({
-    root: ctx.globals.root,
-    duckdb: ctx.globals.duckdb,
-    level: o.level,
-    version: ctx.args[0],
-    current: o.current,
-    smoke: o.smoke,
-    seed: o.seed,
-    threads: ctx.globals.threads,
-    probeTimeoutSeconds: o.probeTimeout,
-    probeMemoryBytes: o.probeMemory,
-  });
+  const progress = await progressLine(ctx.io.stderr, ctx.globals);
+  let report: VerifyReport;
+  try {
+    report = await verify({
+      root: ctx.globals.root,
+      duckdb: ctx.globals.duckdb,
+      level: o.level,
+      version: ctx.args[0],
+      current: o.current,
+      smoke: o.smoke,
+      seed: o.seed,
+      threads: ctx.globals.threads,
+      probeTimeoutSeconds: o.probeTimeout,
+      probeMemoryBytes: o.probeMemory,
+      onProgress: verifyProgress(progress),
+      signal: ctx.signal,
+    });
+  } finally {
+    progress.stop();
+  }
   const json: VerifyJson = { schema: 'indexctl.verify/1', ...report };
   return { json, render: (out) => renderReport(report, out), exitCode: report.exitCode };
+}
+
+/** verify's two phases on a progress line: bytes hashed of the files' total, then checks done. */
+export function verifyProgress(progress: ProgressLine): (e: VerifyProgress) => void {
+  return (e) =>
+    e.phase === 'checksum'
+      ? progress.update('verify: checksums', e.done, e.total, 'bytes')
+      : progress.update('verify: checks', e.done, e.total, 'checks');
 }
 
 function outcomeLabel(outcome: CheckResult['outcome'], out: OutputStream): string {

@@ -13,6 +13,10 @@ export const ExitCode = {
   notFound: 6,
   ioError: 74,
   lockHeld: 75,
+  /** 128 + the signal's number, as shells report a process a signal ended. */
+  sighup: 129,
+  sigint: 130,
+  sigterm: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -71,3 +75,24 @@ export class FaissError extends IndexctlError {}
 
 /** The native addon could not be loaded; the message lists what was tried and how to fix it. */
 export class NativeLoadError extends IndexctlError {}
+
+/** The signals that cancel a command, and the exit code each gives (128 + signo). */
+export const CANCEL_SIGNALS = {
+  SIGHUP: ExitCode.sighup,
+  SIGINT: ExitCode.sigint,
+  SIGTERM: ExitCode.sigterm,
+} as const;
+export type CancelSignal = keyof typeof CANCEL_SIGNALS;
+
+/**
+ * The operator cancelled (Ctrl-C, SIGTERM, SIGHUP). The CLI runner aborts the command's AbortSignal
+ * with this as the reason; core code that checks `signal.throwIfAborted()` between batches throws it,
+ * and its usual error cleanup (staging removed, lock released) runs as for any failure.
+ */
+export class InterruptedError extends IndexctlError {
+  override readonly exitCode: ExitCodeValue;
+  constructor(readonly signal: CancelSignal) {
+    super(`interrupted by ${signal}`);
+    this.exitCode = CANCEL_SIGNALS[signal];
+  }
+}

@@ -253,7 +253,7 @@ function describeHolder(lockPath: string, seen: Observed, host: string): string 
         `if it is not, remove ${lockPath}`
       );
     }
-    return `${base}; try again later or pass a wait`;
+    return `${base}; try again when it has finished, or pass --wait SECONDS to wait for it`;
   }
   return `${lockPath} exists but cannot be read as a lock (it is taken over once ${UNREADABLE_STALE_MS / 1000} s old)`;
 }
@@ -329,6 +329,16 @@ function held(root: string, lockPath: string, owner: LockOwner): WriterLock {
 export function readLockOwner(root: string): LockOwner | undefined {
   const seen = observe(lockFile(root));
   return seen.kind === 'owner' ? seen.owner : undefined;
+}
+
+/**
+ * The lock of `root` for status: its holder, and whether that holder is gone (a crashed writer on
+ * this host), in which case the next writer takes the lock over and nobody is waiting on it.
+ */
+export function readLockState(root: string): { owner: LockOwner; stale: boolean } | undefined {
+  const seen = observe(lockFile(root));
+  if (seen.kind !== 'owner') return undefined;
+  return { owner: seen.owner, stale: isStale(seen, os.hostname()) };
 }
 
 /** Whether `root` has a lock file whose holder is alive (or cannot be judged). */

@@ -349,6 +349,7 @@ export async function writeManifestAtomic(versionDir: string, manifest: Manifest
 export interface FileEntriesOptions {
   /** Called as each file is checksummed: its name and bytes hashed so far of its size. */
   onProgress?: (name: string, bytesDone: number, bytesTotal: number) => void;
+  signal?: AbortSignal;
 }
 
 /**
@@ -368,7 +369,10 @@ export async function computeFileEntries(
     try {
       const { size, isFile } = await stat(file).then((s) => ({ size: s.size, isFile: s.isFile() }));
       if (!isFile) throw new IndexCorruptionError(`${file}: not a regular file`);
-      const sum = await xxh64File(file, { onProgress: (done) => options.onProgress?.(name, done, size) });
+      const sum = await xxh64File(file, {
+        onProgress: (done) => options.onProgress?.(name, done, size),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       files[name] = { bytes: size, checksum: sum };
     } catch (err) {
       if (err instanceof IndexCorruptionError) throw err;

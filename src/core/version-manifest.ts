@@ -14,11 +14,13 @@ export interface ManifestFacts {
   vectors: number;
   attrs?: Record<string, unknown>;
   onChecksumProgress?: (name: string, done: number, total: number) => void;
+  signal?: AbortSignal;
 }
 
 export async function assembleManifest(versionDir: string, facts: ManifestFacts): Promise<Manifest> {
   const files = await computeFileEntries(versionDir, VERSION_FILES, {
     ...(facts.onChecksumProgress ? { onProgress: facts.onChecksumProgress } : {}),
+    ...(facts.signal ? { signal: facts.signal } : {}),
   });
   const info = FaissIndex.buildInfo();
   return {

@@ -87,9 +87,14 @@ export async function progressLine(stderr: OutputStream, options: ProgressOption
     color: stderr.colour ? 'cyan' : false,
   }).start();
   const text = new ProgressText();
+  let phase = '';
   return {
     update(label, done, total, unit) {
       spinner.text = text.format(label, done, total, unit);
+      // A new phase is drawn at once: a short one (hashing a small version) would otherwise pass
+      // between two spinner frames without being seen.
+      if (label !== phase) spinner.render();
+      phase = label;
     },
     stop() {
       spinner.stop();

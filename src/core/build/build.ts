@@ -60,6 +60,8 @@ export interface BuildOptions {
    */
   duckdb?: DuckDBLimits;
   onProgress?: (event: BuildProgress) => void;
+  /** Cancellation (SIGINT...): checked between batches; staging is removed and the lock released. */
+  signal?: AbortSignal;
 }
 
 export interface BuildProgress {
@@ -143,6 +145,7 @@ async function buildLocked(
   const lock = await acquireWriterLock(options.root, {
     command: `build ${version}`,
     ...(options.waitSeconds !== undefined ? { waitSeconds: options.waitSeconds } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   try {
     if (versionExists(options.root, version)) {
@@ -155,6 +158,8 @@ async function buildLocked(
       const report = await guardWrite(`cannot build ${version}`, staging, () =>
         fillStaging(options, version, chunks, plan, staging, inputStat),
       );
+      // The last moment a cancellation can stop the build: after the rename the version exists.
+      options.signal?.throwIfAborted();
       report.dir = await commitStagingDir(staging, options.root, version);
       return report;
     } catch (err) {
@@ -199,10 +204,12 @@ async function fillStaging(
   try {
     // FAISS decides whether the index needs training (SQ8, PCA64,Flat and LSHrt do; HNSW32 does not).
     if (!index.isTrained) {
-      const sample = await timed('sample', () => gatherSample(chunks, plan, options.seed ?? 0, progress));
+      const sample = await timed('sample', () =>
+        gatherSample(chunks, plan, options.seed ?? 0, progress, options.signal),
+      );
       await timed('train', () => trainIndex(index, sample, plan, chunks.file));
     }
-    await timed('add', () => addAll(index, chunks, progress));
+    await timed('add', () => addAll(index, chunks, progress, options.signal));
     progress({ phase: 'write', done: 0, total: 3 });
     await timed('write_index', () => index.writeAsync(path.join(staging, 'faiss.index')));
     failpoint('build:index-written');
@@ -246,6 +253,7 @@ async function fillStaging(
         materialized: options.materialize ?? false,
       },
       onChecksumProgress: (_name, done, total) => progress({ phase: 'checksum', done, total }),
+      ...(options.signal ? { signal: options.signal } : {}),
     }),
   );
   await writeManifestAtomic(staging, manifest);
@@ -259,13 +267,20 @@ async function fillStaging(
  * a copy) with DuckDB's decoding of the next: the reader reuses its buffer, so the batch in FAISS's
  * hands is copied into a spare one first (a memcpy, far cheaper than either side).
  */
-async function addAll(index: FaissIndex, chunks: ChunksReader, progress: (e: BuildProgress) => void): Promise<void> {
+async function addAll(
+  index: FaissIndex,
+  chunks: ChunksReader,
+  progress: (e: BuildProgress) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   index.reserve(chunks.rows);
   let spare: { vectors: Float32Array; ids: BigInt64Array } | undefined;
   let pending: Promise<void> | undefined;
   try {
     for await (const batch of chunks.batches()) {
       await pending;
+      // Between batches: the add in flight has finished, none is started after a cancellation.
+      signal?.throwIfAborted();
       if (!spare || spare.ids.length < batch.rows) {
         spare = { vectors: new Float32Array(batch.vectors.length), ids: new BigInt64Array(batch.rows) };
       }
@@ -292,9 +307,11 @@ async function gatherSample(
   plan: BuildPlan,
   seed: number,
   progress: (e: BuildProgress) => void,
+  signal: AbortSignal | undefined,
 ): Promise<Float32Array> {
   const gatherer = new SampleGatherer(sampleRows(chunks.rows, plan.trainSample, seed), chunks.dim);
   for await (const batch of chunks.batches()) {
+    signal?.throwIfAborted();
     gatherer.offer(batch.vectors, batch.rowOffset);
     progress({ phase: 'sample', done: batch.rowOffset + batch.rows, total: chunks.rows });
   }

@@ -62,6 +62,10 @@ export interface GcOptions {
   waitSeconds?: number;
   /** "Now" for the age rule (tests); default Date.now(). */
   now?: number;
+  /** With `yes`: bytes freed so far of the bytes to free, after each item removed. */
+  onProgress?: (done: number, total: number) => void;
+  /** Cancellation, checked between items: each version is removed whole (one rename) or not at all. */
+  signal?: AbortSignal;
 }
 
 export type KeepReason = 'current' | 'rollback-target' | 'pinned' | 'newest' | 'too-recent' | 'bad';
@@ -229,31 +233,48 @@ export async function gc(o: GcOptions): Promise<GcReport> {
   requireRealRootDirs(o.root);
   const now = o.now ?? Date.now();
   if (!o.yes) return { dryRun: true, lockWaitSeconds: 0, ...(await plan(o.root, keep, o.olderThanMs, now)) };
-  const { result, lockWaitSeconds } = await underWriterLock(o.root, 'gc', o.waitSeconds, async () => {
-    const p = await plan(o.root, keep, o.olderThanMs, now);
-    if (p.problems.length > 0) {
-      // An unreadable log line may be the flip that names the rollback target, an unreadable pins
-      // line a pin: removing on a guess could delete the one version an operator relies on.
-      throw new InvariantViolationError(
-        `gc --yes removes nothing while publish.log or pins has lines it cannot read: ${p.problems.join('; ')}. ` +
-          `Fix or delete those lines (run gc without --yes to see the plan)`,
-      );
-    }
-    for (const v of p.versions) {
-      if (v.action !== 'remove') continue;
-      const dir = path.join(versionsDir(o.root), v.version);
-      await guardWrite(`gc cannot remove version ${v.version}`, dir, () => removeVersion(o.root, v.version));
-    }
-    // rm never follows a symlink (it lstats and unlinks the link); leftovers are real directories
-    // of staging/ or temp names in the root, checked again here after the plan.
-    for (const l of p.leftovers) {
-      await guardWrite(`gc cannot remove ${l.name}`, l.path, () => removeLeftover(l));
-    }
-    if (p.leftovers.length > 0) {
-      await fsyncDir(o.root);
-      if (p.leftovers.some((l) => l.kind === 'staging')) await fsyncDir(stagingDir(o.root));
-    }
-    return p;
-  });
+  const { result, lockWaitSeconds } = await underWriterLock(
+    o.root,
+    'gc',
+    o.waitSeconds,
+    async () => {
+      const p = await plan(o.root, keep, o.olderThanMs, now);
+      if (p.problems.length > 0) {
+        // An unreadable log line may be the flip that names the rollback target, an unreadable pins
+        // line a pin: removing on a guess could delete the one version an operator relies on.
+        throw new InvariantViolationError(
+          `gc --yes removes nothing while publish.log or pins has lines it cannot read: ${p.problems.join('; ')}. ` +
+            `Fix or delete those lines (run gc without --yes to see the plan)`,
+        );
+      }
+      let freed = 0;
+      const removedOne = (bytes: number): void => {
+        freed += bytes;
+        o.onProgress?.(freed, p.bytes);
+      };
+      for (const v of p.versions) {
+        if (v.action !== 'remove') continue;
+        o.signal?.throwIfAborted();
+        const dir = path.join(versionsDir(o.root), v.version);
+        await guardWrite(`gc cannot remove version ${v.version}`, dir, () =>
+          removeVersion(o.root, v.version),
+        );
+        removedOne(v.bytes);
+      }
+      for (const l of p.leftovers) {
+        o.signal?.throwIfAborted();
+        // rm never follows a symlink (it lstats and unlinks the link); leftovers are real directories
+        // of staging/ or temp names in the root, checked again here after the plan.
+        await guardWrite(`gc cannot remove ${l.name}`, l.path, () => removeLeftover(l));
+        removedOne(l.bytes);
+      }
+      if (p.leftovers.length > 0) {
+        await fsyncDir(o.root);
+        if (p.leftovers.some((l) => l.kind === 'staging')) await fsyncDir(stagingDir(o.root));
+      }
+      return p;
+    },
+    o.signal,
+  );
   return { dryRun: false, lockWaitSeconds, ...result };
 }

@@ -11,7 +11,7 @@
  */
 import { InvariantViolationError, NotFoundError, UsageError } from '../errors.js';
 import { checkVersionName, readCurrent, requireRoot, requireVersionDir } from '../layout.js';
-import type { VerifyReport } from '../verify/verify.js';
+import type { VerifyOptions, VerifyReport } from '../verify/verify.js';
 import { currentLinkText, swapCurrent } from './current.js';
 import {
   appendPublishLog,
@@ -38,6 +38,10 @@ export interface PublishOptions {
   /** Passed to verify's smoke check. */
   smoke?: number;
   seed?: number;
+  /** Progress of the level-3 verify gate (bytes hashed, then checks). */
+  onProgress?: VerifyOptions['onProgress'];
+  /** Cancellation: stops the gate or the wait for the lock; CURRENT is never flipped after it. */
+  signal?: AbortSignal;
 }
 
 export interface RollbackOptions {
@@ -49,6 +53,10 @@ export interface RollbackOptions {
   waitSeconds?: number;
   smoke?: number;
   seed?: number;
+  /** Progress of the level-3 verify gate (bytes hashed, then checks). */
+  onProgress?: VerifyOptions['onProgress'];
+  /** Cancellation: stops the gate or the wait for the lock; CURRENT is never flipped after it. */
+  signal?: AbortSignal;
 }
 
 /** `published`: CURRENT flipped; `would-publish`: a dry run that would flip; `already-current`: nothing to do. */
@@ -102,6 +110,8 @@ interface FlipRequest {
   dryRun: boolean;
   smoke?: number;
   seed?: number;
+  onProgress?: VerifyOptions['onProgress'];
+  signal?: AbortSignal;
 }
 
 type FlipResult = Omit<PublishReport, 'lockWaitSeconds' | 'seconds'>;
@@ -120,6 +130,8 @@ async function flipTo(r: FlipRequest): Promise<FlipResult> {
       version: r.version,
       ...(r.smoke !== undefined ? { smoke: r.smoke } : {}),
       ...(r.seed !== undefined ? { seed: r.seed } : {}),
+      ...(r.onProgress ? { onProgress: r.onProgress } : {}),
+      ...(r.signal ? { signal: r.signal } : {}),
     },
     r.action,
   );
@@ -134,6 +146,8 @@ async function flipTo(r: FlipRequest): Promise<FlipResult> {
   };
   if (from === r.version) return { ...base, outcome: 'already-current', logEntry: null };
   if (r.dryRun) return { ...base, outcome: 'would-publish', logEntry: null };
+  // The last point a cancellation stops a publish: after the rename CURRENT has flipped.
+  r.signal?.throwIfAborted();
   const entry = makeEntry(from ?? undefined, r.version, r.reason, r.action);
   await swapCurrent(r.root, r.version, saved, () => appendPublishLog(r.root, entry));
   return { ...base, outcome: 'published', logEntry: entry };
@@ -142,14 +156,14 @@ async function flipTo(r: FlipRequest): Promise<FlipResult> {
 async function run(
   root: string,
   command: string,
-  o: { dryRun?: boolean; waitSeconds?: number },
+  o: { dryRun?: boolean; waitSeconds?: number; signal?: AbortSignal },
   work: () => Promise<FlipResult>,
 ): Promise<PublishReport> {
   const start = performance.now();
   requireRoot(root);
   const { result, lockWaitSeconds } = o.dryRun
     ? { result: await work(), lockWaitSeconds: 0 }
-    : await underWriterLock(root, command, o.waitSeconds, work);
+    : await underWriterLock(root, command, o.waitSeconds, work, o.signal);
   return { ...result, lockWaitSeconds, seconds: (performance.now() - start) / 1000 };
 }
 
@@ -167,6 +181,8 @@ export async function publish(o: PublishOptions): Promise<PublishReport> {
       ...(o.expectCurrent !== undefined ? { expectCurrent: o.expectCurrent } : {}),
       ...(o.smoke !== undefined ? { smoke: o.smoke } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
     }),
   );
 }
@@ -203,6 +219,8 @@ export async function rollback(o: RollbackOptions): Promise<PublishReport> {
       dryRun: o.dryRun ?? false,
       ...(o.smoke !== undefined ? { smoke: o.smoke } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
     });
   });
 }

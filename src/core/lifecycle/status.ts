@@ -14,7 +14,7 @@ import {
   staleStagingDirs,
   versionExists,
 } from '../layout.js';
-import { readLockOwner, type LockOwner } from '../lock.js';
+import { readLockState, type LockOwner } from '../lock.js';
 import { familyFromFactory, type IndexFamily, type ManifestTuning, type Metric } from '../manifest.js';
 import { readPins } from './pins.js';
 import { readPublishLog, rollbackTarget, type PublishLogEntry } from './publish-log.js';
@@ -57,8 +57,11 @@ export interface StatusReport {
   pins: string[];
   /** Staging entries whose builder is gone (removed by gc --yes or the next build). */
   staleStaging: string[];
-  /** The writer lock's holder, if any. */
-  lock: LockOwner | null;
+  /**
+   * The writer lock's holder, if any; `stale`: it is no longer running (it crashed or was killed),
+   * and the next writer takes the lock over, so nothing waits on it.
+   */
+  lock: (LockOwner & { stale: boolean }) | null;
   indexctl: string;
   /** The FAISS the addon was built against; null when the addon is not built. */
   faiss: FaissBuildFacts | null;
@@ -69,6 +72,11 @@ export interface StatusReport {
   problems: string[];
   /** Harmless oddities: a torn last line of publish.log (ignored, removed by the next publish). */
   warnings: string[];
+}
+
+function lockStatus(root: string): StatusReport['lock'] {
+  const state = readLockState(root);
+  return state ? { ...state.owner, stale: state.stale } : null;
 }
 
 export function tuningSummary(t: ManifestTuning | null | undefined): string | null {
@@ -138,7 +146,7 @@ export async function status(root: string): Promise<StatusReport> {
     versions,
     pins: pins.versions,
     staleStaging,
-    lock: readLockOwner(root) ?? null,
+    lock: lockStatus(root),
     indexctl: packageVersion(),
     faiss: faissBuildFacts() ?? null,
     problems,

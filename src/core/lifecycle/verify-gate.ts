@@ -9,13 +9,15 @@ import {
   NotFoundError,
   type IndexctlError,
 } from '../errors.js';
-import type { CheckResult, VerifyReport } from '../verify/verify.js';
+import type { CheckResult, VerifyOptions, VerifyReport } from '../verify/verify.js';
 
 export interface GateOptions {
   root: string;
   version: string;
   smoke?: number;
   seed?: number;
+  onProgress?: VerifyOptions['onProgress'];
+  signal?: AbortSignal;
 }
 
 /** A verify failure that refused a publish; `report` is the full verify report. */
@@ -52,6 +54,8 @@ export async function verifyGate(options: GateOptions, doing: string): Promise<V
     level: 3,
     ...(options.smoke !== undefined ? { smoke: options.smoke } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
   });
   if (!report.ok) throw gateError(report, doing);
   return report;

@@ -12,9 +12,14 @@ export async function underWriterLock<T>(
   command: string,
   waitSeconds: number | undefined,
   work: () => Promise<T>,
+  signal?: AbortSignal,
 ): Promise<Locked<T>> {
   const start = performance.now();
-  const lock = await acquireWriterLock(root, { command, waitSeconds: waitSeconds ?? 0 });
+  const lock = await acquireWriterLock(root, {
+    command,
+    waitSeconds: waitSeconds ?? 0,
+    ...(signal ? { signal } : {}),
+  });
   const lockWaitSeconds = (performance.now() - start) / 1000;
   try {
     return { result: await work(), lockWaitSeconds };

@@ -74,6 +74,8 @@ export interface TuneOptions {
   /** DuckDB memory and thread limits (duckdb-limits.ts). */
   duckdb?: DuckDBLimits;
   onProgress?: (event: { phase: 'truth' | 'sweep'; done: number; total: number }) => void;
+  /** Cancellation: checked between batches of the ground truth and between settings. */
+  signal?: AbortSignal;
 }
 
 export type PointStatus = 'measured' | 'pruned' | 'cut';
@@ -206,8 +208,13 @@ export async function tune(options: TuneOptions): Promise<TuneReport> {
       k: v.k,
       ...(held ? { queries: held } : { sample: v.sample, seed: v.seed }),
       ...(options.duckdb ? { duckdb: options.duckdb } : {}),
-      onProgress: (done, total) => options.onProgress?.({ phase: 'truth', done, total }),
+      onProgress: (done, total) => {
+        // Called between the batches read: the place a cancellation stops the ground truth.
+        options.signal?.throwIfAborted();
+        options.onProgress?.({ phase: 'truth', done, total });
+      },
     });
+    options.signal?.throwIfAborted();
 
     const sweepStart = performance.now();
     const deadline = sweepStart + v.maxSeconds * 1000;
@@ -215,6 +222,7 @@ export async function tune(options: TuneOptions): Promise<TuneReport> {
     const measured: (SweepPoint & { point: TunePoint })[] = [];
     const points: TunePoint[] = [];
     for (const positions of combos) {
+      options.signal?.throwIfAborted();
       const values = valuesOf(ranges, positions);
       const params = specOf(values);
       if (canPrune(positions, measured)) {
@@ -226,7 +234,12 @@ export async function tune(options: TuneOptions): Promise<TuneReport> {
         points.push({ params, values, status: 'cut' });
         continue;
       }
-      const m = await measurePoint(index, params, truth, { runs: v.runs, threads, epsilon: v.epsilon });
+      const m = await measurePoint(index, params, truth, {
+        runs: v.runs,
+        threads,
+        epsilon: v.epsilon,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       const point: TunePoint = {
         params,
         values,
@@ -250,6 +263,7 @@ export async function tune(options: TuneOptions): Promise<TuneReport> {
       });
       options.onProgress?.({ phase: 'sweep', done: points.length, total: combos.length });
     }
+    options.signal?.throwIfAborted();
     const sweep = (performance.now() - sweepStart) / 1000;
 
     const frontier = paretoFrontier(measured);

@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { xxh64File } from '../checksum.js';
+import { xxh64File, type ChecksumOptions } from '../checksum.js';
 import { VERSION_FILES as LAYOUT_FILES } from '../layout.js';
 import {
   ManifestError,
@@ -160,6 +160,7 @@ export async function checkChecksum(
   dir: string,
   name: string,
   entry: ManifestFileEntry | undefined,
+  hashing: ChecksumOptions = {},
 ): Promise<CheckResult> {
   const check = new Check('files.checksum', name);
   const file = path.join(dir, name);
@@ -179,12 +180,13 @@ export async function checkChecksum(
     return check.fail(`${file}: ${size} bytes, manifest says ${entry.bytes} (${how})`, 4);
   }
   try {
-    const actual = await xxh64File(file);
+    const actual = await xxh64File(file, hashing);
     if (actual !== entry.checksum) {
       return check.fail(`${file}: checksum mismatch: expected ${entry.checksum}, actual ${actual}`, 4);
     }
     return check.pass(`${actual} (${size} bytes)`);
   } catch (err) {
+    if (hashing.signal?.aborted) throw err; // cancelled, not a finding about the file
     return unreadableFile(check, file, err);
   }
 }

@@ -24,6 +24,7 @@ import path from 'node:path';
 
 import type { Catalog } from '../catalog/open.js';
 import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { ChecksumOptions } from '../checksum.js';
 import { UsageError } from '../errors.js';
 import { VERSION_FILES as LAYOUT_FILES, requireCurrent, requireVersionDir } from '../layout.js';
 import type { Manifest } from '../manifest.js';
@@ -77,6 +78,16 @@ export interface VerifyOptions {
   probeMemoryBytes?: number;
   /** DuckDB memory and thread limits for the catalog checks (duckdb-limits.ts). */
   duckdb?: DuckDBLimits;
+  /** Bytes hashed of the files' total, then checks done of the level's checks. */
+  onProgress?: (event: VerifyProgress) => void;
+  /** Cancellation: the probe is killed, hashing stops, and verify throws the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface VerifyProgress {
+  phase: 'checksum' | 'checks';
+  done: number;
+  total: number;
 }
 
 export const DEFAULT_LEVEL = 3;
@@ -156,7 +167,18 @@ function skipAll(names: readonly string[], why: string): CheckResult[] {
   return names.map((name) => new Check(name).skip(why));
 }
 
+/**
+ * A cancelled verify throws (the signal's reason) instead of returning a report whose failures were
+ * caused by the cancellation (a killed probe), so nobody reads them as findings.
+ */
 export async function verify(options: VerifyOptions): Promise<VerifyReport> {
+  options.signal?.throwIfAborted();
+  const report = await runChecks(options);
+  options.signal?.throwIfAborted();
+  return report;
+}
+
+async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
   const start = performance.now();
   const { level, samples, seed } = checkOptions(options);
   // Read now, so that a malformed variable is a usage error before any work.
@@ -210,13 +232,28 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const names = expectedFiles(manifest).filter((n) => n !== LAYOUT_FILES.manifest);
   const sums = new Map<string, CheckResult>();
   const indexFile = path.join(dir, LAYOUT_FILES.index);
+  const hashing = checksumProgress(names, manifest, options);
   sums.set(
     LAYOUT_FILES.index,
-    await checkChecksum(dir, LAYOUT_FILES.index, manifest.files[LAYOUT_FILES.index]),
+    await checkChecksum(
+      dir,
+      LAYOUT_FILES.index,
+      manifest.files[LAYOUT_FILES.index],
+      hashing.of(LAYOUT_FILES.index),
+    ),
   );
   const passed = (name: string) => sums.get(name)?.outcome === 'pass';
   let probe: IndexProbe | undefined;
   let catalog: Catalog | undefined;
+  // A cancelled verify must not wait for FAISS in the probe: it is killed, its pending request fails.
+  const killProbe = (): void => probe?.close();
+  options.signal?.addEventListener('abort', killProbe, { once: true });
+  const checksDone = (): void => {
+    options.signal?.throwIfAborted();
+    const total = level === 3 ? CHECKS_BY_LEVEL[2].length + 1 : CHECKS_BY_LEVEL[2].length;
+    const done = checks.filter((c) => c.name !== 'manifest.schema' && !c.name.startsWith('files.')).length;
+    options.onProgress?.({ phase: 'checks', done, total });
+  };
   try {
     // The walk takes milliseconds; FAISS reads only a file whose counts fit it.
     const header =
@@ -232,10 +269,12 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
         ? settle((probe = new IndexProbe(bounds)).load(indexFile, options.threads))
         : undefined;
     for (const name of names) {
-      if (!sums.has(name)) sums.set(name, await checkChecksum(dir, name, manifest.files[name]));
+      if (!sums.has(name))
+        sums.set(name, await checkChecksum(dir, name, manifest.files[name], hashing.of(name)));
     }
     checks.push(...names.map((n) => sums.get(n)!));
     if (level === 1) return report();
+    checksDone();
 
     // The id map is read here and DuckDB works on its own threads: the two overlap, and both
     // overlap the probe's read of the index.
@@ -276,6 +315,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
       );
     }
     checks.push(...idmapChecks(idmapRead, facts, manifest));
+    checksDone();
     let tuningApplied = false;
     if (facts && probe) {
       checks.push(checkConsistency(facts));
@@ -286,6 +326,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
       checks.push(...skipAll(['index.consistency', 'index.params'], indexDown));
     }
     checks.push(...catalogChecks.results);
+    checksDone();
     if (level === 2) return report();
 
     const smoke = new Check('smoke.1nn');
@@ -302,11 +343,37 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
         await checkSmoke(manifest, { ...facts, idMap }, catalog, probe, { samples, seed, tuningApplied }),
       );
     }
+    checksDone();
     return report();
   } finally {
+    options.signal?.removeEventListener('abort', killProbe);
     probe?.close();
     catalog?.close();
   }
+}
+
+/** Per-file checksum options whose progress adds up to bytes hashed of all the files' total. */
+function checksumProgress(
+  names: readonly string[],
+  manifest: Manifest,
+  options: VerifyOptions,
+): { of: (name: string) => ChecksumOptions } {
+  const total = names.reduce((sum, n) => sum + (manifest.files[n]?.bytes ?? 0), 0);
+  let finished = 0;
+  const signal = options.signal ? { signal: options.signal } : {};
+  return {
+    of: (name) => {
+      const before = finished;
+      finished += manifest.files[name]?.bytes ?? 0;
+      const onProgress = options.onProgress;
+      return {
+        ...signal,
+        ...(onProgress
+          ? { onProgress: (bytes: number) => onProgress({ phase: 'checksum', done: before + bytes, total }) }
+          : {}),
+      };
+    },
+  };
 }
 
 function idmapChecks(
