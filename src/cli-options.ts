@@ -143,7 +143,10 @@ export const build = command({
     defaulted('--start-line-column <name>', 'start_line column (hydration)', text, 'start_line'),
     defaulted('--end-line-column <name>', 'end_line column (hydration)', text, 'end_line'),
     optional('--dim <n>', 'expected embedding dimension; a file with another is refused', integer(1)),
-    wait,
+    described(
+      wait,
+      'the build takes the writer lock only to seal the version: wait this long for it (default 600; 0: exit 75 at once)',
+    ),
     defaulted('--seed <n>', 'seed of the training sample', integer(0), 0),
   ],
   examples: [
