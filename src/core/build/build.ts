@@ -28,6 +28,7 @@ import { acquireWriterLock } from '../lock.js';
 import { writeManifestAtomic, type Manifest } from '../manifest.js';
 import { openChunks, type ChunksReader } from '../parquet/chunks-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
+import { sampledEmbedder } from '../sample/embedder-record.js';
 import { assembleManifest } from '../version-manifest.js';
 import { checkFactoryForDim, faissReason, parseFactory } from './factory-check.js';
 import { tryFactory } from './factory-probe.js';
@@ -229,6 +230,8 @@ async function fillStaging(
     await placing.catch(() => undefined);
   }
 
+  // Vectors made by `sample`'s built-in embedder: recorded, so `search --text` can embed words alike.
+  const embedder = await sampledEmbedder(chunks.file, chunks.embeddingColumn, plan.dim);
   const manifest = await timed('checksum', () =>
     assembleManifest(staging, {
       version,
@@ -244,6 +247,7 @@ async function fillStaging(
         ...(options.metadataColumns && Object.keys(options.metadataColumns).length > 0
           ? { metadata_columns: options.metadataColumns }
           : {}),
+        ...(embedder ? { embedder } : {}),
         train_sample: plan.trainSample,
         train_seed: options.seed ?? 0,
         materialized: options.materialize ?? false,
