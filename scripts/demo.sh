@@ -23,12 +23,12 @@ run --root "$root" verify demo-hnsw --level 3
 run --root "$root" tune demo-hnsw --target-recall 0.95 --write
 run --root "$root" tune demo-ivf --target-recall 0.95 --write
 run --root "$root" publish demo-hnsw --expect-current none --reason "demo: first publish"
-# Search with the stored embedding of the first chunk of this README.
-id=$(node --input-type=module -e "
-  const { openCatalog } = await import('./dist/src/core/catalog/open.js');
-  const c = await openCatalog('$root/versions/demo-hnsw');
-  const [row] = await c.query(\"SELECT id FROM chunks WHERE uri = 'README.md' ORDER BY start_line LIMIT 1\");
-  console.log(String(row.id)); c.close();")
+# Search by words (the version was built from `sample` chunks, so its manifest records the embedder),
+# then find a chunk's id with `chunks` and search with its stored embedding.
+run --root "$root" search --text "publish a version and flip CURRENT" --k 5
+run --root "$root" chunks --uri 'README.md' --limit 3
+id=$(node bin/indexctl.js --root "$root" chunks --uri 'README.md' --limit 1 --json |
+  node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.parse(s).chunks[0].id))")
 run --root "$root" search --current --id "$id" --k 5
 run --root "$root" publish demo-ivf --expect-current demo-hnsw --reason "demo: swap to IVF"
 run --root "$root" rollback

@@ -159,7 +159,10 @@ export const build = command({
     defaulted('--start-line-column <name>', 'start_line column (hydration)', text, 'start_line'),
     defaulted('--end-line-column <name>', 'end_line column (hydration)', text, 'end_line'),
     optional('--dim <n>', 'expected embedding dimension; a file with another is refused', integer(1)),
-    wait,
+    described(
+      wait,
+      'the build takes the writer lock only to seal the version: wait this long for it (default 600; 0: exit 75 at once)',
+    ),
     metricsFile,
     defaulted('--seed <n>', 'seed of the training sample', integer(0), 0),
   ],
@@ -416,10 +419,18 @@ export const search = command({
     'k-NN on a version (default CURRENT) with its tuning applied, hydrated from the catalog (id, uri, lang, lines, score, faiss_row)',
   options: [
     described(current, 'search the CURRENT version (the default when no version is given)'),
-    optional('--id <id>', "query with this chunk's stored embedding", chunkId, { conflicts: ['vectorFile'] }),
+    optional('--id <id>', "query with this chunk's stored embedding", chunkId, {
+      conflicts: ['vectorFile', 'text'],
+    }),
     optional(
       '--vector-file <file>',
       'query vectors: .npy float32, raw float32 (n x d), or Parquet (embedding column)',
+      text,
+      { conflicts: ['text'] },
+    ),
+    optional(
+      '--text <words>',
+      'query with these words, embedded by the built-in embedder (versions built from `indexctl sample` chunks only; others exit 2)',
       text,
     ),
     described(k, 'hits per query'),
@@ -435,12 +446,40 @@ export const search = command({
     ),
   ],
   examples: [
+    'indexctl search --text "parse the factory string"',
     'indexctl search --id 42',
     'indexctl search v1 --id 42 --verify-checksum',
     'indexctl search nightly-001 --vector-file queries.npy --k 20 --json',
     'indexctl search --current --vector-file q.f32 --pool-out pools/eval-2026-11',
   ],
   load: () => import('./commands/search.js') as Promise<CommandModule>,
+});
+
+export const chunks = command({
+  name: 'chunks',
+  args: ['[version]'],
+  summary:
+    'list the chunks of a version (default CURRENT): id, uri, lines, lang, filtered by uri glob and language; ids to search with',
+  options: [
+    described(current, 'list the CURRENT version (the default when no version is given)'),
+    optional(
+      '--uri <glob>',
+      'only uris matching this glob (* any characters, / included; ? one; [abc] a class)',
+      verbatim,
+    ),
+    optional('--lang <lang>', 'only chunks of this language, e.g. typescript', text),
+    defaulted(
+      '--limit <n>',
+      'chunks to list (ordered by uri and line); the total is always counted',
+      integer(1),
+      20,
+    ),
+  ],
+  examples: [
+    "indexctl chunks --uri 'src/core/*' --limit 5",
+    'indexctl chunks nightly-001 --lang python --json',
+  ],
+  load: () => import('./commands/chunks.js') as Promise<CommandModule>,
 });
 
 export const sample = command({
@@ -498,6 +537,7 @@ export const commands: readonly CommandSpec[] = [
   gc,
   tune,
   search,
+  chunks,
   sample,
   serve,
 ];

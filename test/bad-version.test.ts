@@ -153,13 +153,22 @@ describe('CURRENT that is not a symlink: exit 4 naming CURRENT and what it is', 
         ['publish', 'b2'],
         ['publish', 'b2', '--dry-run'],
         ['rollback', '--to', 'b2'],
-        ['status'],
       ]) {
         const res = runCli(['--root', root, ...args]);
         assert.equal(res.code, 4, `${args.join(' ')}: ${res.stderr}`);
         assert.match(res.stderr, new RegExp(`^indexctl: ${link}`), args.join(' '));
         assert.match(res.stderr, expected, args.join(' '));
       }
+      // status reports it after the full listing, with the repair (move it aside, then publish).
+      const st0 = runCli(['--root', root, 'status']);
+      assert.equal(st0.code, 4, st0.stderr);
+      assert.match(st0.stdout, /CURRENT {3}BROKEN: /);
+      assert.match(st0.stdout, expected);
+      assert.match(
+        st0.stdout,
+        new RegExp(`repair {4}mv ${link} ${link}\\.bad && indexctl --root ${root} publish b`),
+      );
+      for (const v of ['b1', 'b2', 'b3']) assert.match(st0.stdout, new RegExp(`^${v} `, 'm'));
       assert.deepEqual(logLines(root), log, 'nothing was logged');
       const st = lstatSync(link);
       assert.deepEqual(

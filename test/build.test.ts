@@ -329,11 +329,14 @@ describe('build: versions, names and the writer lock', () => {
     assert.deepEqual(versionsOf(root), ['once']);
   });
 
-  it('exits 75 while another writer holds the lock, and cleans stale staging on the next build', async () => {
+  it('with --wait 0, exits 75 at the seal while another writer holds the lock; nothing left; stale staging cleaned next', async () => {
     const lock = await acquireWriterLock(root, { command: 'test holder' });
     try {
-      const res = buildCli(root, chunks, '--version', 'locked');
+      const res = buildCli(root, chunks, '--version', 'locked', '--wait', '0');
       assert.equal(res.code, 75, res.stderr);
+      assert.match(res.stderr, /"test holder"/);
+      assert.deepEqual(stagingOf(root), []);
+      assert.deepEqual(versionsOf(root), ['once']);
     } finally {
       lock.release();
     }

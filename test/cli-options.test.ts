@@ -156,11 +156,17 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
       current: false,
       id: 9223372036854775807n,
       vectorFile: undefined,
+      text: undefined,
       k: 3,
       poolOut: undefined,
       embeddingColumn: 'embedding',
       verifyChecksum: true,
     },
+  },
+  chunks: {
+    argv: ['chunks', 'v1', '--uri', 'src/*', '--lang', 'typescript', '--limit', '5'],
+    args: ['v1'],
+    options: { current: false, uri: 'src/*', lang: 'typescript', limit: 5 },
   },
   sample: {
     argv: ['sample', '--from', 'src', '--out', 'c.parquet', '--dim', '64'],
@@ -231,6 +237,7 @@ describe('argv -> typed options (in process)', () => {
     [['search', '--id', '-3'], /'--id <id>' argument '-3' is invalid|unknown option '-3'/],
     [['search', '--id', '9223372036854775808'], /must be a chunk id/],
     [['search', '--k', 'ten'], /'--k <n>' argument 'ten' is invalid/],
+    [['chunks', '--limit', '0'], /'--limit <n>' argument '0' is invalid/],
     [['write-manifest', 'v', '--attr', 'novalue'], /--attr expects key=value/],
     [['sample', '--from', 'src'], /required option '--out <file>' not specified/],
     [['serve', '--http', '8080'], /'--http <host:port>' argument '8080' is invalid\. must be HOST:PORT/],
@@ -248,6 +255,8 @@ describe('argv -> typed options (in process)', () => {
   it('refuses flags that conflict', async () => {
     const search = await refuse(['search', '--id', '1', '--vector-file', 'q.npy']);
     assert.match(search.err, /option '--id <id>' cannot be used with option '--vector-file <file>'/);
+    const text = await refuse(['search', '--text', 'x', '--vector-file', 'q.npy']);
+    assert.match(text.err, /option '--vector-file <file>' cannot be used with option '--text <words>'/);
     const tune = await refuse(['tune', 'v', '--queries', 'q.npy', '--sample', '10']);
     assert.match(tune.err, /'--queries <file>' cannot be used with option '--sample <n>'/);
     const build = await refuse(['build', '--chunks', 'c', '--dry-run', '--publish']);

@@ -14,7 +14,12 @@ import {
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { IndexCorruptionError, NotFoundError, UsageError } from '../src/core/errors.js';
+import {
+  IndexCorruptionError,
+  InvariantViolationError,
+  NotFoundError,
+  UsageError,
+} from '../src/core/errors.js';
 import {
   checkVersionName,
   commitStagingDir,
@@ -258,7 +263,8 @@ describe('staging', () => {
     const staging = await makeStagingDir(root, 'v1');
     writeFileSync(path.join(staging, 'f'), 'new');
     await assert.rejects(commitStagingDir(staging, root, 'v1'), (err: unknown) => {
-      assert.ok(err instanceof UsageError);
+      // The name was free when the build began: another build of it sealed first (exit 3).
+      assert.ok(err instanceof InvariantViolationError);
       assert.match(err.message, /already exists/);
       return true;
     });

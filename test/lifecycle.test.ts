@@ -136,7 +136,7 @@ describe('status / list', () => {
     symlinkSync('versions/gone', path.join(root, 'CURRENT'));
     assert.match(
       (await status(root)).problems.join('\n'),
-      /CURRENT points to gone, whose directory is missing/,
+      /CURRENT points to "versions\/gone", but version gone has no directory in versions\//,
     );
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { CurrentMismatchError, publish, rollback } from '../src/core/lifecycle/p
 import { readPublishLog, rollbackTarget } from '../src/core/lifecycle/publish-log.js';
 import { acquireWriterLock } from '../src/core/lock.js';
 import { writeChunks } from './helpers/chunks.js';
-import { buildCli, runCli } from './helpers/cli.js';
+import { bin, buildCli, runCli } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
 import { buildVersions, corruptByte, currentTarget, logLines, snapshot } from './helpers/versions.js';
 
@@ -359,27 +360,87 @@ describe('hostile input', () => {
     ['versions/../x', 'versions/../x'],
     ['versions/v1/..', 'versions/v1/..'],
   ] as const) {
-    it(`a CURRENT pointing to ${label} is refused by publish, rollback, status and gc (exit 4), never followed`, () => {
+    it(`a CURRENT pointing to ${label}: never followed; status reports it (exit 4) and its repair, publish V repairs it`, () => {
       const root = freshRoot();
       const link = target.replace('<root>', root);
+      assert.equal(runCli(['--root', root, 'publish', 'v1']).code, 0);
+      assert.equal(runCli(['--root', root, 'publish', 'v2']).code, 0);
+      rmSync(path.join(root, 'CURRENT'));
       symlinkSync(link, path.join(root, 'CURRENT'));
-      const before = snapshot(root);
+      // CURRENT's own line stats its target (/tmp changes under other processes): compared by readlink.
+      const files = (): string[] => snapshot(root).filter((l) => !l.startsWith('CURRENT '));
+      const before = files();
       for (const args of [
-        ['publish', 'v1'],
-        ['publish', 'v1', '--dry-run'],
         ['rollback'],
-        ['rollback', '--to', 'v1'],
-        ['status'],
-        ['list'],
         ['gc'],
         ['gc', '--yes'],
+        ['publish', 'v1', '--expect-current', 'v2'],
       ]) {
         const res = runCli(['--root', root, ...args]);
-        assert.equal(res.code, 4, `${args.join(' ')}: ${res.stderr}`);
+        assert.equal(res.code, args[0] === 'publish' ? 3 : 4, `${args.join(' ')}: ${res.stderr}`);
         assert.match(res.stderr, /refusing to follow it/);
       }
+      for (const args of [['status'], ['list']]) {
+        const res = runCli(['--root', root, ...args]);
+        assert.equal(res.code, 4, `${args.join(' ')}: ${res.stderr}`);
+        assert.match(res.stdout, /CURRENT {3}BROKEN: .*refusing to follow it/);
+        for (const v of ['v1', 'v2', 'v3', 'bad4', 'bad3'])
+          assert.match(res.stdout, new RegExp(`^${v} `, 'm'));
+        // The version the log last made CURRENT, published through the gate.
+        assert.match(
+          res.stdout,
+          new RegExp(`^repair {4}indexctl --root ${root} publish v2 --reason "repair CURRENT"$`, 'm'),
+        );
+      }
+      const dry = runCli(['--root', root, 'publish', 'v1', '--dry-run']);
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(dry.stdout, /would fix CURRENT was broken: .*refusing to follow it/);
+      // A version that fails the gate does not replace it.
+      assert.equal(runCli(['--root', root, 'publish', 'bad4']).code, 4);
       assert.equal(currentTarget(root), link);
-      assert.deepEqual(snapshot(root), before);
+      assert.deepEqual(files(), before);
+
+      // The printed command, run as printed (from another directory), repairs CURRENT.
+      const json = runCli(['--root', root, 'status', '--json']);
+      assert.equal(json.code, 4);
+      const repair = (JSON.parse(json.stdout) as { currentProblem: { repair: string } }).currentProblem
+        .repair;
+      const fixed = spawnSync('sh', ['-c', repair.replace(/^indexctl /, `"${process.execPath}" "${bin}" `)], {
+        cwd: os.tmpdir(),
+        encoding: 'utf8',
+      });
+      assert.equal(fixed.status, 0, fixed.stderr);
+      assert.equal(currentTarget(root), 'versions/v2');
+      const last = logLines(root).at(-1)!;
+      assert.equal(last.from, null);
+      assert.equal(last.to, 'v2');
+      assert.match(String(last.repaired), /refusing to follow it/);
+      assert.equal(runCli(['--root', root, 'status']).code, 0);
     });
   }
+
+  it('rollback --to V repairs a CURRENT outside versions/; publish V repairs a dangling one', () => {
+    const root = freshRoot();
+    assert.equal(runCli(['--root', root, 'publish', 'v1']).code, 0);
+    rmSync(path.join(root, 'CURRENT'));
+    symlinkSync('/tmp', path.join(root, 'CURRENT'));
+    const back = runCli(['--root', root, 'rollback', '--to', 'v1']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, /repaired CURRENT was broken: .*"\/tmp"/);
+    assert.equal(currentTarget(root), 'versions/v1');
+    assert.equal(logLines(root).at(-1)!.action, 'rollback');
+
+    rmSync(path.join(root, 'CURRENT'));
+    symlinkSync('versions/gone', path.join(root, 'CURRENT'));
+    const st = runCli(['--root', root, 'status']);
+    assert.equal(st.code, 4);
+    assert.match(st.stdout, /BROKEN: .*"versions\/gone", but version gone has no directory/);
+    assert.match(st.stdout, /repair {4}indexctl --root \S+ publish v1 /);
+    const res = runCli(['--root', root, 'publish', 'v2']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(currentTarget(root), 'versions/v2');
+    const last = logLines(root).at(-1)!;
+    assert.deepEqual([last.from, last.to], ['gone', 'v2']);
+    assert.match(String(last.repaired), /version gone has no directory/);
+  });
 });

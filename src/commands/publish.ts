@@ -22,6 +22,9 @@ export function renderPublish(r: PublishReport): string {
     head,
     `  verify    level ${r.verify.level}: ${checks.length - skipped} checks passed` +
       `${skipped > 0 ? `, ${skipped} skipped` : ''} in ${r.verify.seconds.toFixed(1)} s`,
+    ...(r.repaired !== null
+      ? [`  ${r.outcome === 'published' ? 'repaired' : 'would fix'} CURRENT was broken: ${r.repaired}`]
+      : []),
     ...(r.reason !== null ? [`  reason    ${r.reason}`] : []),
     ...(r.logEntry ? [`  logged    ${r.logEntry.ts} by ${r.logEntry.user}@${r.logEntry.host}`] : []),
     ...(r.lockWaitSeconds >= 0.05

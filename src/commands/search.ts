@@ -33,6 +33,7 @@ export async function run(ctx: CommandContext<CommandOptions<typeof searchComman
     version,
     id: o.id,
     vectorFile: o.vectorFile,
+    text: o.text,
     embeddingColumn: o.embeddingColumn,
     poolOut: o.poolOut,
     k: o.k,

@@ -1,3 +1,4 @@
+import { ExitCode } from '../core/errors.js';
 import { formatBytes } from '../core/build/plan.js';
 import { status, type StatusReport } from '../core/lifecycle/status.js';
 import type { CommandContext, CommandOutput } from './context.js';
@@ -20,7 +21,10 @@ function marks(v: StatusReport['versions'][number]): string {
 function render(r: StatusReport, out: OutputStream): string {
   const lines = [
     `root      ${r.root}`,
-    `CURRENT   ${r.current ?? '(none: nothing published)'}`,
+    r.currentProblem
+      ? `CURRENT   BROKEN: ${r.currentProblem.problem}`
+      : `CURRENT   ${r.current ?? '(none: nothing published)'}`,
+    ...(r.currentProblem ? [`repair    ${r.currentProblem.repair}`] : []),
     `rollback  ${r.rollbackTarget ?? '(none)'}`,
   ];
   if (r.lastPublish) {
@@ -64,7 +68,7 @@ function render(r: StatusReport, out: OutputStream): string {
   }
   for (const v of r.versions) if (v.problem) lines.push(`problem: ${v.version}: ${v.problem}`);
   if (r.staleStaging.length > 0) lines.push(`stale staging (gc removes): ${r.staleStaging.join(', ')}`);
-  for (const p of r.problems) lines.push(`problem: ${p}`);
+  for (const p of r.problems) if (p !== r.currentProblem?.problem) lines.push(`problem: ${p}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }
@@ -72,5 +76,10 @@ function render(r: StatusReport, out: OutputStream): string {
 export async function run(ctx: CommandContext): Promise<CommandOutput> {
   const report = await status(ctx.globals.root);
   const json: StatusJson = { schema: 'indexctl.status/1', ...report };
-  return { json, render: (out) => render(report, out) };
+  // A broken CURRENT is corruption of the root's pointer (exit 4), reported after the full listing.
+  return {
+    json,
+    render: (out) => render(report, out),
+    ...(report.currentProblem ? { exitCode: ExitCode.corruption } : {}),
+  };
 }

@@ -18,6 +18,12 @@ export type FailpointName =
   /** In the index probe, before a search: a search that kills the probe, for verify's crash report. */
   | 'verify:probe-search';
 
+/**
+ * `INDEXCTL_FAILPOINT=<name>` SIGKILLs the process there; `<name>:stop` SIGSTOPs it instead, so a
+ * test can hold a writer mid-work (a build that has not sealed) for as long as it needs, then SIGCONT it.
+ */
 export function failpoint(name: FailpointName): void {
-  if (process.env.INDEXCTL_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
+  const wanted = process.env.INDEXCTL_FAILPOINT;
+  if (wanted === name) process.kill(process.pid, 'SIGKILL');
+  else if (wanted === `${name}:stop`) process.kill(process.pid, 'SIGSTOP');
 }

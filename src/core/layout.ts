@@ -8,18 +8,20 @@ import {
   type Dirent,
   lstatSync,
   readdirSync,
+  readFileSync,
   readlinkSync,
   type Stats,
   statSync,
   symlinkSync,
 } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 
 import { guardWrite } from './env-io.js';
-import { IndexCorruptionError, NotFoundError, UsageError } from './errors.js';
+import { IndexCorruptionError, InvariantViolationError, NotFoundError, UsageError } from './errors.js';
 import { fsyncDir, fsyncFile } from './fsync.js';
-import { isPidAlive } from './pid.js';
+import { isPidAlive, isProcessAlive, selfIdentity, type ProcessIdentity } from './pid.js';
 import { failpoint } from './failpoint.js';
 
 /** The files of a version directory. */
@@ -260,16 +262,48 @@ async function flip(root: string, version: string): Promise<void> {
 
 const STAGING_NAME = /^(.+)\.(\d+)\.([0-9a-f]{8})$/;
 
-/** Creates `staging/<version>.<pid>.<8 hex>`: the pid tells gc whether its builder is still alive. */
+/**
+ * Who is building in a staging directory (host, pid, start time, boot id), written when it is made
+ * and removed just before the seal. A build runs without the writer lock, so gc and other builds
+ * judge its directory by this file: a pid alone can be reused, and means nothing on another host
+ * sharing the root.
+ */
+export const BUILDER_FILE = '.builder.json';
+
+interface BuilderIdentity extends ProcessIdentity {
+  host: string;
+}
+
+/**
+ * Creates `staging/<version>.<pid>.<8 hex>` holding BUILDER_FILE: the builder's identity tells gc
+ * whether it is still alive (the pid in the name is the fallback for directories without it).
+ */
 export async function makeStagingDir(root: string, version: string): Promise<string> {
   checkVersionName(version);
   requireRealDir(stagingDir(root));
   const dir = path.join(stagingDir(root), `${version}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const builder: BuilderIdentity = { host: os.hostname(), ...selfIdentity() };
   await guardWrite(`cannot create a staging directory`, dir, async () => {
     await mkdir(stagingDir(root), { recursive: true });
     await mkdir(dir);
+    await writeFile(path.join(dir, BUILDER_FILE), JSON.stringify(builder) + '\n');
   });
   return dir;
+}
+
+/** Whether the builder of a staging directory may still be running (true when it cannot be judged). */
+function isBuilderAlive(dir: string, pid: number): boolean {
+  let builder: Partial<BuilderIdentity> | undefined;
+  try {
+    builder = JSON.parse(readFileSync(path.join(dir, BUILDER_FILE), 'utf8')) as Partial<BuilderIdentity>;
+  } catch {
+    // No identity (made before it existed, or removed for the seal) or torn: the name's pid decides.
+    return isPidAlive(pid);
+  }
+  if (typeof builder.pid !== 'number' || typeof builder.host !== 'string') return isPidAlive(pid);
+  // A build on another host sharing the root cannot be checked from here: never its debris.
+  if (builder.host !== os.hostname()) return true;
+  return isProcessAlive(builder as BuilderIdentity);
 }
 
 async function fsyncTree(dir: string): Promise<void> {
@@ -282,10 +316,20 @@ async function fsyncTree(dir: string): Promise<void> {
 }
 
 /**
- * Moves a finished staging directory to `versions/<version>`: syncs every file and the directory,
- * renames, and syncs versions/. An existing version is never replaced (UsageError: the name is the
- * caller's choice, and versions are immutable). Callers hold the writer lock, which is what makes
- * the exists-check and the rename one step.
+ * Flushes every file of a finished staging directory to disk. A build calls it before it takes the
+ * writer lock, so the lock is held only for the rename (the second fsync of commitStagingDir then
+ * finds nothing left to write).
+ */
+export async function syncStagingDir(staging: string): Promise<void> {
+  await guardWrite(`cannot sync ${staging}`, staging, () => fsyncTree(staging));
+}
+
+/**
+ * Moves a finished staging directory to `versions/<version>`: removes BUILDER_FILE, syncs every
+ * file and the directory, renames, and syncs versions/. An existing version is never replaced:
+ * InvariantViolationError (exit 3), since the caller checked the name was free when it started
+ * and another build of the same name sealed first. Callers hold the writer lock, which is what
+ * makes the exists-check and the rename one step.
  */
 export async function commitStagingDir(staging: string, root: string, version: string): Promise<string> {
   const target = versionDir(root, version);
@@ -296,10 +340,14 @@ export async function commitStagingDir(staging: string, root: string, version: s
 
 async function commit(staging: string, root: string, version: string, target: string): Promise<string> {
   requireRealRootDirs(root);
-  await fsyncTree(staging);
   if (lstatOrUndefined(target) !== undefined) {
-    throw new UsageError(`version ${version} already exists in ${versionsDir(root)}; versions are immutable`);
+    throw new InvariantViolationError(
+      `version ${version} already exists in ${versionsDir(root)} (another build of that name sealed it ` +
+        `while this one ran); versions are immutable, so this build was not sealed and versions/ is unchanged`,
+    );
   }
+  await rm(path.join(staging, BUILDER_FILE), { force: true });
+  await fsyncTree(staging);
   await mkdir(versionsDir(root), { recursive: true });
   failpoint('build:before-rename');
   await rename(staging, target);
@@ -363,8 +411,9 @@ export interface StagingScan {
 /**
  * Sorts staging/ into the debris of dead builders and entries indexctl did not make. Only a real
  * directory (lstat) named `<version>.<pid>.<8 hex>` can be stale; everything else is unknown and
- * left alone, since it may be someone's file. A pid of a build on another host sharing the root
- * cannot be checked; gc runs under the writer lock, which no build of any host holds at the same time.
+ * left alone, since it may be someone's file. Builds hold no lock while they fill their directory,
+ * so a directory is stale only when its builder (BUILDER_FILE, else the pid in the name) is gone on
+ * this host; one whose builder runs on another host sharing the root is never stale.
  * IndexCorruptionError when staging/ itself is a symlink or not a directory.
  */
 export function scanStaging(root: string): StagingScan {
@@ -377,7 +426,7 @@ export function scanStaging(root: string): StagingScan {
       continue;
     }
     const pid = Number(m[2]);
-    if (!isPidAlive(pid)) scan.stale.push({ name: e.name, path: p, version: m[1]!, pid });
+    if (!isBuilderAlive(p, pid)) scan.stale.push({ name: e.name, path: p, version: m[1]!, pid });
   }
   return scan;
 }

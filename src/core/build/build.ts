@@ -1,7 +1,9 @@
 /**
- * `build`: a chunks Parquet in, an immutable version directory out. Everything is written into
- * staging/ under the writer lock, synced, and renamed into versions/<V> only when complete; any
- * failure removes the staging directory, so versions/ and CURRENT are never touched by a bad input.
+ * `build`: a chunks Parquet in, an immutable version directory out. Everything is written into a
+ * private staging directory without the writer lock, so an hour-long build never blocks a publish,
+ * rollback, pin or gc; the lock is taken only to seal (the rename into versions/<V>, after the data
+ * is synced). Any failure removes the staging directory, so versions/ and CURRENT are never touched
+ * by a bad input. Two builds of the same name: the second to seal finds the name taken (exit 3).
  */
 import { constants, type Stats } from 'node:fs';
 import { copyFile, link, rm, stat } from 'node:fs/promises';
@@ -20,12 +22,14 @@ import {
   ensureRoot,
   makeStagingDir,
   staleStagingDirs,
+  syncStagingDir,
   versionExists,
 } from '../layout.js';
 import { acquireWriterLock } from '../lock.js';
 import { writeManifestAtomic, type Manifest } from '../manifest.js';
 import { openChunks, type ChunksReader } from '../parquet/chunks-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
+import { sampledEmbedder } from '../sample/embedder-record.js';
 import { assembleManifest } from '../version-manifest.js';
 import { checkFactoryForDim, faissReason, parseFactory } from './factory-check.js';
 import { tryFactory } from './factory-probe.js';
@@ -50,7 +54,10 @@ export interface BuildOptions {
   /** Names of the hydration columns when they differ from `uri`, `lang`, `start_line`, `end_line`. */
   metadataColumns?: Partial<Record<MetadataColumn, string>>;
   dim?: number;
-  /** Seconds to wait for another writer (default 0: fail at once with exit 75). */
+  /**
+   * Seconds the seal waits for the writer lock (default DEFAULT_SEAL_WAIT_SECONDS; 0: exit 75 at
+   * once when another writer holds it). The build itself takes no lock.
+   */
   waitSeconds?: number;
   /** Seed of the training sample. */
   seed?: number;
@@ -79,6 +86,12 @@ export interface BuildReport {
   manifest?: Manifest;
   seconds: Record<string, number>;
 }
+
+/**
+ * The seal waits this long for the writer lock by default: a publish or gc holds it for seconds to
+ * minutes, and failing there would throw away the whole build.
+ */
+export const DEFAULT_SEAL_WAIT_SECONDS = 600;
 
 export async function build(options: BuildOptions): Promise<BuildReport> {
   const version = checkVersionName(options.version ?? defaultVersionName());
@@ -128,13 +141,13 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     if (!trial.isTrained) checkEnoughToTrain(shape, chunks.dim, plan.trainSample, chunks.file);
     const duckdb = limitsWithinBudget(options.duckdb, options.memoryBudgetBytes, plan.estimatedPeakBytes);
     if (options.dryRun) return { version, dryRun: true, plan, seconds: {} };
-    return await buildLocked({ ...options, duckdb }, version, chunks, plan, inputStat);
+    return await buildStaged({ ...options, duckdb }, version, chunks, plan, inputStat);
   } finally {
     chunks.close();
   }
 }
 
-async function buildLocked(
+async function buildStaged(
   options: BuildOptions,
   version: string,
   chunks: ChunksReader,
@@ -142,30 +155,38 @@ async function buildLocked(
   inputStat: Stats | undefined,
 ): Promise<BuildReport> {
   await ensureRoot(options.root);
+  // Checked again at the seal, under the lock: another build of this name may seal first.
+  if (versionExists(options.root, version)) {
+    throw new UsageError(`version ${version} already exists; versions are immutable (choose another --version)`);
+  }
+  // Only directories whose builder is gone (layout.scanStaging): a live build's is never touched.
+  for (const stale of staleStagingDirs(options.root)) await rm(stale.path, { recursive: true, force: true });
+  const staging = await makeStagingDir(options.root, version);
+  try {
+    // FAISS's write_index and DuckDB report a full or read-only disk as text: named here, exit 74.
+    const report = await guardWrite(`cannot build ${version}`, staging, () =>
+      fillStaging(options, version, chunks, plan, staging, inputStat),
+    );
+    report.dir = await seal(options, version, staging);
+    return report;
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The data is flushed first, lock-free; the lock covers only the exists-check and the rename. */
+async function seal(options: BuildOptions, version: string, staging: string): Promise<string> {
+  await syncStagingDir(staging);
   const lock = await acquireWriterLock(options.root, {
-    command: `build ${version}`,
-    ...(options.waitSeconds !== undefined ? { waitSeconds: options.waitSeconds } : {}),
+    command: `build ${version} (seal)`,
+    waitSeconds: options.waitSeconds ?? DEFAULT_SEAL_WAIT_SECONDS,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   try {
-    if (versionExists(options.root, version)) {
-      throw new UsageError(`version ${version} already exists; versions are immutable (choose another --version)`);
-    }
-    for (const stale of staleStagingDirs(options.root)) await rm(stale.path, { recursive: true, force: true });
-    const staging = await makeStagingDir(options.root, version);
-    try {
-      // FAISS's write_index and DuckDB report a full or read-only disk as text: named here, exit 74.
-      const report = await guardWrite(`cannot build ${version}`, staging, () =>
-        fillStaging(options, version, chunks, plan, staging, inputStat),
-      );
-      // The last moment a cancellation can stop the build: after the rename the version exists.
-      options.signal?.throwIfAborted();
-      report.dir = await commitStagingDir(staging, options.root, version);
-      return report;
-    } catch (err) {
-      await rm(staging, { recursive: true, force: true });
-      throw err;
-    }
+    // The last moment a cancellation can stop the build: after the rename the version exists.
+    options.signal?.throwIfAborted();
+    return await commitStagingDir(staging, options.root, version);
   } finally {
     lock.release();
   }
@@ -233,6 +254,8 @@ async function fillStaging(
   }
   await rm(spill, { recursive: true, force: true });
 
+  // Vectors made by `sample`'s built-in embedder: recorded, so `search --text` can embed words alike.
+  const embedder = await sampledEmbedder(chunks.file, chunks.embeddingColumn, plan.dim);
   const manifest = await timed('checksum', () =>
     assembleManifest(staging, {
       version,
@@ -248,6 +271,7 @@ async function fillStaging(
         ...(options.metadataColumns && Object.keys(options.metadataColumns).length > 0
           ? { metadata_columns: options.metadataColumns }
           : {}),
+        ...(embedder ? { embedder } : {}),
         train_sample: plan.trainSample,
         train_seed: options.seed ?? 0,
         materialized: options.materialize ?? false,

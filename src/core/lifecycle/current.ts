@@ -9,9 +9,60 @@ import { readlinkSync, symlinkSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
-import { InvariantViolationError } from '../errors.js';
+import { IndexCorruptionError, InvariantViolationError } from '../errors.js';
 import { fsyncDir } from '../fsync.js';
-import { currentLink, currentNotSymlinkError, flipCurrent, readCurrent } from '../layout.js';
+import { currentLink, currentNotSymlinkError, flipCurrent, readCurrent, versionExists } from '../layout.js';
+
+/**
+ * What CURRENT is, without throwing for a broken one: `status` reports a broken CURRENT next to
+ * everything else, and `publish`/`rollback --to` replace it after their gate.
+ * - `dangling`: `versions/<v>` whose directory is missing;
+ * - `outside`: a symlink to anything but `versions/<valid name>` (never followed);
+ * - `not-symlink`: a regular file or a directory. Not replaced by a publish (rename(2) cannot put a
+ *   link over a directory, and the file may be someone's): it must be moved aside by hand first.
+ */
+export type CurrentState =
+  | { kind: 'none' }
+  | { kind: 'ok'; version: string; text: string }
+  | { kind: 'dangling'; version: string; text: string; problem: string }
+  | { kind: 'outside'; text: string; problem: string }
+  | { kind: 'not-symlink'; problem: string };
+
+export type BrokenCurrent = Extract<CurrentState, { problem: string }>;
+
+export function inspectCurrent(root: string): CurrentState {
+  let version: string | undefined;
+  try {
+    version = readCurrent(root);
+  } catch (err) {
+    if (!(err instanceof IndexCorruptionError)) throw err;
+    const text = linkTextOrUndefined(root);
+    return text === undefined
+      ? { kind: 'not-symlink', problem: err.message }
+      : { kind: 'outside', text, problem: err.message };
+  }
+  if (version === undefined) return { kind: 'none' };
+  const text = readlinkSync(currentLink(root));
+  if (versionExists(root, version)) return { kind: 'ok', version, text };
+  return {
+    kind: 'dangling',
+    version,
+    text,
+    problem: `${currentLink(root)} points to ${JSON.stringify(text)}, but version ${version} has no directory in versions/`,
+  };
+}
+
+export function isBroken(state: CurrentState): state is BrokenCurrent {
+  return state.kind === 'dangling' || state.kind === 'outside' || state.kind === 'not-symlink';
+}
+
+function linkTextOrUndefined(root: string): string | undefined {
+  try {
+    return readlinkSync(currentLink(root));
+  } catch {
+    return undefined;
+  }
+}
 
 /** What CURRENT holds right now, raw: the symlink's text, or undefined when there is none. */
 export function currentLinkText(root: string): string | undefined {

@@ -27,6 +27,8 @@ export const publishLogEntrySchema = z.looseObject({
   reason: z.string().nullable(),
   /** What made the flip; absent in lines written by other tools. */
   action: z.enum(['publish', 'rollback']).optional(),
+  /** What was wrong with the CURRENT this flip replaced (dangling, outside versions/); absent when fine. */
+  repaired: z.string().optional(),
 });
 
 export type PublishLogEntry = z.infer<typeof publishLogEntrySchema>;

@@ -8,11 +8,15 @@
  * believed, and docs/spec.md has no such code. Publishing the version that is already CURRENT still
  * runs the gate (so the exit code says whether it is healthy) but flips and logs nothing. A dry
  * run takes no lock and writes nothing, and fails exactly as the real run would.
+ *
+ * A broken CURRENT (dangling, or a symlink out of versions/) is replaced by the flip once V passes
+ * the gate, and the log line says what was wrong (`repaired`): the CLI repairs what status reports.
+ * A CURRENT that is a file or a directory is still refused (exit 4): it must be moved aside by hand.
  */
-import { InvariantViolationError, NotFoundError, UsageError } from '../errors.js';
+import { IndexCorruptionError, InvariantViolationError, NotFoundError, UsageError } from '../errors.js';
 import { checkVersionName, readCurrent, requireRoot, requireVersionDir } from '../layout.js';
 import type { VerifyOptions, VerifyReport } from '../verify/verify.js';
-import { currentLinkText, swapCurrent } from './current.js';
+import { currentLinkText, inspectCurrent, isBroken, swapCurrent } from './current.js';
 import {
   appendPublishLog,
   makeEntry,
@@ -75,6 +79,8 @@ export interface PublishReport {
   verify: VerifyReport;
   /** The publish.log line written; null unless published. */
   logEntry: PublishLogEntry | null;
+  /** What was wrong with the CURRENT this flip replaced (or would replace); null when it was fine. */
+  repaired: string | null;
   lockWaitSeconds: number;
   seconds: number;
 }
@@ -118,8 +124,18 @@ type FlipResult = Omit<PublishReport, 'lockWaitSeconds' | 'seconds'>;
 
 /** The gate and the flip; the caller holds the writer lock unless this is a dry run. */
 async function flipTo(r: FlipRequest): Promise<FlipResult> {
+  const state = inspectCurrent(r.root);
+  // A file or a directory: the exit-4 error that says what it is and to move it aside.
   const saved = currentLinkText(r.root);
-  const from = readCurrent(r.root) ?? null;
+  const broken = isBroken(state) ? state : undefined;
+  // A dangling CURRENT still names a version (the CAS can match it); one outside versions/ does not.
+  const from = state.kind === 'ok' || state.kind === 'dangling' ? state.version : null;
+  if (state.kind === 'outside' && r.expectCurrent !== undefined) {
+    throw new InvariantViolationError(
+      `refusing to ${r.action} ${r.version}: --expect-current ${r.expectCurrent ?? EXPECT_NONE} but ` +
+        `${state.problem}; run it without --expect-current to repair CURRENT`,
+    );
+  }
   if (r.expectCurrent !== undefined && r.expectCurrent !== from) {
     throw new CurrentMismatchError(r.expectCurrent, from, r.version);
   }
@@ -143,12 +159,16 @@ async function flipTo(r: FlipRequest): Promise<FlipResult> {
     reason: r.reason ?? null,
     ...(r.expectCurrent !== undefined ? { expectCurrent: r.expectCurrent } : {}),
     verify,
+    repaired: broken?.problem ?? null,
   };
-  if (from === r.version) return { ...base, outcome: 'already-current', logEntry: null };
+  if (from === r.version && !broken) return { ...base, outcome: 'already-current', logEntry: null };
   if (r.dryRun) return { ...base, outcome: 'would-publish', logEntry: null };
   // The last point a cancellation stops a publish: after the rename CURRENT has flipped.
   r.signal?.throwIfAborted();
-  const entry = makeEntry(from ?? undefined, r.version, r.reason, r.action);
+  const entry = {
+    ...makeEntry(from ?? undefined, r.version, r.reason, r.action),
+    ...(broken ? { repaired: broken.problem } : {}),
+  };
   await swapCurrent(r.root, r.version, saved, () => appendPublishLog(r.root, entry));
   return { ...base, outcome: 'published', logEntry: entry };
 }
@@ -189,6 +209,14 @@ export async function publish(o: PublishOptions): Promise<PublishReport> {
 
 /** The version `rollback` would go to now, or NotFoundError saying why there is none. */
 export async function findRollbackTarget(root: string): Promise<{ current: string; target: string }> {
+  const state = inspectCurrent(root);
+  if (state.kind === 'outside' || state.kind === 'not-symlink') {
+    // Which flip made it CURRENT is unknowable: the operator names the version.
+    throw new IndexCorruptionError(
+      `${state.problem}; rollback cannot tell where to go back to: name it (rollback --to V or publish V ` +
+        `repairs CURRENT once V passes verify)`,
+    );
+  }
   const current = readCurrent(root);
   if (current === undefined) throw new NotFoundError(`no CURRENT in ${root}: nothing has been published`);
   const target = rollbackTarget((await readPublishLog(root)).entries, current);
@@ -208,7 +236,7 @@ export async function rollback(o: RollbackOptions): Promise<PublishReport> {
   return run(o.root, `rollback${o.to ? ` --to ${o.to}` : ''}`, o, async () => {
     let version = o.to;
     if (version === undefined) version = (await findRollbackTarget(o.root)).target;
-    else if (readCurrent(o.root) === undefined) {
+    else if (inspectCurrent(o.root).kind === 'none') {
       throw new NotFoundError(`no CURRENT in ${o.root}: nothing has been published; use publish`);
     }
     return flipTo({

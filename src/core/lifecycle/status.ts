@@ -2,13 +2,14 @@
  * `status` / `list`: what a root holds — each version with its size, vectors, factory, tuning,
  * creation time and pin, which one is CURRENT and which one rollback would go to — plus who holds
  * the writer lock and which FAISS this installation links. A reader: no lock, no native code.
- * A CURRENT pointing outside versions/ is refused (IndexCorruptionError, exit 4) by readCurrent.
+ * A broken CURRENT (dangling, outside versions/, not a symlink) does not stop the report: it is
+ * described in `currentProblem` with the command that repairs it, and the CLI exits 4 after printing.
  */
 import { faissBuildFacts, packageVersion, type FaissBuildFacts } from '../build-info.js';
 import { IndexCorruptionError } from '../errors.js';
 import {
+  currentLink,
   listVersions,
-  readCurrent,
   requireRealRootDirs,
   requireRoot,
   staleStagingDirs,
@@ -16,6 +17,7 @@ import {
 } from '../layout.js';
 import { readLockState, type LockOwner } from '../lock.js';
 import { familyFromFactory, type IndexFamily, type ManifestTuning, type Metric } from '../manifest.js';
+import { inspectCurrent, isBroken, type BrokenCurrent } from './current.js';
 import { readPins } from './pins.js';
 import { readPublishLog, rollbackTarget, type PublishLogEntry } from './publish-log.js';
 import { describeVersion } from './version-info.js';
@@ -47,9 +49,21 @@ export interface VersionStatus {
   problem: string | null;
 }
 
+/** A CURRENT that names no usable version, and how to fix it. */
+export interface CurrentProblem {
+  kind: BrokenCurrent['kind'];
+  /** The symlink's text, when CURRENT is a symlink. */
+  link: string | null;
+  problem: string;
+  /** A shell command that repairs it (publish runs its gate first), or what to do when none can. */
+  repair: string;
+}
+
 export interface StatusReport {
   root: string;
+  /** The version CURRENT names; null when there is none or it is broken (see currentProblem). */
   current: string | null;
+  currentProblem: CurrentProblem | null;
   rollbackTarget: string | null;
   /** The last line of publish.log. */
   lastPublish: PublishLogEntry | null;
@@ -92,7 +106,8 @@ export function tuningSummary(t: ManifestTuning | null | undefined): string | nu
 
 export async function status(root: string): Promise<StatusReport> {
   requireRoot(root);
-  const current = readCurrent(root) ?? null;
+  const state = inspectCurrent(root);
+  const current = state.kind === 'ok' ? state.version : null;
   const log = await readPublishLog(root);
   const target = rollbackTarget(log.entries, current ?? undefined) ?? null;
   const pins = await readPins(root);
@@ -105,9 +120,6 @@ export async function status(root: string): Promise<StatusReport> {
     // status is where an operator looks first: show the damaged layout instead of failing.
     if (!(err instanceof IndexCorruptionError)) throw err;
     problems.push(err.message);
-  }
-  if (current !== null && !versionExists(root, current)) {
-    problems.push(`CURRENT points to ${current}, whose directory is missing`);
   }
   if (target !== null && !versionExists(root, target)) {
     problems.push(`the rollback target ${target} has no directory: rollback needs --to`);
@@ -138,9 +150,12 @@ export async function status(root: string): Promise<StatusReport> {
       problem: info.problem ?? null,
     });
   }
+  const currentProblem = isBroken(state) ? describeBroken(root, state, log.entries, versions) : null;
+  if (currentProblem) problems.unshift(currentProblem.problem);
   return {
     root,
     current,
+    currentProblem,
     rollbackTarget: target,
     lastPublish: log.entries.at(-1) ?? null,
     versions,
@@ -152,4 +167,40 @@ export async function status(root: string): Promise<StatusReport> {
     problems,
     warnings: log.warnings,
   };
+}
+
+/**
+ * The repair for a broken CURRENT: publish the version the log last made CURRENT (if it still
+ * exists), else the newest good version; publish verifies it before replacing CURRENT.
+ */
+function describeBroken(
+  root: string,
+  state: BrokenCurrent,
+  log: PublishLogEntry[],
+  versions: VersionStatus[],
+): CurrentProblem {
+  const good = new Set(versions.filter((v) => v.state === 'ok').map((v) => v.version));
+  const fromLog = [...log].reverse().find((e) => good.has(e.to))?.to;
+  const newest = [...versions]
+    .filter((v) => v.state === 'ok')
+    .sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0))[0]?.version;
+  const target = fromLog ?? newest;
+  const link = state.kind === 'not-symlink' ? null : state.text;
+  const r = shellWord(root);
+  let repair: string;
+  if (target === undefined) {
+    repair = `no good version to point CURRENT at: build one, then indexctl --root ${r} publish V`;
+  } else {
+    const publish = `indexctl --root ${r} publish ${target} --reason "repair CURRENT"`;
+    // rename(2) cannot put a link over a directory, and a file there may be someone's: moved aside.
+    repair =
+      state.kind === 'not-symlink'
+        ? `mv ${shellWord(currentLink(root))} ${shellWord(currentLink(root) + '.bad')} && ${publish}`
+        : publish;
+  }
+  return { kind: state.kind, link, problem: state.problem, repair };
+}
+
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 
 import { BadInputError, UsageError } from '../errors.js';
 import { EMBEDDER, embedText } from './embed.js';
+import { SAMPLE_METADATA_KEY } from './embedder-record.js';
 import { chunkIdHasher, UniqueIds } from './ids.js';
 import { langFromPath } from './lang.js';
 import { readTextFile, walkSourceTree, type SkippedFiles, type SourceFile } from './walk.js';
@@ -205,7 +206,7 @@ export async function sampleChunks(options: SampleOptions): Promise<SampleResult
     dim: config.dim,
     rowGroupSize: config.rowGroupSize,
     metadata: {
-      'indexctl.sample': JSON.stringify({
+      [SAMPLE_METADATA_KEY]: JSON.stringify({
         embedder: EMBEDDER,
         dim: config.dim,
         window: config.window,

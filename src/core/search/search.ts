@@ -1,13 +1,16 @@
 /**
  * The `search` command's core: k-NN on a version with its tuning applied, for queries given as a
- * stored chunk's embedding (`id`) or a file of vectors, hydrated from the catalog, optionally
- * appended to a pool file.
+ * stored chunk's embedding (`id`), a file of vectors, or words (`text`, embedded by the built-in
+ * embedder for versions whose manifest records it), hydrated from the catalog, optionally appended
+ * to a pool file.
  */
 import path from 'node:path';
 
 import type { DuckDBLimits } from '../duckdb-limits.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { refuseNonRegular } from '../regular-file.js';
+import { EMBEDDER, embedText } from '../sample/embed.js';
+import { builtInEmbedder } from '../sample/embedder-record.js';
 import { openIndex, type SearchHit } from './open-index.js';
 import { appendPool, type PoolAppendReport, type PoolRow } from './pool.js';
 import { readQueryVectors } from './query-file.js';
@@ -20,6 +23,8 @@ export interface SearchOptions {
   id?: bigint;
   /** Or with the vectors of this file (Parquet, .npy float32, raw float32). */
   vectorFile?: string;
+  /** Or with these words, for versions built from `sample` chunks (manifest attrs.embedder). */
+  text?: string;
   embeddingColumn?: string;
   k?: number;
   /** Append the hits to this pool directory (one Parquet part per search; see pool.ts). */
@@ -51,8 +56,9 @@ export interface SearchReport {
 export const POOL_CHANNEL = 'faiss';
 
 export async function searchVersion(options: SearchOptions): Promise<SearchReport> {
-  if ((options.id === undefined) === (options.vectorFile === undefined)) {
-    throw new UsageError('search: give exactly one of --id ID or --vector-file FILE');
+  const given = [options.id, options.vectorFile, options.text].filter((q) => q !== undefined).length;
+  if (given !== 1) {
+    throw new UsageError('search: give exactly one of --id ID, --vector-file FILE or --text WORDS');
   }
   const k = options.k ?? 10;
   if (!Number.isSafeInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`);
@@ -78,6 +84,9 @@ export async function searchVersion(options: SearchOptions): Promise<SearchRepor
       }
       vectors = found.vectors;
       queryIds = [String(options.id)];
+    } else if (options.text !== undefined) {
+      vectors = embedWords(options.text, handle.version, handle.manifest.attrs, handle.dim);
+      queryIds = [`text:${JSON.stringify(options.text)}`];
     } else {
       const q = await readQueryVectors(options.vectorFile!, {
         dim: handle.dim,
@@ -125,4 +134,34 @@ export async function searchVersion(options: SearchOptions): Promise<SearchRepor
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The query vector of `text`, by the embedder the version's vectors were made with. Only the
+ * built-in one can be run here; for any other version words have no place in its space (exit 2).
+ */
+function embedWords(
+  text: string,
+  version: string,
+  attrs: Record<string, unknown> | undefined,
+  dim: number,
+): Float32Array {
+  if (!builtInEmbedder(attrs, dim)) {
+    const recorded =
+      attrs?.embedder === undefined
+        ? 'records no embedder'
+        : `records embedder ${JSON.stringify(attrs.embedder)}`;
+    throw new UsageError(
+      `search --text: version ${version} ${recorded}; --text embeds words with the built-in ${EMBEDDER} ` +
+        `(dim ${dim}), which only matches versions built from \`indexctl sample\` chunks. ` +
+        `Query it with --id ID or --vector-file FILE (vectors from the embedder that made its chunks)`,
+    );
+  }
+  const vector = new Float32Array(dim);
+  if (!embedText(text, dim, vector)) {
+    throw new UsageError(
+      `search --text: ${JSON.stringify(text)} has no words to search for (letters, digits or _)`,
+    );
+  }
+  return vector;
 }
