@@ -234,12 +234,15 @@ describe('non-regular files are refused (5) before any open', () => {
   it('--pool-out /dev/full and a directory as --vector-file: exit 5 (before: /dev/full read until OOM)', async () => {
     const res = cli(['search', 'flat', '--id', '7', '--pool-out', '/dev/full']);
     assert.equal(res.code, 5, res.stderr);
-    assert.match(res.stderr, /\/dev\/full: pool file is a character device, not a regular file/);
+    assert.match(res.stderr, /\/dev\/full: is a character device, not a pool directory/);
     const d = cli(['search', 'flat', '--vector-file', dir]);
     assert.equal(d.code, 5);
     assert.match(d.stderr, /query file is a directory, not a regular file/);
     // The library entry points refuse them too.
-    await assert.rejects(appendPool('/dev/full', []), /\/dev\/full: is a character device, not a pool directory/);
+    await assert.rejects(
+      appendPool('/dev/full', []),
+      /\/dev\/full: is a character device, not a pool directory/,
+    );
     await assert.rejects(readQueryVectors(fifo, { dim: DIM }), /query file is a FIFO/);
   });
 });

@@ -71,15 +71,16 @@ function kindOf(s: Stats): string {
  * is refused with how to convert it, not rewritten; a FIFO or device is refused before anything
  * opens it (opening a FIFO blocks until a writer comes).
  */
-function poolDirectory(pool: string): string {
+/**
+ * Refuses what cannot be a pool before any work (search checks it before loading the index): a
+ * FIFO or device is never opened, a file of the old single-file format gets the commands that
+ * convert it. Returns whether the directory exists yet.
+ */
+export function checkPoolPath(pool: string): boolean {
   const dir = path.resolve(pool);
   const s = statSync(dir, { throwIfNoEntry: false });
-  if (s === undefined) {
-    // recursive: two appenders creating the same pool at once both succeed.
-    guardWriteSync(`cannot create pool directory ${dir}`, dir, () => mkdirSync(dir, { recursive: true }));
-    return dir;
-  }
-  if (s.isDirectory()) return dir;
+  if (s === undefined) return false;
+  if (s.isDirectory()) return true;
   if (s.isFile()) {
     throw new BadInputError(
       `${dir}: is a file (the single-file pool format of earlier releases); a pool is now a ` +
@@ -88,6 +89,15 @@ function poolDirectory(pool: string): string {
     );
   }
   throw new BadInputError(`${dir}: is ${kindOf(s)}, not a pool directory; not appending`);
+}
+
+function poolDirectory(pool: string): string {
+  const dir = path.resolve(pool);
+  if (!checkPoolPath(dir)) {
+    // recursive: two appenders creating the same pool at once both succeed.
+    guardWriteSync(`cannot create pool directory ${dir}`, dir, () => mkdirSync(dir, { recursive: true }));
+  }
+  return dir;
 }
 
 /** The pool's parts, sorted: whole `part-*.parquet` files only (temp names never match). */

@@ -12,7 +12,7 @@ import { refuseNonRegular } from '../regular-file.js';
 import { EMBEDDER, embedText } from '../sample/embed.js';
 import { builtInEmbedder } from '../sample/embedder-record.js';
 import { openIndex, type SearchHit } from './open-index.js';
-import { appendPool, type PoolAppendReport, type PoolRow } from './pool.js';
+import { appendPool, checkPoolPath, type PoolAppendReport, type PoolRow } from './pool.js';
 import { readQueryVectors } from './query-file.js';
 
 export interface SearchOptions {
@@ -63,7 +63,7 @@ export async function searchVersion(options: SearchOptions): Promise<SearchRepor
   const k = options.k ?? 10;
   if (!Number.isSafeInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`);
   // Refused before the index is loaded; appendPool and readQueryVectors check again at their open.
-  if (options.poolOut !== undefined) refuseNonRegular(path.resolve(options.poolOut), 'pool file');
+  if (options.poolOut !== undefined) checkPoolPath(options.poolOut);
   if (options.vectorFile !== undefined) refuseNonRegular(path.resolve(options.vectorFile), 'query file');
   const handle = await openIndex(
     { root: options.root, ...(options.version !== undefined ? { version: options.version } : {}) },
