@@ -211,3 +211,18 @@ describe('parseFactory: the grammar', () => {
     );
   });
 });
+
+describe('a recorded factory string is checked the same way (write-manifest, legacy manifests)', () => {
+  it('write-manifest --factory IVF0,Flat is refused (exit 2), not built in process (it SIGSEGVed)', () => {
+    const root = path.join(dir, 'adopt-ivf0');
+    const built = buildBounded(root, 'Flat');
+    assert.equal(built.code, 0, built.stderr);
+    const version = entries(root, 'versions')[0]!;
+    for (const factory of ['IVF0,Flat', 'PQ0']) {
+      const res = runCli(['--root', root, 'write-manifest', version, '--factory', factory]);
+      // A signal death shows as code null.
+      assert.equal(res.code, 2, `${factory}: ${res.stderr}`);
+      assert.match(res.stderr, /is 0/);
+    }
+  });
+});

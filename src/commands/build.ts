@@ -3,7 +3,7 @@ import { formatBytes } from '../core/build/plan.js';
 import { publish, type PublishReport } from '../core/lifecycle/publish.js';
 import type { build as buildCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { progressLine } from '../reporters/progress.js';
+import { withProgress } from '../reporters/progress.js';
 import { renderPublish } from './publish.js';
 
 export type BuildJson = BuildReport & {
@@ -25,10 +25,8 @@ type Options = CommandOptions<typeof buildCommand>;
 
 export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> {
   const o = ctx.options;
-  const progress = await progressLine(ctx.io.stderr, ctx.globals);
-  let report: BuildReport;
-  try {
-    report = await build({
+  const report: BuildReport = await withProgress(ctx.io.stderr, ctx.globals, (progress) =>
+    build({
       root: ctx.globals.root,
       duckdb: ctx.globals.duckdb,
       chunks: o.chunks,
@@ -48,10 +46,8 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
       seed: o.seed,
       onProgress: (e) => progress.update(e.phase, e.done, e.total, UNITS[e.phase]),
       signal: ctx.signal,
-    });
-  } finally {
-    progress.stop();
-  }
+    }),
+  );
   if (o.publish && !report.dryRun) {
     const published = await publish({
       root: ctx.globals.root,

@@ -1,6 +1,6 @@
 import { EXPECT_NONE, publish, type PublishReport } from '../core/lifecycle/publish.js';
 import type { publish as publishCommand, CommandOptions } from '../cli-options.js';
-import { progressLine } from '../reporters/progress.js';
+import { withProgress } from '../reporters/progress.js';
 import type { CommandContext, CommandOutput } from './context.js';
 import { verifyProgress } from './verify.js';
 
@@ -37,10 +37,8 @@ export async function run(
   ctx: CommandContext<CommandOptions<typeof publishCommand>>,
 ): Promise<CommandOutput> {
   const o = ctx.options;
-  const progress = await progressLine(ctx.io.stderr, ctx.globals);
-  let report: PublishReport;
-  try {
-    report = await publish({
+  const report: PublishReport = await withProgress(ctx.io.stderr, ctx.globals, (progress) =>
+    publish({
       root: ctx.globals.root,
       version: ctx.args[0]!,
       dryRun: o.dryRun,
@@ -52,10 +50,8 @@ export async function run(
       waitSeconds: o.wait,
       onProgress: verifyProgress(progress),
       signal: ctx.signal,
-    });
-  } finally {
-    progress.stop();
-  }
+    }),
+  );
   const json: PublishJson = { schema: 'indexctl.publish/1', ...report };
   return { json, render: () => renderPublish(report), quiet: '' };
 }

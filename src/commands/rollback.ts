@@ -3,7 +3,7 @@ import type { rollback as rollbackCommand, CommandOptions } from '../cli-options
 import type { CommandContext, CommandOutput } from './context.js';
 import { renderPublish } from './publish.js';
 import { verifyProgress } from './verify.js';
-import { progressLine } from '../reporters/progress.js';
+import { withProgress } from '../reporters/progress.js';
 
 export type RollbackJson = PublishReport & { schema: 'indexctl.rollback/1' };
 
@@ -11,10 +11,8 @@ export async function run(
   ctx: CommandContext<CommandOptions<typeof rollbackCommand>>,
 ): Promise<CommandOutput> {
   const o = ctx.options;
-  const progress = await progressLine(ctx.io.stderr, ctx.globals);
-  let report: PublishReport;
-  try {
-    report = await rollback({
+  const report: PublishReport = await withProgress(ctx.io.stderr, ctx.globals, (progress) =>
+    rollback({
       root: ctx.globals.root,
       dryRun: o.dryRun,
       // An empty --to is an invalid version name (exit 2), which rollback reports.
@@ -23,10 +21,8 @@ export async function run(
       waitSeconds: o.wait,
       onProgress: verifyProgress(progress),
       signal: ctx.signal,
-    });
-  } finally {
-    progress.stop();
-  }
+    }),
+  );
   const json: RollbackJson = { schema: 'indexctl.rollback/1', ...report };
   return { json, render: () => renderPublish(report), quiet: '' };
 }

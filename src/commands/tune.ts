@@ -6,7 +6,7 @@ import { asciiChart, svgChart } from '../reporters/tune-chart.js';
 import { tune, type TunePoint, type TuneReport } from '../core/tune/tune.js';
 import type { CommandOptions, tune as tuneCommand } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { progressLine } from '../reporters/progress.js';
+import { withProgress } from '../reporters/progress.js';
 import { renderTable } from '../reporters/table.js';
 import type { OutputStream } from '../reporters/terminal.js';
 
@@ -14,10 +14,8 @@ export type TuneJson = TuneReport & { schema: 'indexctl.tune/1'; plot?: string }
 
 export async function run(ctx: CommandContext<CommandOptions<typeof tuneCommand>>): Promise<CommandOutput> {
   const o = ctx.options;
-  const progress = await progressLine(ctx.io.stderr, ctx.globals);
-  let report: TuneReport;
-  try {
-    report = await tune({
+  const report: TuneReport = await withProgress(ctx.io.stderr, ctx.globals, (progress) =>
+    tune({
       root: ctx.globals.root,
       duckdb: ctx.globals.duckdb,
       version: ctx.args[0]!,
@@ -40,10 +38,8 @@ export async function run(ctx: CommandContext<CommandOptions<typeof tuneCommand>
           e.total,
           e.phase === 'truth' ? 'vectors' : 'settings',
         ),
-    });
-  } finally {
-    progress.stop();
-  }
+    }),
+  );
   let plotFile: string | undefined;
   if (o.plot !== undefined) {
     plotFile = path.resolve(o.plot);

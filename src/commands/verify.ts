@@ -6,7 +6,7 @@
 import { verify, type CheckResult, type VerifyProgress, type VerifyReport } from '../core/verify/verify.js';
 import type { CommandOptions, verify as verifyCommand } from '../cli-options.js';
 import { paint } from '../reporters/colour.js';
-import { progressLine, type ProgressLine } from '../reporters/progress.js';
+import { withProgress, type ProgressLine } from '../reporters/progress.js';
 import { renderTable } from '../reporters/table.js';
 import type { OutputStream } from '../reporters/terminal.js';
 import type { CommandContext, CommandOutput } from './context.js';
@@ -15,10 +15,8 @@ export type VerifyJson = VerifyReport & { schema: 'indexctl.verify/1' };
 
 export async function run(ctx: CommandContext<CommandOptions<typeof verifyCommand>>): Promise<CommandOutput> {
   const o = ctx.options;
-  const progress = await progressLine(ctx.io.stderr, ctx.globals);
-  let report: VerifyReport;
-  try {
-    report = await verify({
+  const report: VerifyReport = await withProgress(ctx.io.stderr, ctx.globals, (progress) =>
+    verify({
       root: ctx.globals.root,
       duckdb: ctx.globals.duckdb,
       level: o.level,
@@ -31,10 +29,8 @@ export async function run(ctx: CommandContext<CommandOptions<typeof verifyComman
       probeMemoryBytes: o.probeMemory,
       onProgress: verifyProgress(progress),
       signal: ctx.signal,
-    });
-  } finally {
-    progress.stop();
-  }
+    }),
+  );
   const json: VerifyJson = { schema: 'indexctl.verify/1', ...report };
   return { json, render: (out) => renderReport(report, out), exitCode: report.exitCode };
 }

@@ -14,7 +14,7 @@ import { openCatalog } from './catalog/open.js';
 import type { DuckDBLimits } from './duckdb-limits.js';
 import { BadInputError, FaissError, InvariantViolationError, NotFoundError, UsageError } from './errors.js';
 import { readVersionIndex } from './export-idmap.js';
-import { factoryClassName, sameStructure } from './factory-class.js';
+import { factoryClassName, sameStructure, withIdMap2 } from './factory-class.js';
 import type { FaissIndex } from './faiss/index.js';
 import { requireVersionDir } from './layout.js';
 import { acquireWriterLock } from './lock.js';
@@ -75,10 +75,10 @@ function metricOf(inIndex: string, given: Metric | undefined): Metric {
  * The factory string must build the class the file holds: a wrong `--factory` would seal a manifest
  * with the wrong family (and so the wrong smoke threshold and tuning knobs).
  */
-function checkFactoryBuilds(factory: string, index: FaissIndex): void {
+async function checkFactoryBuilds(factory: string, index: FaissIndex): Promise<void> {
   let className: string;
   try {
-    className = factoryClassName(factory, index.d, index.metric === 'ip' ? 'ip' : 'l2');
+    className = await factoryClassName(factory, index.d, index.metric === 'ip' ? 'ip' : 'l2');
   } catch (err) {
     // A factory FAISS rejects is bad input to build, a bad flag here.
     if (err instanceof BadInputError) throw new UsageError(err.message);
@@ -96,12 +96,12 @@ function checkFactoryBuilds(factory: string, index: FaissIndex): void {
  * directory is not what the pipeline recorded, and is exit 3 naming both values. The factory is
  * checked only when it is the one adopted (a `--factory` flag overrides it, and is checked itself).
  */
-function checkLegacyAgainstIndex(
+async function checkLegacyAgainstIndex(
   file: string,
   legacy: LegacyManifest,
   index: FaissIndex,
   checkFactory: boolean,
-): void {
+): Promise<void> {
   const problems: string[] = [];
   if (legacy.vec_dim !== index.d)
     problems.push(`vec_dim ${legacy.vec_dim}, but faiss.index has d = ${index.d}`);
@@ -109,12 +109,10 @@ function checkLegacyAgainstIndex(
     problems.push(`vectors_count ${legacy.vectors_count}, but faiss.index holds ${index.ntotal} vectors`);
   }
   if (checkFactory && problems.length === 0) {
-    const factory = /^IDMap2?,/i.test(legacy.faiss_factory)
-      ? legacy.faiss_factory
-      : `IDMap2,${legacy.faiss_factory}`;
+    const factory = withIdMap2(legacy.faiss_factory);
     let className: string;
     try {
-      className = factoryClassName(factory, index.d, index.metric === 'ip' ? 'ip' : 'l2');
+      className = await factoryClassName(factory, index.d, index.metric === 'ip' ? 'ip' : 'l2');
     } catch (err) {
       if (!(err instanceof BadInputError)) throw err;
       className = `nothing (FAISS rejects it: ${err.message})`;
@@ -180,8 +178,9 @@ export async function writeManifest(options: WriteManifestOptions): Promise<Writ
           options.factory ?? previous?.faiss_factory ?? legacy?.faiss_factory,
         ),
       };
-      if (legacy) checkLegacyAgainstIndex(manifestPath(dir), legacy, index, options.factory === undefined);
-      checkFactoryBuilds(facts.factory, index);
+      if (legacy)
+        await checkLegacyAgainstIndex(manifestPath(dir), legacy, index, options.factory === undefined);
+      await checkFactoryBuilds(facts.factory, index);
       try {
         index.checkConsistency();
       } catch (err) {

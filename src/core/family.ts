@@ -10,22 +10,27 @@ export type TuningFamily = (typeof TUNING_FAMILIES)[number];
 export const INDEX_FAMILIES = [...TUNING_FAMILIES, 'other'] as const;
 export type IndexFamily = (typeof INDEX_FAMILIES)[number];
 
-/** Splits on commas outside parentheses: `IVF1024,PQ8,Refine(OPQ8,PQ8)` has three components. */
-function components(factory: string): string[] {
-  const out: string[] = [];
+/**
+ * Splits a factory string on commas outside parentheses: `IVF1024,PQ8,Refine(OPQ8,PQ8)` has three
+ * components. `unbalanced` describes a parenthesis without its pair (the validator refuses that
+ * string; family detection just reads what it can).
+ */
+export function splitFactoryComponents(factory: string): { parts: string[]; unbalanced: string | null } {
+  const parts: string[] = [];
   let depth = 0;
   let start = 0;
   for (let i = 0; i < factory.length; i++) {
     const c = factory[i];
     if (c === '(') depth++;
     else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(factory.slice(start, i).trim());
+    if (depth < 0) return { parts, unbalanced: `unbalanced ")" at character ${i + 1}` };
+    if (c === ',' && depth === 0) {
+      parts.push(factory.slice(start, i).trim());
       start = i + 1;
     }
   }
-  out.push(factory.slice(start).trim());
-  return out;
+  parts.push(factory.slice(start).trim());
+  return { parts, unbalanced: depth !== 0 ? 'unbalanced "("' : null };
 }
 
 // Wrappers and vector transforms in front of the index do not change which knobs apply.
@@ -45,7 +50,7 @@ const REFINE = /^(RFlat|Refine\(.*\))$/;
  * "OPQ48,IVF1024_HNSW32,PQ48,RFlat" -> ivf_pq_refine.
  */
 export function familyFromFactory(factory: string): IndexFamily {
-  const parts = components(factory).filter((p) => !WRAPPER.test(p) && !TRANSFORM.test(p));
+  const parts = splitFactoryComponents(factory).parts.filter((p) => !WRAPPER.test(p) && !TRANSFORM.test(p));
   const [first, second, third, ...rest] = parts;
   if (first === undefined || rest.length > 0) return 'other';
   if (FLAT.test(first)) return second === undefined ? 'flat' : 'other';

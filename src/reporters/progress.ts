@@ -101,3 +101,20 @@ export async function progressLine(stderr: OutputStream, options: ProgressOption
     },
   };
 }
+
+/**
+ * Runs `work` with a progress line on stderr (a silent one where none is shown), stopped however
+ * `work` ends: the one way commands show progress.
+ */
+export async function withProgress<T>(
+  stderr: OutputStream,
+  options: ProgressOptions,
+  work: (progress: ProgressLine) => Promise<T>,
+): Promise<T> {
+  const progress = await progressLine(stderr, options);
+  try {
+    return await work(progress);
+  } finally {
+    progress.stop();
+  }
+}

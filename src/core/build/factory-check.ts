@@ -10,6 +10,7 @@
  * input (exit 5, `checkFactoryForDim`).
  */
 import { BadInputError, UsageError } from '../errors.js';
+import { splitFactoryComponents } from '../family.js';
 
 /** One component after the grammar accepted it, with what later checks need. */
 export type Component =
@@ -54,24 +55,10 @@ function nbits(text: string | undefined, what: string): number {
   return count(text, `${what}: bits per code`, 1, 16);
 }
 
-/** Splits on commas outside parentheses: `IVF64,PQ8,Refine(SQ8)` has three components. */
 function splitComponents(factory: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < factory.length; i++) {
-    const c = factory[i];
-    if (c === '(') depth++;
-    else if (c === ')') depth--;
-    if (depth < 0) throw new Refusal(`unbalanced ")" at character ${i + 1}`);
-    if (c === ',' && depth === 0) {
-      out.push(factory.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  if (depth !== 0) throw new Refusal('unbalanced "("');
-  out.push(factory.slice(start).trim());
-  return out;
+  const { parts, unbalanced } = splitFactoryComponents(factory);
+  if (unbalanced !== null) throw new Refusal(unbalanced);
+  return parts;
 }
 
 function transform(part: string): Component | undefined {

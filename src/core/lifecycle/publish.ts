@@ -48,19 +48,10 @@ export interface PublishOptions {
   signal?: AbortSignal;
 }
 
-export interface RollbackOptions {
-  root: string;
+/** A publish of the previous version (or `to`): the same options, without the version and CAS. */
+export interface RollbackOptions extends Omit<PublishOptions, 'version' | 'expectCurrent'> {
   /** The version to go back to; default: the `from` of the flip that made the current version CURRENT. */
   to?: string;
-  reason?: string;
-  dryRun?: boolean;
-  waitSeconds?: number;
-  smoke?: number;
-  seed?: number;
-  /** Progress of the level-3 verify gate (bytes hashed, then checks). */
-  onProgress?: VerifyOptions['onProgress'];
-  /** Cancellation: stops the gate or the wait for the lock; CURRENT is never flipped after it. */
-  signal?: AbortSignal;
 }
 
 /** `published`: CURRENT flipped; `would-publish`: a dry run that would flip; `already-current`: nothing to do. */

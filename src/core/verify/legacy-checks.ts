@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { BadInputError } from '../errors.js';
-import { factoryClassName, sameStructure } from '../factory-class.js';
+import { factoryClassName, sameStructure, withIdMap2 } from '../factory-class.js';
 import { VERSION_FILES as LAYOUT_FILES } from '../layout.js';
 import { adoptCommand, manifestPath, type LegacyManifest } from '../manifest.js';
 import { readIdMap } from '../parquet/idmap-reader.js';
@@ -104,7 +104,7 @@ export async function verifyLegacy(
   checks.push(
     checkDim(facts, legacy),
     checkCount(facts, legacy),
-    checkFactory(facts, legacy),
+    await checkFactory(facts, legacy),
     checkIdMap2(facts),
   );
   checks.push(...(await idmapChecks(dir, facts)));
@@ -129,14 +129,12 @@ function checkCount(facts: IndexFacts, legacy: LegacyManifest): CheckResult {
 }
 
 /** `index.factory`: the recorded factory string builds the class faiss.index holds. */
-function checkFactory(facts: IndexFacts, legacy: LegacyManifest): CheckResult {
+async function checkFactory(facts: IndexFacts, legacy: LegacyManifest): Promise<CheckResult> {
   const check = new Check('index.factory');
-  const factory = /^IDMap2?,/i.test(legacy.faiss_factory)
-    ? legacy.faiss_factory
-    : `IDMap2,${legacy.faiss_factory}`;
+  const factory = withIdMap2(legacy.faiss_factory);
   let className: string;
   try {
-    className = factoryClassName(factory, facts.d, facts.metric === 'ip' ? 'ip' : 'l2');
+    className = await factoryClassName(factory, facts.d, facts.metric === 'ip' ? 'ip' : 'l2');
   } catch (err) {
     if (!(err instanceof BadInputError)) throw err;
     return check.fail(`legacy manifest faiss_factory ${legacy.faiss_factory}: ${err.message}`, 3);
