@@ -3,11 +3,13 @@
  * with its sidecar `<file>.json`: what it was trained for (factory, metric, dim) and on what
  * (rows, seed), and the file's xxh64, so every shard can prove it started from the same bytes.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 
 import { xxh64Bytes } from '../checksum.js';
 import { BadInputError, IndexCorruptionError, NotFoundError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
+import { guardWrite } from '../env-io.js';
 import { writeFileDurable } from '../fsync.js';
 import type { FactoryShape } from '../build/factory-check.js';
 import type { BuildMetric } from '../build/plan.js';
@@ -78,6 +80,8 @@ export async function writeTrained(
     bytes: bytes.length,
     checksum: await xxh64Bytes(bytes),
   };
+  // A job writes into a fresh shared directory (trained/ beside shards/): made, as for a shard's DIR.
+  await guardWrite(`cannot write ${file}`, file, () => mkdir(path.dirname(path.resolve(file)), { recursive: true }));
   await writeFileDurable(file, bytes);
   await writeFileDurable(sidecarPath(file), JSON.stringify(sidecar, null, 2) + '\n');
   return sidecar;
