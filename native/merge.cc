@@ -41,8 +41,7 @@ void MergeInto(faiss::Index* into, faiss::Index* from) {
   }
   size_t before = map_into->id_map.size();
   map_into->index->merge_from(*map_from->index, RowShift(map_into->index));
-  map_into->id_map.insert(map_into->id_map.end(), map_from->id_map.begin(),
-                          map_from->id_map.end());
+  map_into->id_map.insert(map_into->id_map.end(), map_from->id_map.begin(), map_from->id_map.end());
   for (size_t i = before; i < map_into->id_map.size(); i++) {
     map_into->rev_map[map_into->id_map[i]] = static_cast<faiss::Index::idx_t>(i);
   }

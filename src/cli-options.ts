@@ -194,11 +194,25 @@ export const train = command({
     'train an empty index once (IndexIDMap2-wrapped, with a sidecar T.json) for shard builds, merge and build --trained',
   options: [
     required('--chunks <file>', 'chunks Parquet to sample the training vectors from', text),
-    required('--factory <string>', 'FAISS factory string; must be mergeable (IVF or flat codes, not HNSW)', text),
-    defaulted('--metric <metric>', 'l2, ip or cosine (normalizes, then inner product)', choice(METRICS), 'l2', {
-      choices: METRICS,
-    }),
-    optional('--train-sample <n>', 'vectors to train on (default: per FAISS guidance for the index)', integer(1)),
+    required(
+      '--factory <string>',
+      'FAISS factory string; must be mergeable (IVF or flat codes, not HNSW)',
+      text,
+    ),
+    defaulted(
+      '--metric <metric>',
+      'l2, ip or cosine (normalizes, then inner product)',
+      choice(METRICS),
+      'l2',
+      {
+        choices: METRICS,
+      },
+    ),
+    optional(
+      '--train-sample <n>',
+      'vectors to train on (default: per FAISS guidance for the index)',
+      integer(1),
+    ),
     defaulted('--seed <n>', 'seed of the training sample', integer(0), 0),
     required('--out <file>', 'the trained index to write (its sidecar is <file>.json)', text),
     defaulted('--id-column <name>', 'id column', text, 'id'),
@@ -229,7 +243,10 @@ export const merge = command({
       '--link-chunks',
       'hard-link the chunks file into the version instead of copying it (only if nothing ever rewrites that file in place)',
     ),
-    described(wait, 'the merge takes the writer lock only to seal the version: wait this long for it (default 600)'),
+    described(
+      wait,
+      'the merge takes the writer lock only to seal the version: wait this long for it (default 600)',
+    ),
   ],
   examples: [
     'indexctl --root /srv/index merge shards/0 shards/1 shards/2 shards/3 --version nightly-001',

@@ -82,7 +82,17 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
     },
   },
   train: {
-    argv: ['train', '--chunks', 'c.parquet', '--factory', 'IVF64,Flat', '--out', 't.faiss', '--train-sample', '2000'],
+    argv: [
+      'train',
+      '--chunks',
+      'c.parquet',
+      '--factory',
+      'IVF64,Flat',
+      '--out',
+      't.faiss',
+      '--train-sample',
+      '2000',
+    ],
     options: {
       chunks: 'c.parquet',
       factory: 'IVF64,Flat',

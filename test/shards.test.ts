@@ -51,7 +51,11 @@ function searchAll(index: FaissIndex, queries: Float32Array[]): { labels: bigint
   });
 }
 
-function trainShardsMerge(name: string, factory: string, n: number): { root: string; trained: string; shards: string[] } {
+function trainShardsMerge(
+  name: string,
+  factory: string,
+  n: number,
+): { root: string; trained: string; shards: string[] } {
   const base = path.join(dir, name);
   const trained = path.join(base, 'trained.faiss');
   ok(trainCli(factory, trained, '--train-sample', '1000'), `train ${factory}`);
@@ -65,12 +69,16 @@ describe('train + build --shard + merge = build --trained', () => {
     it(`${factory}: 3 shards merged hold the same ids and return the same neighbours; verify --level 3 passes`, async () => {
       const { root, trained, shards } = trainShardsMerge(factory.replace(/\W/g, '_'), factory, 3);
       ok(runCli(['--root', root, 'merge', ...shards, '--version', 'merged']), 'merge');
-      ok(runCli(['--root', root, 'build', '--chunks', chunks, '--trained', trained, '--version', 'single']), 'build --trained');
+      ok(
+        runCli(['--root', root, 'build', '--chunks', chunks, '--trained', trained, '--version', 'single']),
+        'build --trained',
+      );
       ok(runCli(['--root', root, 'verify', 'merged', '--level', '3']), 'verify merged');
 
       const merged = path.join(root, 'versions', 'merged');
       const single = path.join(root, 'versions', 'single');
-      const idsOf = async (v: string) => [...(await readIdMap(path.join(v, 'idmap.parquet'))).externalId].sort();
+      const idsOf = async (v: string) =>
+        [...(await readIdMap(path.join(v, 'idmap.parquet'))).externalId].sort();
       assert.deepEqual(await idsOf(merged), await idsOf(single));
       assert.equal((await idsOf(merged)).length, ROWS);
 
@@ -126,7 +134,11 @@ describe('bad shards are refused, named, with nothing published', () => {
   it('a shard given twice: exit 3 naming both directories', () => {
     const copy = path.join(dir, 'bad', 'shard-1-copy');
     cpSync(shards[1]!, copy, { recursive: true });
-    refused([shards[0]!, shards[1]!, copy, shards[2]!], 3, /shard-1-copy: shard 1\/3 is given twice \(also .*shard-1\)/);
+    refused(
+      [shards[0]!, shards[1]!, copy, shards[2]!],
+      3,
+      /shard-1-copy: shard 1\/3 is given twice \(also .*shard-1\)/,
+    );
   });
 
   it('a shard from another trained file: exit 3 naming it and both checksums', () => {
@@ -134,7 +146,11 @@ describe('bad shards are refused, named, with nothing published', () => {
     ok(trainCli('IVF16,Flat', other, '--train-sample', '1000', '--seed', '5'), 'train other');
     const stray = path.join(dir, 'bad', 'stray-2');
     ok(shardCli(other, '2/3', stray), 'stray shard');
-    refused([shards[0]!, shards[1]!, stray], 3, /stray-2: built from trained index xxh64:[0-9a-f]{16} .*other\.faiss/);
+    refused(
+      [shards[0]!, shards[1]!, stray],
+      3,
+      /stray-2: built from trained index xxh64:[0-9a-f]{16} .*other\.faiss/,
+    );
   });
 
   it('a flipped byte in a shard index: exit 4 naming the file', () => {
@@ -144,7 +160,11 @@ describe('bad shards are refused, named, with nothing published', () => {
     const bytes = readFileSync(file);
     bytes[bytes.length - 100]! ^= 0x10;
     writeFileSync(file, bytes);
-    refused([shards[0]!, shards[1]!, damaged], 4, /damaged-2\/faiss\.index: checksum xxh64:[0-9a-f]{16}, shard\.json records/);
+    refused(
+      [shards[0]!, shards[1]!, damaged],
+      4,
+      /damaged-2\/faiss\.index: checksum xxh64:[0-9a-f]{16}, shard\.json records/,
+    );
   });
 
   it('HNSW is refused by train with exit 2 naming a mergeable factory', () => {
@@ -156,7 +176,17 @@ describe('bad shards are refused, named, with nothing published', () => {
 
   it('build --trained refuses another factory (exit 2) and a trained file that no longer matches its sidecar (exit 4)', () => {
     const trained = path.join(dir, 'bad', 'trained.faiss');
-    const wrong = runCli(['--root', root, 'build', '--chunks', chunks, '--trained', trained, '--factory', 'Flat']);
+    const wrong = runCli([
+      '--root',
+      root,
+      'build',
+      '--chunks',
+      chunks,
+      '--trained',
+      trained,
+      '--factory',
+      'Flat',
+    ]);
     assert.equal(wrong.code, 2, wrong.stderr);
     assert.match(wrong.stderr, /was trained for IVF16,Flat/);
     const damaged = path.join(dir, 'bad', 'damaged.faiss');

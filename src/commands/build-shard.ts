@@ -18,15 +18,19 @@ export type ShardJson = ShardManifest & { schema: 'indexctl.shard/1'; dir: strin
  * one it was trained for, the metric is taken from it (a cosine index normalizes what it adds).
  */
 export async function trainedFor(o: Options): Promise<Trained | undefined> {
-  if (o.out !== undefined && o.shard === undefined) throw new UsageError('--out is the shard directory: it needs --shard I/N');
+  if (o.out !== undefined && o.shard === undefined)
+    throw new UsageError('--out is the shard directory: it needs --shard I/N');
   if (o.trained === undefined) {
-    if (o.shard !== undefined) throw new UsageError('--shard needs --trained (make it once with indexctl train)');
+    if (o.shard !== undefined)
+      throw new UsageError('--shard needs --trained (make it once with indexctl train)');
     return undefined;
   }
   const trained = await readTrained(o.trained);
   const s = trained.sidecar;
   if (o.factory !== 'auto' && innerFactory(o.factory) !== s.factory) {
-    throw new UsageError(`--factory ${o.factory}: ${o.trained} was trained for ${s.factory} (leave --factory out with --trained)`);
+    throw new UsageError(
+      `--factory ${o.factory}: ${o.trained} was trained for ${s.factory} (leave --factory out with --trained)`,
+    );
   }
   if (o.metric !== 'l2' && o.metric !== s.metric) {
     throw new UsageError(`--metric ${o.metric}: ${o.trained} was trained for metric ${s.metric}`);

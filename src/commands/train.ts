@@ -23,7 +23,8 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
       embeddingColumn: o.embeddingColumn,
       dim: o.dim,
       duckdb: ctx.globals.duckdb,
-      onProgress: (phase, done, total) => progress.update(phase, done, total, phase === 'sample' ? 'rows' : ''),
+      onProgress: (phase, done, total) =>
+        progress.update(phase, done, total, phase === 'sample' ? 'rows' : ''),
       signal: ctx.signal,
     });
   } finally {

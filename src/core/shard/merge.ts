@@ -15,7 +15,13 @@ import type { DuckDBLimits } from '../duckdb-limits.js';
 import { guardWrite } from '../env-io.js';
 import { IndexCorruptionError, InvariantViolationError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
-import { checkVersionName, defaultVersionName, ensureRoot, makeStagingDir, versionExists } from '../layout.js';
+import {
+  checkVersionName,
+  defaultVersionName,
+  ensureRoot,
+  makeStagingDir,
+  versionExists,
+} from '../layout.js';
 import { writeManifestAtomic, type Manifest } from '../manifest.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
 import { assembleManifest } from '../version-manifest.js';
@@ -69,7 +75,9 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
 
   await ensureRoot(options.root);
   if (versionExists(options.root, version)) {
-    throw new UsageError(`version ${version} already exists; versions are immutable (choose another --version)`);
+    throw new UsageError(
+      `version ${version} already exists; versions are immutable (choose another --version)`,
+    );
   }
   const staging = await makeStagingDir(options.root, version);
   try {
@@ -139,11 +147,18 @@ export function checkShardSet(shards: Shard[]): Shard[] {
       );
     }
     if (m.shards !== n) {
-      throw new InvariantViolationError(`${s.dir}: shard ${m.shard}/${m.shards}, but ${first.dir} is one of ${n} shards`);
+      throw new InvariantViolationError(
+        `${s.dir}: shard ${m.shard}/${m.shards}, but ${first.dir} is one of ${n} shards`,
+      );
     }
     const a = m.inputs[0]!;
     const b = first.manifest.inputs[0]!;
-    if (m.inputs.length !== 1 || a.bytes !== b.bytes || a.rows !== b.rows || a.row_groups_total !== b.row_groups_total) {
+    if (
+      m.inputs.length !== 1 ||
+      a.bytes !== b.bytes ||
+      a.rows !== b.rows ||
+      a.row_groups_total !== b.row_groups_total
+    ) {
       throw new InvariantViolationError(
         `${s.dir}: covers ${a.file} (${a.rows} rows, ${a.bytes} bytes), but ${first.dir} covers ${b.file} ` +
           `(${b.rows} rows, ${b.bytes} bytes); shards of one version split one input`,
@@ -175,9 +190,12 @@ async function checkShardFiles(shards: Shard[], signal: AbortSignal | undefined)
         got = await xxh64File(file, signal ? { signal } : {});
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        throw new IndexCorruptionError(`${file}: missing from shard ${s.manifest.shard}/${s.manifest.shards}`, {
-          cause: err,
-        });
+        throw new IndexCorruptionError(
+          `${file}: missing from shard ${s.manifest.shard}/${s.manifest.shards}`,
+          {
+            cause: err,
+          },
+        );
       }
       if (got !== want.checksum) {
         throw new IndexCorruptionError(

@@ -58,7 +58,9 @@ export async function readShardManifest(dir: string): Promise<ShardManifest> {
   try {
     value = JSON.parse(text) as Partial<ShardManifest>;
   } catch (err) {
-    throw new IndexCorruptionError(`${file}: not JSON (${(err as Error).message}); the shard is damaged`, { cause: err });
+    throw new IndexCorruptionError(`${file}: not JSON (${(err as Error).message}); the shard is damaged`, {
+      cause: err,
+    });
   }
   if (
     value.schema !== SHARD_SCHEMA ||

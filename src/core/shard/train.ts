@@ -5,7 +5,12 @@
  */
 import { checkFactoryForDim, parseFactory } from '../build/factory-check.js';
 import { tryFactory } from '../build/factory-probe.js';
-import { checkEnoughToTrain, createWrappedIndex, innerFactory, minimumTrainVectors } from '../build/factory.js';
+import {
+  checkEnoughToTrain,
+  createWrappedIndex,
+  innerFactory,
+  minimumTrainVectors,
+} from '../build/factory.js';
 import { gatherSample, trainIndex } from '../build/build.js';
 import { planBuild, type BuildMetric } from '../build/plan.js';
 import { resolveDuckDBLimits, type DuckDBLimits } from '../duckdb-limits.js';
@@ -38,7 +43,9 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
   const started = performance.now();
   const metric = options.metric ?? 'l2';
   if (options.factory === 'auto') {
-    throw new UsageError('train needs an explicit --factory (auto may pick HNSW, whose shards cannot be merged)');
+    throw new UsageError(
+      'train needs an explicit --factory (auto may pick HNSW, whose shards cannot be merged)',
+    );
   }
   const factory = innerFactory(options.factory);
   const shape = parseFactory(factory);

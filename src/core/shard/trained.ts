@@ -38,7 +38,8 @@ export interface Trained {
 }
 
 /** Where a mergeable alternative to a refused factory is named. */
-const MERGEABLE_HINT = 'e.g. --factory IVF4096_HNSW32,PQ48x4fs (an IVF whose coarse quantizer is HNSW), IVF4096,Flat or Flat';
+const MERGEABLE_HINT =
+  'e.g. --factory IVF4096_HNSW32,PQ48x4fs (an IVF whose coarse quantizer is HNSW), IVF4096,Flat or Flat';
 
 /**
  * Shards are merged with FAISS merge_from, which exists for IVF and flat-code indexes only: an HNSW
@@ -81,7 +82,9 @@ export async function writeTrained(
     checksum: await xxh64Bytes(bytes),
   };
   // A job writes into a fresh shared directory (trained/ beside shards/): made, as for a shard's DIR.
-  await guardWrite(`cannot write ${file}`, file, () => mkdir(path.dirname(path.resolve(file)), { recursive: true }));
+  await guardWrite(`cannot write ${file}`, file, () =>
+    mkdir(path.dirname(path.resolve(file)), { recursive: true }),
+  );
   await writeFileDurable(file, bytes);
   await writeFileDurable(sidecarPath(file), JSON.stringify(sidecar, null, 2) + '\n');
   return sidecar;
@@ -117,7 +120,12 @@ export function copyTrained(trained: Trained): FaissIndex {
 }
 
 /** The data a build or shard reads must fit the trained index (exit 5 naming both files). */
-export function checkTrainedFits(trained: Trained, chunksFile: string, dim: number, metric: BuildMetric): void {
+export function checkTrainedFits(
+  trained: Trained,
+  chunksFile: string,
+  dim: number,
+  metric: BuildMetric,
+): void {
   const s = trained.sidecar;
   if (s.dim !== dim || s.metric !== metric) {
     throw new BadInputError(
@@ -154,7 +162,9 @@ function parseSidecar(file: string, text: string): TrainedSidecar {
     typeof s.bytes !== 'number' ||
     !['l2', 'ip', 'cosine'].includes(s.metric as string)
   ) {
-    throw new IndexCorruptionError(`${file}: not an ${TRAINED_SCHEMA} sidecar (factory, metric, dim, bytes, checksum)`);
+    throw new IndexCorruptionError(
+      `${file}: not an ${TRAINED_SCHEMA} sidecar (factory, metric, dim, bytes, checksum)`,
+    );
   }
   return s as TrainedSidecar;
 }
