@@ -6,6 +6,7 @@
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/impl/FaissAssert.h>
+#include <faiss/invlists/InvertedLists.h>
 
 #include <string>
 
@@ -23,6 +24,18 @@ faiss::Index::idx_t RowShift(const faiss::Index* into) {
   return dynamic_cast<const faiss::IndexIVF*>(into) != nullptr ? into->ntotal : 0;
 }
 
+// IVF lists are merged entry by entry inside an OpenMP loop: a FAISS exception there (fast-scan's
+// BlockInvertedLists refuse add_entries) cannot be caught and aborts the process. Only the plain
+// in-memory lists are let through.
+void CheckMergeableLists(const faiss::Index* index) {
+  auto* ivf = dynamic_cast<const faiss::IndexIVF*>(index);
+  if (ivf == nullptr) return;
+  if (dynamic_cast<const faiss::ArrayInvertedLists*>(ivf->invlists) == nullptr) {
+    FAISS_THROW_FMT("cannot merge %s: its inverted lists (%s) cannot be merged in FAISS 1.7.3",
+                    ClassName(index).c_str(), Demangle(typeid(*ivf->invlists)).c_str());
+  }
+}
+
 void MergeInto(faiss::Index* into, faiss::Index* from) {
   auto* map_into = dynamic_cast<faiss::IndexIDMap2*>(into);
   auto* map_from = dynamic_cast<faiss::IndexIDMap2*>(from);
@@ -30,6 +43,8 @@ void MergeInto(faiss::Index* into, faiss::Index* from) {
     FAISS_THROW_FMT("cannot merge %s into %s: both or neither must be IndexIDMap2",
                     ClassName(from).c_str(), ClassName(into).c_str());
   }
+  CheckMergeableLists(map_into != nullptr ? map_into->index : into);
+  CheckMergeableLists(map_from != nullptr ? map_from->index : from);
   if (map_into == nullptr) {
     into->merge_from(*from, RowShift(into));
     return;

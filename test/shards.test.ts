@@ -153,6 +153,31 @@ describe('bad shards are refused, named, with nothing published', () => {
     );
   });
 
+  it('an id in two shards (a shard of another file passed off as this one): exit 3 naming both', async () => {
+    // Row group 1 of this file holds the ids of row group 0 of the real input.
+    const other = path.join(dir, 'bad', 'overlap.parquet');
+    await writeChunks(other, {
+      rows: ROWS,
+      dim: 16,
+      rowGroupSize: 2048,
+      id: '((i + 8192) % 10240) * 1000 + 7',
+    });
+    const trained = path.join(dir, 'bad', 'trained.faiss');
+    const forged = path.join(dir, 'bad', 'forged-1');
+    ok(
+      runCli(['build', '--chunks', other, '--trained', trained, '--shard', '1/3', '--out', forged]),
+      'forged shard',
+    );
+    const m = JSON.parse(readFileSync(path.join(forged, 'shard.json'), 'utf8'));
+    m.inputs = JSON.parse(readFileSync(path.join(shards[1]!, 'shard.json'), 'utf8')).inputs;
+    writeFileSync(path.join(forged, 'shard.json'), JSON.stringify(m));
+    refused(
+      [shards[0]!, forged, shards[2]!],
+      3,
+      /id 7 is in shards 0\/3 \(.*shard-0\) and 1\/3 \(.*forged-1\)/,
+    );
+  });
+
   it('a flipped byte in a shard index: exit 4 naming the file', () => {
     const damaged = path.join(dir, 'bad', 'damaged-2');
     cpSync(shards[2]!, damaged, { recursive: true });
@@ -170,8 +195,11 @@ describe('bad shards are refused, named, with nothing published', () => {
   it('HNSW is refused by train with exit 2 naming a mergeable factory', () => {
     const res = trainCli('HNSW32', path.join(dir, 'bad', 'hnsw.faiss'));
     assert.equal(res.code, 2, res.stderr);
-    assert.match(res.stderr, /HNSW graphs cannot be merged.*IVF4096_HNSW32,PQ48x4fs/);
+    assert.match(res.stderr, /HNSW graphs cannot be merged.*IVF4096_HNSW32,PQ48 /);
     assert.equal(existsSync(path.join(dir, 'bad', 'hnsw.faiss')), false);
+    const fastScan = trainCli('IVF16,PQ4x4fs', path.join(dir, 'bad', 'fs.faiss'));
+    assert.equal(fastScan.code, 2, fastScan.stderr);
+    assert.match(fastScan.stderr, /cannot merge fast-scan codes/);
   });
 
   it('build --trained refuses another factory (exit 2) and a trained file that no longer matches its sidecar (exit 4)', () => {

@@ -23,6 +23,7 @@ import {
   versionExists,
 } from '../layout.js';
 import { writeManifestAtomic, type Manifest } from '../manifest.js';
+import { readIdMap } from '../parquet/idmap-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
 import { assembleManifest } from '../version-manifest.js';
 import { SHARD_FILES, readShardManifest, type ShardManifest } from './shard-manifest.js';
@@ -70,6 +71,7 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
   }
   const ordered = checkShardSet(shards);
   await timed('checksum_shards', () => checkShardFiles(ordered, options.signal));
+  await timed('check_ids', () => checkDisjointIds(ordered));
   const chunks = path.resolve(options.chunks ?? ordered[0]!.manifest.inputs[0]!.file);
   const inputStat = await checkChunksInput(chunks, ordered[0]!);
 
@@ -220,9 +222,31 @@ async function checkChunksInput(file: string, shard: Shard) {
   return st;
 }
 
-/** Shard 0 takes every other shard in order; an id held by two shards is refused naming both. */
+/**
+ * No id in two shards, from the shards' (checksummed) idmap files, before anything is staged: all
+ * ids in one sorted BigInt64Array (8 bytes a vector), a duplicate then named with both shards.
+ */
+async function checkDisjointIds(shards: Shard[]): Promise<void> {
+  const parts: BigInt64Array[] = [];
+  for (const s of shards) parts.push((await readIdMap(path.join(s.dir, 'idmap.parquet'))).externalId);
+  const all = new BigInt64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  all.sort();
+  for (let i = 1; i < all.length; i++) {
+    if (all[i] !== all[i - 1]) continue;
+    const id = all[i]!;
+    const holders = shards.filter((_, k) => parts[k]!.includes(id));
+    const named = holders.map((h) => `${h.manifest.shard}/${h.manifest.shards} (${h.dir})`).join(' and ');
+    throw new InvariantViolationError(`id ${id} is in shards ${named}; an id belongs to one shard`);
+  }
+}
+
+/** Shard 0 takes every other shard in order (the addon refuses an id in both, a last line). */
 async function mergeIndexes(shards: Shard[]): Promise<FaissIndex> {
-  const seen = new Map<bigint, number>();
   const into = await FaissIndex.readAsync(path.join(shards[0]!.dir, 'faiss.index'));
   try {
     for (const [k, s] of shards.entries()) {
@@ -232,15 +256,6 @@ async function mergeIndexes(shards: Shard[]): Promise<FaissIndex> {
           throw new IndexCorruptionError(
             `${s.dir}/faiss.index: ${index.ntotal} vectors, shard.json records ${s.manifest.vectors}`,
           );
-        }
-        for (const id of index.idMap()) {
-          const other = seen.get(id);
-          if (other !== undefined) {
-            throw new InvariantViolationError(
-              `${s.dir}: id ${id} is also in shard ${other}/${s.manifest.shards} (${shards[other]!.dir}); an id belongs to one shard`,
-            );
-          }
-          seen.set(id, k);
         }
         if (k > 0) into.mergeFrom(index);
       } finally {

@@ -39,7 +39,7 @@ export interface Trained {
 
 /** Where a mergeable alternative to a refused factory is named. */
 const MERGEABLE_HINT =
-  'e.g. --factory IVF4096_HNSW32,PQ48x4fs (an IVF whose coarse quantizer is HNSW), IVF4096,Flat or Flat';
+  'e.g. --factory IVF4096_HNSW32,PQ48 (an IVF whose coarse quantizer is HNSW), IVF4096,Flat or Flat';
 
 /**
  * Shards are merged with FAISS merge_from, which exists for IVF and flat-code indexes only: an HNSW
@@ -54,6 +54,9 @@ export function checkMergeable(shape: FactoryShape, flag = '--factory'): void {
     why = `${first.text.replace(/\d.*$/, '')} graphs cannot be merged in FAISS (merge_from exists for IVF and flat-code indexes only)`;
   } else if (transform) {
     why = `FAISS 1.7.3 cannot merge an index behind the ${transform.text} transform`;
+  } else if (shape.components.some((c) => c.kind === 'codes' && /fs(r?)$/.test(c.text))) {
+    why =
+      'FAISS 1.7.3 cannot merge fast-scan codes (its block lists abort the process on merge); use the same codes without "fs"';
   } else if (shape.components.some((c) => c.text === 'RFlat' || c.text.startsWith('Refine('))) {
     why = 'FAISS 1.7.3 cannot merge a refine stage';
   }
