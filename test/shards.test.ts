@@ -4,7 +4,7 @@
  * exit code, the shard named, and nothing published. Real FAISS, DuckDB and Parquet, through the CLI.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -111,6 +111,14 @@ describe('train + build --shard + merge = build --trained', () => {
     for (const f of ['faiss.index', 'idmap.parquet', 'shard.json']) {
       assert.ok(readFileSync(path.join(base, 'a', f)).equals(readFileSync(path.join(base, 'b', f))), f);
     }
+    // A retried job writes over its shard; a directory with anything else is refused, not removed.
+    ok(shardCli(trained, '1/3', path.join(base, 'a')), 'shard a again');
+    mkdirSync(path.join(base, 'home'));
+    writeFileSync(path.join(base, 'home', 'notes.txt'), 'keep me');
+    const res = shardCli(trained, '1/3', path.join(base, 'home'));
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /home: not empty and not a shard directory \(has notes\.txt\)/);
+    assert.equal(readFileSync(path.join(base, 'home', 'notes.txt'), 'utf8'), 'keep me');
     const m = JSON.parse(readFileSync(path.join(base, 'a', 'shard.json'), 'utf8'));
     assert.deepEqual(m.inputs[0].row_groups, [1, 4]);
     assert.equal(m.vectors, 2 * 2048);

@@ -4,12 +4,13 @@
  * private to their job until `merge` checks and seals them. The same shard built twice gives the same
  * bytes (same trained bytes, same rows in the same order), so a retried job is harmless.
  */
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { checkMetadataColumns } from '../build/build.js';
 import { xxh64File } from '../checksum.js';
 import type { DuckDBLimits } from '../duckdb-limits.js';
+import { UsageError } from '../errors.js';
 import { guardWrite } from '../env-io.js';
 import type { FaissIndex } from '../faiss/index.js';
 import { openChunks, type ChunksReader } from '../parquet/chunks-reader.js';
@@ -46,6 +47,7 @@ export async function buildShard(options: ShardBuildOptions): Promise<ShardManif
     // The merge seals a version from these rows: its catalog needs the hydration columns.
     checkMetadataColumns(chunks, {});
     checkTrainedFits(trained, chunks.file, chunks.dim, metric);
+    await checkReplaceable(out);
     const share = shardShare(await chunks.rowGroupRows(), shard);
     const bytes = (await stat(chunks.file)).size;
     await rm(tmp, { recursive: true, force: true });
@@ -101,6 +103,31 @@ export async function buildShard(options: ShardBuildOptions): Promise<ShardManif
     throw err;
   } finally {
     chunks.close();
+  }
+}
+
+/**
+ * A retried job writes over its earlier shard; anything else at DIR (a file, a directory with other
+ * content) is refused, never removed (exit 2).
+ */
+async function checkReplaceable(out: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(out);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR')
+      throw new UsageError(`--out ${out}: a file is there; the shard directory must be new`);
+    throw err;
+  }
+  const ours = new Set<string>(['shard.json', ...SHARD_FILES]);
+  const foreign = entries.filter((e) => !ours.has(e));
+  if (foreign.length > 0 || (entries.length > 0 && !entries.includes('shard.json'))) {
+    throw new UsageError(
+      `--out ${out}: not empty and not a shard directory (has ${entries.slice(0, 5).join(', ')}); ` +
+        'a shard is written to a new directory or over an earlier build of a shard',
+    );
   }
 }
 
