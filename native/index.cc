@@ -119,6 +119,7 @@ Napi::Object IndexWrap::Init(Napi::Env env, Napi::Object exports) {
                       InstanceMethod<&IndexWrap::SearchAsync>("searchAsync"),
                       InstanceMethod<&IndexWrap::WriteAsync>("writeAsync"),
                       InstanceMethod<&IndexWrap::CheckStructure>("checkStructure"),
+                      InstanceMethod<&IndexWrap::MergeFrom>("mergeFrom"),
                   });
   AddonData::Of(env).index_class = Napi::Persistent(cls);
   exports.Set("NativeIndex", cls);

@@ -165,13 +165,94 @@ export const build = command({
     ),
     metricsFile,
     defaulted('--seed <n>', 'seed of the training sample', integer(0), 0),
+    optional(
+      '--trained <file>',
+      'start from this trained index (indexctl train) instead of training; factory and metric come from its sidecar',
+      text,
+    ),
+    optional(
+      '--shard <I/N>',
+      'build shard I of N (0-based; row group g goes to shard g mod N) into --out, for indexctl merge; needs --trained',
+      text,
+      { conflicts: ['version', 'publish', 'dryRun'] },
+    ),
+    optional('--out <dir>', 'the shard directory to write (with --shard)', text),
   ],
   examples: [
     'indexctl build --chunks chunks.parquet --factory HNSW32 --metric cosine',
     'indexctl build --chunks chunks.parquet --factory auto --memory-budget 8G --dry-run',
     'indexctl build --chunks chunks.parquet --factory IVF1024,PQ48x4fs,RFlat --version nightly-001 --json',
+    'indexctl build --chunks chunks.parquet --trained trained.faiss --shard 0/4 --out shards/0',
   ],
   load: () => import('./commands/build.js') as Promise<CommandModule>,
+});
+
+export const train = command({
+  name: 'train',
+  args: [],
+  summary:
+    'train an empty index once (IndexIDMap2-wrapped, with a sidecar T.json) for shard builds, merge and build --trained',
+  options: [
+    required('--chunks <file>', 'chunks Parquet to sample the training vectors from', text),
+    required(
+      '--factory <string>',
+      'FAISS factory string; must be mergeable (IVF or flat codes, not HNSW)',
+      text,
+    ),
+    defaulted(
+      '--metric <metric>',
+      'l2, ip or cosine (normalizes, then inner product)',
+      choice(METRICS),
+      'l2',
+      {
+        choices: METRICS,
+      },
+    ),
+    optional(
+      '--train-sample <n>',
+      'vectors to train on (default: per FAISS guidance for the index)',
+      integer(1),
+    ),
+    defaulted('--seed <n>', 'seed of the training sample', integer(0), 0),
+    required('--out <file>', 'the trained index to write (its sidecar is <file>.json)', text),
+    defaulted('--id-column <name>', 'id column', text, 'id'),
+    embeddingColumn,
+    optional('--dim <n>', 'expected embedding dimension; a file with another is refused', integer(1)),
+  ],
+  examples: [
+    'indexctl train --chunks chunks.parquet --factory IVF1024,PQ48x4fs --out trained.faiss',
+    'indexctl train --chunks chunks.parquet --factory Flat --metric cosine --out trained.faiss --json',
+  ],
+  load: () => import('./commands/train.js') as Promise<CommandModule>,
+});
+
+export const merge = command({
+  name: 'merge',
+  args: ['<shard-dir...>'],
+  summary:
+    'check shard directories (build --shard) against each other and their checksums, merge them and seal an ordinary version',
+  options: [
+    optional('--version <name>', 'version name (default: YYYYMMDDTHHMMSSZ-<8 hex>)', verbatim),
+    optional(
+      '--chunks <file>',
+      "the chunks Parquet the version holds (default: the input recorded in the shards' shard.json)",
+      text,
+    ),
+    switchFlag('--materialize', 'also store the idmap as a DuckDB table indexed on external_id'),
+    switchFlag(
+      '--link-chunks',
+      'hard-link the chunks file into the version instead of copying it (only if nothing ever rewrites that file in place)',
+    ),
+    described(
+      wait,
+      'the merge takes the writer lock only to seal the version: wait this long for it (default 600)',
+    ),
+  ],
+  examples: [
+    'indexctl --root /srv/index merge shards/0 shards/1 shards/2 shards/3 --version nightly-001',
+    'indexctl merge shards/* --chunks chunks.parquet --version v2 --json',
+  ],
+  load: () => import('./commands/merge.js') as Promise<CommandModule>,
 });
 
 export const exportIdmap = command({
@@ -525,6 +606,8 @@ export const serve = command({
 export const commands: readonly CommandSpec[] = [
   doctor,
   build,
+  train,
+  merge,
   exportIdmap,
   writeManifest,
   verify,

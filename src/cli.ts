@@ -113,7 +113,11 @@ function program(io: CliIo, found: (parsed: ParsedCommand) => void): Command {
       const raw = cmd.optsWithGlobals();
       found({
         spec,
-        args: params.slice(0, spec.args.length).filter((a): a is string => typeof a === 'string'),
+        // A variadic argument (`<dir...>`) arrives as an array.
+        args: params
+          .slice(0, spec.args.length)
+          .flat()
+          .filter((a): a is string => typeof a === 'string'),
         options: typedOptions(spec.options, raw),
         globals: globalsOf(typedOptions(globalOptions, raw) as GlobalFlags),
       });

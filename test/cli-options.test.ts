@@ -76,7 +76,39 @@ const cases: Record<string, { argv: string[]; args?: string[]; options: Record<s
       wait: undefined,
       metricsFile: undefined,
       seed: 0,
+      trained: undefined,
+      shard: undefined,
+      out: undefined,
     },
+  },
+  train: {
+    argv: [
+      'train',
+      '--chunks',
+      'c.parquet',
+      '--factory',
+      'IVF64,Flat',
+      '--out',
+      't.faiss',
+      '--train-sample',
+      '2000',
+    ],
+    options: {
+      chunks: 'c.parquet',
+      factory: 'IVF64,Flat',
+      metric: 'l2',
+      trainSample: 2000,
+      seed: 0,
+      out: 't.faiss',
+      idColumn: 'id',
+      embeddingColumn: 'embedding',
+      dim: undefined,
+    },
+  },
+  merge: {
+    argv: ['merge', 's/0', 's/1', 's/2', '--version', 'v1'],
+    args: ['s/0', 's/1', 's/2'],
+    options: { version: 'v1', chunks: undefined, materialize: false, linkChunks: false, wait: undefined },
   },
   'export-idmap': {
     argv: ['export-idmap', 'v1', '--out', '/tmp/i.parquet', '--wait', '30'],
@@ -227,6 +259,8 @@ describe('argv -> typed options (in process)', () => {
       /'--memory-budget <size>' argument 'lots' is invalid/,
     ],
     [['build'], /required option '--chunks <file>' not specified/],
+    [['train', '--chunks', 'c', '--factory', 'Flat'], /required option '--out <file>' not specified/],
+    [['merge', '--version', 'v'], /missing required argument 'shard-dir'/],
     [['verify', '--level', '4'], /'--level <n>' argument '4' is invalid\. must be one of 1, 2, 3/],
     [['verify', '--probe-timeout', '-1'], /'--probe-timeout <seconds>' argument '-1' is invalid/],
     [['gc', '--older-than', '7 days'], /'--older-than <duration>' argument '7 days' is invalid/],
@@ -261,6 +295,8 @@ describe('argv -> typed options (in process)', () => {
     assert.match(tune.err, /'--queries <file>' cannot be used with option '--sample <n>'/);
     const build = await refuse(['build', '--chunks', 'c', '--dry-run', '--publish']);
     assert.match(build.err, /'--publish' cannot be used with option '--dry-run'/);
+    const shard = await refuse(['build', '--chunks', 'c', '--shard', '0/2', '--version', 'v']);
+    assert.match(shard.err, /'--shard <I\/N>' cannot be used with option '--version <name>'/);
   });
 
   it('a mistyped command gets one line, a suggestion and where to look, not the whole help', async () => {

@@ -5,6 +5,7 @@ import type { build as buildCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
 import { withProgress } from '../reporters/progress.js';
 import { renderPublish } from './publish.js';
+import { runShard, trainedFor } from './build-shard.js';
 
 export type BuildJson = BuildReport & {
   schema: 'indexctl.build/1';
@@ -25,13 +26,16 @@ type Options = CommandOptions<typeof buildCommand>;
 
 export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> {
   const o = ctx.options;
+  const trained = await trainedFor(o);
+  if (trained && o.shard !== undefined) return runShard(ctx, trained);
   const report: BuildReport = await withProgress(ctx.io.stderr, ctx.globals, (progress) =>
     build({
       root: ctx.globals.root,
       duckdb: ctx.globals.duckdb,
       chunks: o.chunks,
-      factory: o.factory,
-      metric: o.metric,
+      factory: trained ? trained.sidecar.factory : o.factory,
+      metric: trained ? trained.sidecar.metric : o.metric,
+      ...(trained ? { trained } : {}),
       materialize: o.materialize,
       linkChunks: o.linkChunks,
       dryRun: o.dryRun,

@@ -36,6 +36,7 @@ import { tryFactory } from './factory-probe.js';
 import { checkEnoughToTrain, createWrappedIndex, innerFactory, minimumTrainVectors } from './factory.js';
 import { checkBudget, planBuild, type BuildMetric, type BuildPlan } from './plan.js';
 import { SampleGatherer, sampleRows } from './train-sample.js';
+import { checkTrainedFits, copyTrained, type Trained } from '../shard/trained.js';
 
 export interface BuildOptions {
   root: string;
@@ -61,6 +62,8 @@ export interface BuildOptions {
   waitSeconds?: number;
   /** Seed of the training sample. */
   seed?: number;
+  /** Start from this trained index (indexctl train) instead of training: src/core/shard/trained.ts. */
+  trained?: Trained;
   /**
    * DuckDB memory and thread limits for reading the chunks and building the catalog. Under
    * `memoryBudgetBytes` the memory limit defaults to what the FAISS plan leaves (duckdb-limits.ts).
@@ -113,6 +116,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   });
   try {
     checkMetadataColumns(chunks, options.metadataColumns ?? {});
+    if (options.trained) checkTrainedFits(options.trained, chunks.file, chunks.dim, metric);
     const planInput = {
       vectors: chunks.rows,
       dim: chunks.dim,
@@ -132,13 +136,13 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       ...planBuild({
         ...planInput,
         factory: draft.factory,
-        needsTraining: !trial.isTrained,
+        needsTraining: !trial.isTrained && !options.trained,
         minTrainVectors: minimumTrainVectors(shape, chunks.dim),
       }),
       reason: draft.reason,
     };
     checkBudget(plan);
-    if (!trial.isTrained) checkEnoughToTrain(shape, chunks.dim, plan.trainSample, chunks.file);
+    if (!trial.isTrained && !options.trained) checkEnoughToTrain(shape, chunks.dim, plan.trainSample, chunks.file);
     const duckdb = limitsWithinBudget(options.duckdb, options.memoryBudgetBytes, plan.estimatedPeakBytes);
     if (options.dryRun) return { version, dryRun: true, plan, seconds: {} };
     return await buildStaged({ ...options, duckdb }, version, chunks, plan, inputStat);
@@ -176,7 +180,9 @@ async function buildStaged(
 }
 
 /** The data is flushed first, lock-free; the lock covers only the exists-check and the rename. */
-async function seal(options: BuildOptions, version: string, staging: string): Promise<string> {
+export async function seal(
+  options: Pick<BuildOptions, 'root' | 'waitSeconds' | 'signal'>,
+  version: string, staging: string): Promise<string> {
   await syncStagingDir(staging);
   const lock = await acquireWriterLock(options.root, {
     command: `build ${version} (seal)`,
@@ -221,7 +227,7 @@ async function fillStaging(
   // A copy that fails while the add runs (ENOSPC, EIO) is reported when awaited below; until then a
   // handler must exist, or Node ends the process on an unhandled rejection.
   placing.catch(() => undefined);
-  const index = createWrappedIndex(plan.dim, plan.factory, plan.metric);
+  const index = options.trained ? copyTrained(options.trained) : createWrappedIndex(plan.dim, plan.factory, plan.metric);
   try {
     // FAISS decides whether the index needs training (SQ8, PCA64,Flat and LSHrt do; HNSW32 does not).
     if (!index.isTrained) {
@@ -272,8 +278,13 @@ async function fillStaging(
           ? { metadata_columns: options.metadataColumns }
           : {}),
         ...(embedder ? { embedder } : {}),
-        train_sample: plan.trainSample,
-        train_seed: options.seed ?? 0,
+        ...(options.trained
+          ? {
+              train_sample: options.trained.sidecar.train_rows,
+              train_seed: options.trained.sidecar.train_seed,
+              trained_checksum: options.trained.sidecar.checksum,
+            }
+          : { train_sample: plan.trainSample, train_seed: options.seed ?? 0 }),
         materialized: options.materialize ?? false,
       },
       onChecksumProgress: (_name, done, total) => progress({ phase: 'checksum', done, total }),
@@ -326,7 +337,7 @@ async function addAll(
   }
 }
 
-async function gatherSample(
+export async function gatherSample(
   chunks: ChunksReader,
   plan: BuildPlan,
   seed: number,
@@ -342,7 +353,7 @@ async function gatherSample(
   return gatherer.vectors;
 }
 
-async function trainIndex(index: FaissIndex, sample: Float32Array, plan: BuildPlan, file: string): Promise<void> {
+export async function trainIndex(index: FaissIndex, sample: Float32Array, plan: BuildPlan, file: string): Promise<void> {
   try {
     await index.trainAsync(sample);
   } catch (err) {
@@ -362,7 +373,7 @@ export type MetadataColumn = (typeof METADATA_COLUMNS)[number];
  * The columns hydration reads must be in the file: checked up front, not after an hour of adding
  * vectors when the catalog is made.
  */
-function checkMetadataColumns(chunks: ChunksReader, names: Partial<Record<MetadataColumn, string>>): void {
+export function checkMetadataColumns(chunks: ChunksReader, names: Partial<Record<MetadataColumn, string>>): void {
   const have = chunks.columns.map((c) => c.name);
   const missing = METADATA_COLUMNS.filter((c) => !have.includes(names[c] ?? c));
   if (missing.length === 0) return;
@@ -375,7 +386,7 @@ function checkMetadataColumns(chunks: ChunksReader, names: Partial<Record<Metada
 }
 
 /** The input's identity and size now, to tell later whether it was rewritten during the build. */
-async function statInput(file: string): Promise<Stats | undefined> {
+export async function statInput(file: string): Promise<Stats | undefined> {
   try {
     return await stat(file);
   } catch {
@@ -390,7 +401,7 @@ async function statInput(file: string): Promise<Stats | undefined> {
  * `linkChunks` (an operator whose pipeline always writes a new file) it is a hard link, instant,
  * falling back to a copy across filesystems.
  */
-async function placeChunks(from: string, to: string, linkChunks: boolean): Promise<void> {
+export async function placeChunks(from: string, to: string, linkChunks: boolean): Promise<void> {
   if (linkChunks) {
     try {
       await link(from, to);
@@ -406,7 +417,7 @@ async function placeChunks(from: string, to: string, linkChunks: boolean): Promi
  * An input that changed since it was opened (size, mtime or inode) means the index was built from
  * other rows than the version would hold: refused.
  */
-async function checkUnchanged(file: string, before: Stats | undefined): Promise<void> {
+export async function checkUnchanged(file: string, before: Stats | undefined): Promise<void> {
   const after = await stat(file);
   if (
     before &&

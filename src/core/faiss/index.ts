@@ -273,6 +273,15 @@ export class FaissIndex {
     this.native.reserve(checkInt(n, 'n', 0, Number.MAX_SAFE_INTEGER));
   }
 
+  /**
+   * Moves every vector of `other` (same class, trained alike) into this index; `other` is left
+   * empty. IndexIDMap2 pairs merge their id maps too; an id held by both is refused (FaissError).
+   */
+  mergeFrom(other: FaissIndex): void {
+    if (!(other instanceof FaissIndex)) throw new TypeError('mergeFrom expects a FaissIndex');
+    this.native.mergeFrom(other.native);
+  }
+
   /** Frees the native index now instead of at garbage collection. */
   dispose(): void {
     this.native.dispose();

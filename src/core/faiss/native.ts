@@ -57,6 +57,7 @@ export interface NativeIndex {
   searchAsync(q: Float32Array, k: number): Promise<NativeSearchResult>;
   writeAsync(path: string): Promise<void>;
   checkStructure(): NativeStructureReport;
+  mergeFrom(other: NativeIndex): void;
 }
 
 export interface NativeBuildInfo {

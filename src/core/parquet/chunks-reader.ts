@@ -72,6 +72,8 @@ export interface ChunksReader {
   batches(options?: BatchOptions): AsyncIterable<ChunkBatch>;
   /** One pass copying every row into `ids` (rows) and `vectors` (rows x dim). */
   readInto(ids: BigInt64Array, vectors: Float32Array): Promise<void>;
+  /** Rows of each row group, in file order (a shard build splits the input by row group). */
+  rowGroupRows(): Promise<number[]>;
   /**
    * Where DuckDB spills from now on (a build points it into its staging directory, so a spill is
    * removed with it). Call between passes.
@@ -254,6 +256,19 @@ class Reader implements ChunksReader {
       ids.set(piece.ids, piece.rowOffset);
       if (piece.scales) copyScaled(piece.vectors, piece.scales, dim, vectors, piece.rowOffset * dim);
       else vectors.set(piece.vectors, piece.rowOffset * dim);
+    }
+  }
+
+  async rowGroupRows(): Promise<number[]> {
+    const connection = await this.source.instance.connect();
+    try {
+      const result = await connection.runAndReadAll(
+        'SELECT row_group_id, max(row_group_num_rows) FROM parquet_metadata($1) GROUP BY row_group_id ORDER BY row_group_id',
+        [this.source.pattern],
+      );
+      return result.getRows().map((row) => Number(row[1]));
+    } finally {
+      connection.closeSync();
     }
   }
 

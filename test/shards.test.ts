@@ -1,0 +1,239 @@
+/**
+ * train once, build N shards, merge: the merged version equals `build --trained` on the same input
+ * (same ids, same search results) and passes verify; bad shard sets are refused with the documented
+ * exit code, the shard named, and nothing published. Real FAISS, DuckDB and Parquet, through the CLI.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+
+import { FaissIndex } from '../src/core/faiss/index.js';
+import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
+import { readIdMap } from '../src/core/parquet/idmap-reader.js';
+import { writeChunks } from './helpers/chunks.js';
+import { runCli, type CliResult } from './helpers/cli.js';
+import { tmpDir } from './helpers/tmp.js';
+
+const dir = tmpDir('indexctl-shards-');
+const chunks = path.join(dir, 'chunks.parquet');
+// 10240 rows in 5 row groups of 2048 (DuckDB's smallest): shards of 3 get 2, 2 and 1 row groups.
+const ROWS = 10240;
+await writeChunks(chunks, { rows: ROWS, dim: 16, rowGroupSize: 2048 });
+const all = await readAllChunks(chunks);
+
+function ok(res: CliResult, what: string): string {
+  assert.equal(res.code, 0, `${what}: exit ${res.code}\n${res.stderr}`);
+  return res.stdout;
+}
+
+function versionsOf(root: string): string[] {
+  return existsSync(path.join(root, 'versions')) ? readdirSync(path.join(root, 'versions')) : [];
+}
+
+function stagingOf(root: string): string[] {
+  return existsSync(path.join(root, 'staging')) ? readdirSync(path.join(root, 'staging')) : [];
+}
+
+function trainCli(factory: string, out: string, ...extra: string[]): CliResult {
+  return runCli(['train', '--chunks', chunks, '--factory', factory, '--out', out, ...extra]);
+}
+
+function shardCli(trained: string, shard: string, out: string): CliResult {
+  return runCli(['build', '--chunks', chunks, '--trained', trained, '--shard', shard, '--out', out]);
+}
+
+/** Queries: stored vectors of sampled rows, nudged, searched one at a time (no BLAS batching). */
+function searchAll(index: FaissIndex, queries: Float32Array[]): { labels: bigint[]; distances: number[] }[] {
+  return queries.map((q) => {
+    const r = index.search(q, 10);
+    return { labels: [...r.labels], distances: [...r.distances] };
+  });
+}
+
+function trainShardsMerge(
+  name: string,
+  factory: string,
+  n: number,
+): { root: string; trained: string; shards: string[] } {
+  const base = path.join(dir, name);
+  const trained = path.join(base, 'trained.faiss');
+  ok(trainCli(factory, trained, '--train-sample', '1000'), `train ${factory}`);
+  const shards = Array.from({ length: n }, (_, i) => path.join(base, `shard-${i}`));
+  shards.forEach((s, i) => ok(shardCli(trained, `${i}/${n}`, s), `shard ${i}/${n}`));
+  return { root: path.join(base, 'root'), trained, shards };
+}
+
+describe('train + build --shard + merge = build --trained', () => {
+  for (const factory of ['Flat', 'IVF16,Flat', 'IVF16,PQ4x4']) {
+    it(`${factory}: 3 shards merged hold the same ids and return the same neighbours; verify --level 3 passes`, async () => {
+      const { root, trained, shards } = trainShardsMerge(factory.replace(/\W/g, '_'), factory, 3);
+      ok(runCli(['--root', root, 'merge', ...shards, '--version', 'merged']), 'merge');
+      ok(
+        runCli(['--root', root, 'build', '--chunks', chunks, '--trained', trained, '--version', 'single']),
+        'build --trained',
+      );
+      ok(runCli(['--root', root, 'verify', 'merged', '--level', '3']), 'verify merged');
+
+      const merged = path.join(root, 'versions', 'merged');
+      const single = path.join(root, 'versions', 'single');
+      const idsOf = async (v: string) =>
+        [...(await readIdMap(path.join(v, 'idmap.parquet'))).externalId].sort();
+      assert.deepEqual(await idsOf(merged), await idsOf(single));
+      assert.equal((await idsOf(merged)).length, ROWS);
+
+      const a = FaissIndex.read(path.join(merged, 'faiss.index'));
+      const b = FaissIndex.read(path.join(single, 'faiss.index'));
+      try {
+        assert.equal(a.className, b.className);
+        a.checkConsistency();
+        const queries = [0, 1, 7, 2047, 2048, 4100, 7777, ROWS - 1].map((row) =>
+          all.vectors.slice(row * 16, (row + 1) * 16).map((x, j) => x + (j % 3 === 0 ? 0.01 : -0.005)),
+        );
+        assert.deepEqual(searchAll(a, queries), searchAll(b, queries));
+      } finally {
+        a.dispose();
+        b.dispose();
+      }
+      const manifest = JSON.parse(readFileSync(path.join(merged, 'manifest.json'), 'utf8'));
+      const sidecar = JSON.parse(readFileSync(`${trained}.json`, 'utf8'));
+      assert.equal(manifest.attrs.trained_checksum, sidecar.checksum);
+      assert.equal(manifest.vectors_count, ROWS);
+    });
+  }
+
+  it('the same shard built twice gives the same bytes', () => {
+    const base = path.join(dir, 'twice');
+    const trained = path.join(base, 'trained.faiss');
+    ok(trainCli('IVF16,Flat', trained, '--train-sample', '1000'), 'train');
+    ok(shardCli(trained, '1/3', path.join(base, 'a')), 'shard a');
+    ok(shardCli(trained, '1/3', path.join(base, 'b')), 'shard b');
+    for (const f of ['faiss.index', 'idmap.parquet', 'shard.json']) {
+      assert.ok(readFileSync(path.join(base, 'a', f)).equals(readFileSync(path.join(base, 'b', f))), f);
+    }
+    // A retried job writes over its shard; a directory with anything else is refused, not removed.
+    ok(shardCli(trained, '1/3', path.join(base, 'a')), 'shard a again');
+    mkdirSync(path.join(base, 'home'));
+    writeFileSync(path.join(base, 'home', 'notes.txt'), 'keep me');
+    const res = shardCli(trained, '1/3', path.join(base, 'home'));
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /home: not empty and not a shard directory \(has notes\.txt\)/);
+    assert.equal(readFileSync(path.join(base, 'home', 'notes.txt'), 'utf8'), 'keep me');
+    const m = JSON.parse(readFileSync(path.join(base, 'a', 'shard.json'), 'utf8'));
+    assert.deepEqual(m.inputs[0].row_groups, [1, 4]);
+    assert.equal(m.vectors, 2 * 2048);
+  });
+});
+
+describe('bad shards are refused, named, with nothing published', () => {
+  const { root, shards } = trainShardsMerge('bad', 'IVF16,Flat', 3);
+  const refused = (args: string[], code: number, message: RegExp) => {
+    const res = runCli(['--root', root, 'merge', ...args, '--version', 'bad']);
+    assert.equal(res.code, code, res.stderr);
+    assert.match(res.stderr, message);
+    assert.deepEqual(versionsOf(root), []);
+    assert.deepEqual(stagingOf(root), []);
+  };
+
+  it('a missing shard: exit 3 naming which', () => {
+    refused([shards[0]!, shards[2]!], 3, /shard 1\/3 missing: 2 of 3 given/);
+  });
+
+  it('a shard given twice: exit 3 naming both directories', () => {
+    const copy = path.join(dir, 'bad', 'shard-1-copy');
+    cpSync(shards[1]!, copy, { recursive: true });
+    refused(
+      [shards[0]!, shards[1]!, copy, shards[2]!],
+      3,
+      /shard-1-copy: shard 1\/3 is given twice \(also .*shard-1\)/,
+    );
+  });
+
+  it('a shard from another trained file: exit 3 naming it and both checksums', () => {
+    const other = path.join(dir, 'bad', 'other.faiss');
+    ok(trainCli('IVF16,Flat', other, '--train-sample', '1000', '--seed', '5'), 'train other');
+    const stray = path.join(dir, 'bad', 'stray-2');
+    ok(shardCli(other, '2/3', stray), 'stray shard');
+    refused(
+      [shards[0]!, shards[1]!, stray],
+      3,
+      /stray-2: built from trained index xxh64:[0-9a-f]{16} .*other\.faiss/,
+    );
+  });
+
+  it('an id in two shards (a shard of another file passed off as this one): exit 3 naming both', async () => {
+    // Row group 1 of this file holds the ids of row group 0 of the real input.
+    const other = path.join(dir, 'bad', 'overlap.parquet');
+    await writeChunks(other, {
+      rows: ROWS,
+      dim: 16,
+      rowGroupSize: 2048,
+      id: '((i + 8192) % 10240) * 1000 + 7',
+    });
+    const trained = path.join(dir, 'bad', 'trained.faiss');
+    const forged = path.join(dir, 'bad', 'forged-1');
+    ok(
+      runCli(['build', '--chunks', other, '--trained', trained, '--shard', '1/3', '--out', forged]),
+      'forged shard',
+    );
+    const m = JSON.parse(readFileSync(path.join(forged, 'shard.json'), 'utf8'));
+    m.inputs = JSON.parse(readFileSync(path.join(shards[1]!, 'shard.json'), 'utf8')).inputs;
+    writeFileSync(path.join(forged, 'shard.json'), JSON.stringify(m));
+    refused(
+      [shards[0]!, forged, shards[2]!],
+      3,
+      /id 7 is in shards 0\/3 \(.*shard-0\) and 1\/3 \(.*forged-1\)/,
+    );
+  });
+
+  it('a flipped byte in a shard index: exit 4 naming the file', () => {
+    const damaged = path.join(dir, 'bad', 'damaged-2');
+    cpSync(shards[2]!, damaged, { recursive: true });
+    const file = path.join(damaged, 'faiss.index');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 100]! ^= 0x10;
+    writeFileSync(file, bytes);
+    refused(
+      [shards[0]!, shards[1]!, damaged],
+      4,
+      /damaged-2\/faiss\.index: checksum xxh64:[0-9a-f]{16}, shard\.json records/,
+    );
+  });
+
+  it('HNSW is refused by train with exit 2 naming a mergeable factory', () => {
+    const res = trainCli('HNSW32', path.join(dir, 'bad', 'hnsw.faiss'));
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /HNSW graphs cannot be merged.*IVF4096_HNSW32,PQ48 /);
+    assert.equal(existsSync(path.join(dir, 'bad', 'hnsw.faiss')), false);
+    const fastScan = trainCli('IVF16,PQ4x4fs', path.join(dir, 'bad', 'fs.faiss'));
+    assert.equal(fastScan.code, 2, fastScan.stderr);
+    assert.match(fastScan.stderr, /cannot merge fast-scan codes/);
+  });
+
+  it('build --trained refuses another factory (exit 2) and a trained file that no longer matches its sidecar (exit 4)', () => {
+    const trained = path.join(dir, 'bad', 'trained.faiss');
+    const wrong = runCli([
+      '--root',
+      root,
+      'build',
+      '--chunks',
+      chunks,
+      '--trained',
+      trained,
+      '--factory',
+      'Flat',
+    ]);
+    assert.equal(wrong.code, 2, wrong.stderr);
+    assert.match(wrong.stderr, /was trained for IVF16,Flat/);
+    const damaged = path.join(dir, 'bad', 'damaged.faiss');
+    const bytes = readFileSync(trained);
+    bytes[bytes.length - 1]! ^= 1;
+    writeFileSync(damaged, bytes);
+    cpSync(`${trained}.json`, `${damaged}.json`);
+    const res = shardCli(damaged, '0/3', path.join(dir, 'bad', 'never'));
+    assert.equal(res.code, 4, res.stderr);
+    assert.match(res.stderr, /damaged\.faiss: .* bytes with checksum .* records/);
+    assert.equal(existsSync(path.join(dir, 'bad', 'never')), false);
+    assert.deepEqual(versionsOf(root), []);
+  });
+});
