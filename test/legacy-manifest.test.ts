@@ -14,7 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 
-import { writeManifest } from '../src/core/adopt.js';
+import { writeManifest } from '../src/core/adopt/write-manifest.js';
 import { build } from '../src/core/build/build.js';
 import { InvariantViolationError } from '../src/core/errors.js';
 import { status } from '../src/core/lifecycle/status.js';

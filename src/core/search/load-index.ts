@@ -11,7 +11,7 @@ import path from 'node:path';
 import { xxh64File } from '../checksum.js';
 import { FaissError, IndexCorruptionError, InvariantViolationError } from '../errors.js';
 import type { FaissIndex } from '../faiss/index.js';
-import { readVersionIndex } from '../export-idmap.js';
+import { readVersionIndex } from '../version/read-index.js';
 import { VERSION_FILES } from '../layout.js';
 import type { Manifest } from '../manifest.js';
 
