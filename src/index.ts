@@ -21,8 +21,8 @@ export { exportIdMap } from './core/adopt/export-idmap.js';
 export type { ExportIdMapOptions, ExportIdMapReport } from './core/adopt/export-idmap.js';
 export { sampleChunks } from './core/sample/sample-chunks.js';
 export type { SampleOptions, SampleResult } from './core/sample/sample-chunks.js';
-export { LegacyManifestError, ManifestError, readAnyManifest, readManifest } from './core/manifest.js';
-export type { LegacyManifest, Manifest, ParsedManifest } from './core/manifest.js';
+export { LegacyManifestError, ManifestError, readAnyManifest, readManifest } from './core/manifest/schema.js';
+export type { LegacyManifest, Manifest, ParsedManifest } from './core/manifest/schema.js';
 export type { DuckDBLimits } from './core/duckdb-limits.js';
 export type { IndexHealth } from './core/search/open-index.js';
 export {

@@ -9,7 +9,7 @@ import { BadInputError, UsageError } from '../src/core/errors.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
 import { acquireWriterLock } from '../src/core/lock.js';
 import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
-import { readManifest } from '../src/core/manifest.js';
+import { readManifest } from '../src/core/manifest/schema.js';
 import { packageRoot } from '../src/core/paths.js';
 import { writeChunks } from './helpers/chunks.js';
 import { buildCli, runCli } from './helpers/cli.js';

@@ -18,7 +18,7 @@ import { writeManifest } from '../src/core/adopt/write-manifest.js';
 import { build } from '../src/core/build/build.js';
 import { InvariantViolationError } from '../src/core/errors.js';
 import { status } from '../src/core/lifecycle/status.js';
-import { LegacyManifestError, readManifest } from '../src/core/manifest.js';
+import { LegacyManifestError, readManifest } from '../src/core/manifest/schema.js';
 import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
 import { packageRoot } from '../src/core/paths.js';
 import { openIndex } from '../src/core/search/open-index.js';

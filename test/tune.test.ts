@@ -12,7 +12,7 @@ import { build } from '../src/core/build/build.js';
 import { LockHeldError, UsageError } from '../src/core/errors.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
 import { acquireWriterLock } from '../src/core/lock.js';
-import { readManifest } from '../src/core/manifest.js';
+import { readManifest } from '../src/core/manifest/schema.js';
 import { seededVectors } from '../src/core/random.js';
 import { openIndex } from '../src/core/search/open-index.js';
 import { tune } from '../src/core/tune/tune.js';

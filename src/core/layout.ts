@@ -33,6 +33,14 @@ export const VERSION_FILES = {
   catalog: 'catalog.duckdb',
 } as const;
 
+/** The files a complete version holds besides manifest.json, in the order they are checksummed. */
+export const CHECKSUMMED_FILES = [
+  VERSION_FILES.chunks,
+  VERSION_FILES.index,
+  VERSION_FILES.idmap,
+  VERSION_FILES.catalog,
+] as const;
+
 export const versionNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function isValidVersionName(name: string): boolean {

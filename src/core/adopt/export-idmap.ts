@@ -9,7 +9,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { requireVersionDir, versionsDir } from '../layout.js';
 import { acquireWriterLock } from '../lock.js';
-import { manifestPath } from '../manifest.js';
+import { manifestPath } from '../manifest/schema.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
 import { readVersionIndex } from '../version/read-index.js';
 

@@ -3,7 +3,7 @@
  * directory made by another tool (a Python pipeline writing faiss.index and chunks.parquet) is
  * adopted: the id map and catalog are derived when missing, the index, id map and chunks are checked
  * against each other, and only a consistent directory is sealed with a manifest. A legacy manifest
- * the pipeline left (src/core/manifest.ts) is adopted: its facts are checked against the files (exit 3 naming
+ * the pipeline left (src/core/manifest/schema.ts) is adopted: its facts are checked against the files (exit 3 naming
  * both values) and its created_ts, tuning and attrs kept, its checksums recorded under attrs.
  */
 import { existsSync } from 'node:fs';
@@ -25,10 +25,10 @@ import {
   type LegacyManifest,
   type Manifest,
   type Metric,
-} from '../manifest.js';
+} from '../manifest/schema.js';
 import { readIdMap } from '../parquet/idmap-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
-import { assembleManifest } from '../version-manifest.js';
+import { assembleManifest } from '../manifest/assemble.js';
 
 export interface WriteManifestOptions {
   root: string;

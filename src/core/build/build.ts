@@ -26,11 +26,11 @@ import {
   versionExists,
 } from '../layout.js';
 import { acquireWriterLock } from '../lock.js';
-import { writeManifestAtomic, type Manifest } from '../manifest.js';
+import { writeManifestAtomic, type Manifest } from '../manifest/schema.js';
 import { openChunks, type ChunksReader } from '../parquet/chunks-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
 import { sampledEmbedder } from '../sample/embedder-record.js';
-import { assembleManifest } from '../version-manifest.js';
+import { assembleManifest } from '../manifest/assemble.js';
 import { checkFactoryForDim, faissReason, parseFactory } from './factory-check.js';
 import { tryFactory } from './factory-probe.js';
 import { checkEnoughToTrain, createWrappedIndex, innerFactory, minimumTrainVectors } from './factory.js';

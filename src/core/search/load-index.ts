@@ -13,7 +13,7 @@ import { FaissError, IndexCorruptionError, InvariantViolationError } from '../er
 import type { FaissIndex } from '../faiss/index.js';
 import { readVersionIndex } from '../version/read-index.js';
 import { VERSION_FILES } from '../layout.js';
-import type { Manifest } from '../manifest.js';
+import type { Manifest } from '../manifest/schema.js';
 
 export interface LoadIndexOptions {
   /** XXH64 the file and compare with the manifest before FAISS reads it (default false). */

@@ -15,7 +15,7 @@ import { BadInputError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
 import { openCatalog, type Catalog } from '../catalog/open.js';
 import type { ChunkRow } from '../catalog/hydrate.js';
-import { readManifest, type Manifest } from '../manifest.js';
+import { readManifest, type Manifest } from '../manifest/schema.js';
 import { IndexMetrics, type IndexMetricsOptions } from '../metrics/index-metrics.js';
 import { normalizeL2 } from '../parquet/cosine.js';
 import {

@@ -18,7 +18,7 @@ import {
   type IndexFamily,
   type ManifestTuning,
   type TuningFamily,
-} from '../manifest.js';
+} from '../manifest/schema.js';
 import { normalizeL2 } from '../parquet/cosine.js';
 import { loadVersionIndex } from '../search/load-index.js';
 import { readQueryVectors } from '../search/query-file.js';

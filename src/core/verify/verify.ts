@@ -26,8 +26,8 @@ import type { Catalog } from '../catalog/open.js';
 import type { DuckDBLimits } from '../duckdb-limits.js';
 import type { ChecksumOptions } from '../checksum.js';
 import { UsageError } from '../errors.js';
-import { VERSION_FILES as LAYOUT_FILES, requireCurrent, requireVersionDir } from '../layout.js';
-import type { Manifest } from '../manifest.js';
+import { VERSION_FILES, requireCurrent, requireVersionDir } from '../layout.js';
+import type { Manifest } from '../manifest/schema.js';
 import { readIdMap, type IdMap } from '../parquet/idmap-reader.js';
 import { checkChunksCount, checkCoverage, checkOpen, checkStorage } from './catalog-checks.js';
 import { checkChecksum, checkManifest, checkPresent, expectedFiles } from './file-checks.js';
@@ -208,7 +208,7 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
         level,
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         probeBounds: probeBounds(
-          statSync(path.join(dir, LAYOUT_FILES.index), { throwIfNoEntry: false })?.size ?? 0,
+          statSync(path.join(dir, VERSION_FILES.index), { throwIfNoEntry: false })?.size ?? 0,
           {
             timeoutSeconds: options.probeTimeoutSeconds,
             memoryBytes: options.probeMemoryBytes,
@@ -229,17 +229,17 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
   }
 
   // faiss.index first, so that the probe reads it while the other files are checksummed.
-  const names = expectedFiles(manifest).filter((n) => n !== LAYOUT_FILES.manifest);
+  const names = expectedFiles(manifest).filter((n) => n !== VERSION_FILES.manifest);
   const sums = new Map<string, CheckResult>();
-  const indexFile = path.join(dir, LAYOUT_FILES.index);
+  const indexFile = path.join(dir, VERSION_FILES.index);
   const hashing = checksumProgress(names, manifest, options);
   sums.set(
-    LAYOUT_FILES.index,
+    VERSION_FILES.index,
     await checkChecksum(
       dir,
-      LAYOUT_FILES.index,
-      manifest.files[LAYOUT_FILES.index],
-      hashing.of(LAYOUT_FILES.index),
+      VERSION_FILES.index,
+      manifest.files[VERSION_FILES.index],
+      hashing.of(VERSION_FILES.index),
     ),
   );
   const passed = (name: string) => sums.get(name)?.outcome === 'pass';
@@ -257,9 +257,9 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
   try {
     // The walk takes milliseconds; FAISS reads only a file whose counts fit it.
     const header =
-      level >= 2 && passed(LAYOUT_FILES.index)
+      level >= 2 && passed(VERSION_FILES.index)
         ? await checkHeader(indexFile)
-        : new Check('index.header').skip(`${LAYOUT_FILES.index} did not pass files.checksum: not read`);
+        : new Check('index.header').skip(`${VERSION_FILES.index} did not pass files.checksum: not read`);
     const bounds = probeBounds(statSync(indexFile, { throwIfNoEntry: false })?.size ?? 0, {
       timeoutSeconds: options.probeTimeoutSeconds,
       memoryBytes: options.probeMemoryBytes,
@@ -279,7 +279,7 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
     // The id map is read here and DuckDB works on its own threads: the two overlap, and both
     // overlap the probe's read of the index.
     const [idmapRead, catalogChecks] = await Promise.all([
-      passed(LAYOUT_FILES.idmap) ? settle(readIdMap(path.join(dir, LAYOUT_FILES.idmap))) : undefined,
+      passed(VERSION_FILES.idmap) ? settle(readIdMap(path.join(dir, VERSION_FILES.idmap))) : undefined,
       runCatalogChecks(dir, manifest, passed, options.duckdb),
     ]);
     catalog = catalogChecks.catalog;
@@ -291,8 +291,8 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
         })
       : new Check('index.load').skip(
           header.outcome === 'fail'
-            ? `${LAYOUT_FILES.index} did not pass index.header: not read`
-            : `${LAYOUT_FILES.index} did not pass files.checksum: not read`,
+            ? `${VERSION_FILES.index} did not pass index.header: not read`
+            : `${VERSION_FILES.index} did not pass files.checksum: not read`,
         );
     checks.push(header);
     const facts = loaded?.value;
@@ -382,7 +382,7 @@ function idmapChecks(
   manifest: Manifest,
 ): CheckResult[] {
   const names = ['idmap.rows', 'idmap.order', 'idmap.unique', 'idmap.matches_index'];
-  if (!read) return skipAll(names, `${LAYOUT_FILES.idmap} did not pass files.checksum: not read`);
+  if (!read) return skipAll(names, `${VERSION_FILES.idmap} did not pass files.checksum: not read`);
   if (!read.value) {
     return [
       new Check('idmap.rows', undefined, read.ms).failWith(read.error),
@@ -408,9 +408,9 @@ async function runCatalogChecks(
   duckdb: DuckDBLimits | undefined,
 ): Promise<{ results: CheckResult[]; catalog?: Catalog }> {
   const names = ['catalog.open', 'catalog.storage', 'catalog.chunks_count', 'catalog.coverage'];
-  const inputs = [LAYOUT_FILES.catalog, LAYOUT_FILES.chunks, LAYOUT_FILES.idmap].filter((n) => !passed(n));
+  const inputs = [VERSION_FILES.catalog, VERSION_FILES.chunks, VERSION_FILES.idmap].filter((n) => !passed(n));
   // A catalog.duckdb the manifest does not list has no checksum; its views are checked all the same.
-  const unlisted = inputs.filter((n) => n === LAYOUT_FILES.catalog && !manifest.files[n]);
+  const unlisted = inputs.filter((n) => n === VERSION_FILES.catalog && !manifest.files[n]);
   const blocking = inputs.filter((n) => !unlisted.includes(n));
   if (blocking.length > 0)
     return { results: skipAll(names, `${blocking.join(', ')} did not pass files.checksum`) };
