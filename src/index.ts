@@ -63,7 +63,7 @@ export { pin, unpin, readPins } from './core/lifecycle/pins.js';
 export type { PinOptions, PinReport, Pins } from './core/lifecycle/pins.js';
 export { gc, DEFAULT_KEEP } from './core/lifecycle/gc.js';
 export type { GcLeftover, GcOptions, GcReport, GcVersion, KeepReason } from './core/lifecycle/gc.js';
-export { parseDuration } from './core/lifecycle/duration.js';
+export { parseDuration } from './core/units.js';
 export { openIndex, IndexHandle } from './core/search/open-index.js';
 export type { OpenIndexOptions, SearchHit } from './core/search/open-index.js';
 export { IndexMetrics } from './core/metrics/index-metrics.js';

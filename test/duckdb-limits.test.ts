@@ -13,7 +13,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 
 import { parseArgv, type ParsedCommand } from '../src/cli.js';
 import { build } from '../src/core/build/build.js';
-import { formatBytes } from '../src/core/build/plan.js';
+import { formatBytes } from '../src/core/units.js';
 import { connectCatalog, disconnect } from '../src/core/catalog/connect.js';
 import { openCatalog } from '../src/core/catalog/open.js';
 import {

@@ -12,7 +12,7 @@
  */
 import { availableParallelism, totalmem } from 'node:os';
 
-import { formatBytes, parseSize } from './build/plan.js';
+import { formatBytes, parseSize } from './units.js';
 import { BadInputError, UsageError } from './errors.js';
 
 export interface DuckDBLimits {

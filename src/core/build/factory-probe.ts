@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 import { BadInputError, NativeLoadError } from '../errors.js';
 import { faissReason } from './factory-check.js';
-import { formatBytes, type BuildMetric } from './plan.js';
+import { type BuildMetric } from './plan.js';
+import { formatBytes } from '../units.js';
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./factory-probe-child.js', import.meta.url));
 const STDERR_KEEP = 4096;

@@ -8,10 +8,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { formatBytes, parseSize } from '../build/plan.js';
+import { formatBytes, parseSeconds, parseSize } from '../units.js';
 import { FaissError, NativeLoadError, UsageError } from '../errors.js';
 import type { SearchResult } from '../faiss/index.js';
-import { parseSeconds } from '../lifecycle/duration.js';
 import type { IndexFacts, ProbeReply, ProbeRequest } from './probe-protocol.js';
 
 const PROBE_SCRIPT = fileURLToPath(new URL('./index-probe.js', import.meta.url));
