@@ -13,7 +13,7 @@ import { faissReason } from './factory-check.js';
 import { type BuildMetric } from './plan.js';
 import { formatBytes } from '../units.js';
 
-const CHILD_SCRIPT = fileURLToPath(new URL('./factory-probe-child.js', import.meta.url));
+const CHILD_SCRIPT = fileURLToPath(new URL('../../probe/factory-probe-child.js', import.meta.url));
 const STDERR_KEEP = 4096;
 const POLL_MS = 20;
 

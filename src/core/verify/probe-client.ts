@@ -1,5 +1,5 @@
 /**
- * The parent side of the index probe: spawns `node index-probe.js` with an IPC channel and turns
+ * The parent side of the index probe: spawns `node src/probe/index-probe-child.js` with an IPC channel and turns
  * its replies into promises. A probe that dies (a signal such as SIGSEGV, or an abnormal exit) rejects
  * the request in flight, and every later one, with ProbeCrash: verify reports that as corruption of
  * faiss.index instead of crashing itself.
@@ -13,7 +13,7 @@ import { FaissError, NativeLoadError, UsageError } from '../errors.js';
 import type { SearchResult } from '../faiss/index.js';
 import type { IndexFacts, ProbeReply, ProbeRequest } from './probe-protocol.js';
 
-const PROBE_SCRIPT = fileURLToPath(new URL('./index-probe.js', import.meta.url));
+const PROBE_SCRIPT = fileURLToPath(new URL('../../probe/index-probe-child.js', import.meta.url));
 const STDERR_KEEP = 4096;
 
 /** The probe process died while it held the index. */
