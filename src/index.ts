@@ -8,8 +8,8 @@ export type {
   SearchResult,
   StructureReport,
 } from './core/faiss/index.js';
-export { doctor } from './core/doctor.js';
-export type { DoctorReport } from './core/doctor.js';
+export { doctor } from './core/lifecycle/doctor.js';
+export type { DoctorReport } from './core/lifecycle/doctor.js';
 export { packageVersion, faissBuildFacts } from './core/build-info.js';
 export { build } from './core/build/build.js';
 export type { BuildOptions, BuildProgress, BuildReport } from './core/build/build.js';
@@ -23,7 +23,7 @@ export { sampleChunks } from './core/sample/sample-chunks.js';
 export type { SampleOptions, SampleResult } from './core/sample/sample-chunks.js';
 export { LegacyManifestError, ManifestError, readAnyManifest, readManifest } from './core/manifest/schema.js';
 export type { LegacyManifest, Manifest, ParsedManifest } from './core/manifest/schema.js';
-export type { DuckDBLimits } from './core/duckdb-limits.js';
+export type { DuckDBLimits } from './core/catalog/duckdb-limits.js';
 export type { IndexHealth } from './core/search/open-index.js';
 export {
   verify,
@@ -63,7 +63,7 @@ export { pin, unpin, readPins } from './core/lifecycle/pins.js';
 export type { PinOptions, PinReport, Pins } from './core/lifecycle/pins.js';
 export { gc, DEFAULT_KEEP } from './core/lifecycle/gc.js';
 export type { GcLeftover, GcOptions, GcReport, GcVersion, KeepReason } from './core/lifecycle/gc.js';
-export { parseDuration } from './core/units.js';
+export { parseDuration } from './core/util/units.js';
 export { openIndex, IndexHandle } from './core/search/open-index.js';
 export type { OpenIndexOptions, SearchHit } from './core/search/open-index.js';
 export { IndexMetrics } from './core/metrics/index-metrics.js';

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { packageRoot } from '../src/core/paths.js';
+import { packageRoot } from '../src/core/util/paths.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const doc = readFileSync(path.join(packageRoot, 'docs/PERFORMANCE.md'), 'utf8');

@@ -10,7 +10,7 @@ import { FaissIndex } from '../src/core/faiss/index.js';
 import { acquireWriterLock } from '../src/core/lock.js';
 import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
 import { readManifest } from '../src/core/manifest/schema.js';
-import { packageRoot } from '../src/core/paths.js';
+import { packageRoot } from '../src/core/util/paths.js';
 import { writeChunks } from './helpers/chunks.js';
 import { buildCli, runCli } from './helpers/cli.js';
 import { copyToParquet, duckdbRows } from './helpers/duckdb-parquet.js';

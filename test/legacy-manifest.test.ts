@@ -20,7 +20,7 @@ import { InvariantViolationError } from '../src/core/errors.js';
 import { status } from '../src/core/lifecycle/status.js';
 import { LegacyManifestError, readManifest } from '../src/core/manifest/schema.js';
 import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
-import { packageRoot } from '../src/core/paths.js';
+import { packageRoot } from '../src/core/util/paths.js';
 import { openIndex } from '../src/core/search/open-index.js';
 import { verify, type CheckResult, type VerifyReport } from '../src/core/verify/verify.js';
 import { writeChunks } from './helpers/chunks.js';

@@ -13,7 +13,7 @@ import { LockHeldError, UsageError } from '../src/core/errors.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
 import { acquireWriterLock } from '../src/core/lock.js';
 import { readManifest } from '../src/core/manifest/schema.js';
-import { seededVectors } from '../src/core/random.js';
+import { seededVectors } from '../src/core/util/random.js';
 import { openIndex } from '../src/core/search/open-index.js';
 import { tune } from '../src/core/tune/tune.js';
 import { writeChunks } from './helpers/chunks.js';

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 
-import { parseDuration, parseSeconds, parseSize } from '../core/units.js';
+import { parseDuration, parseSeconds, parseSize } from '../core/util/units.js';
 import { IndexctlError } from '../core/errors.js';
 
 export type Parser<V> = (raw: string) => V;

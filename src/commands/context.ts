@@ -1,5 +1,5 @@
 /** What every command receives and returns; printing is the CLI runner's job. */
-import type { DuckDBLimits } from '../core/duckdb-limits.js';
+import type { DuckDBLimits } from '../core/catalog/duckdb-limits.js';
 import type { CliIo, OutputStream } from '../reporters/terminal.js';
 
 export interface GlobalOptions {

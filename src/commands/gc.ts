@@ -1,4 +1,4 @@
-import { formatAge, formatBytes } from '../core/units.js';
+import { formatAge, formatBytes } from '../core/util/units.js';
 import { gc, type GcReport } from '../core/lifecycle/gc.js';
 import type { gc as gcCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';

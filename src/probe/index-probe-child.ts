@@ -6,7 +6,7 @@
  */
 import { FaissError } from '../core/errors.js';
 import { FaissIndex } from '../core/faiss/index.js';
-import { failpoint } from '../core/failpoint.js';
+import { failpoint } from '../core/util/failpoint.js';
 import type { IndexFacts, ProbeReply, ProbeRequest } from '../core/verify/probe-protocol.js';
 
 let index: FaissIndex | undefined;

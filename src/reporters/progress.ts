@@ -8,7 +8,7 @@
  * nothing listens to, so Ctrl-C was ignored while the spinner ran: it is off here, and Ctrl-C stays
  * a real signal.
  */
-import { formatBytes } from '../core/units.js';
+import { formatBytes } from '../core/util/units.js';
 import type { OutputStream } from './terminal.js';
 
 export interface ProgressLine {

@@ -11,10 +11,10 @@ import path from 'node:path';
 
 import { createCatalog } from '../catalog/create.js';
 import { openCatalog } from '../catalog/open.js';
-import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { BadInputError, FaissError, InvariantViolationError, NotFoundError, UsageError } from '../errors.js';
 import { readVersionIndex } from '../version/read-index.js';
-import { factoryClassName, sameStructure } from '../factory-class.js';
+import { factoryClassName, sameStructure } from '../faiss/factory-class.js';
 import type { FaissIndex } from '../faiss/index.js';
 import { requireVersionDir } from '../layout.js';
 import { acquireWriterLock } from '../lock.js';

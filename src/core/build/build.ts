@@ -10,11 +10,11 @@ import { copyFile, link, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { createCatalog } from '../catalog/create.js';
-import { limitsWithinBudget, resolveDuckDBLimits, type DuckDBLimits } from '../duckdb-limits.js';
-import { guardWrite } from '../env-io.js';
+import { limitsWithinBudget, resolveDuckDBLimits, type DuckDBLimits } from '../catalog/duckdb-limits.js';
+import { guardWrite } from '../util/env-io.js';
 import { BadInputError, FaissError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
-import { failpoint } from '../failpoint.js';
+import { failpoint } from '../util/failpoint.js';
 import {
   checkVersionName,
   commitStagingDir,

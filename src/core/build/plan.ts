@@ -5,7 +5,7 @@
  * `--memory-budget` is refused before any work.
  */
 import { UsageError } from '../errors.js';
-import { formatBytes } from '../units.js';
+import { formatBytes } from '../util/units.js';
 
 export type BuildMetric = 'l2' | 'ip' | 'cosine';
 

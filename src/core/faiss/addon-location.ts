@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../util/paths.js';
 
 export const ADDON_FILE = 'indexctl_faiss.node';
 export const INFO_FILE = 'faiss-info.json';

@@ -10,7 +10,7 @@
  * Calls on one handle are serialized: the binding refuses a second call on an index while one is
  * running, and a service's concurrent requests should queue rather than fail.
  */
-import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { BadInputError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
 import { openCatalog, type Catalog } from '../catalog/open.js';

@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { BadInputError } from '../errors.js';
-import { factoryClassName, sameStructure } from '../factory-class.js';
+import { factoryClassName, sameStructure } from '../faiss/factory-class.js';
 import { VERSION_FILES } from '../layout.js';
 import { adoptCommand, manifestPath, type LegacyManifest } from '../manifest/schema.js';
 import { readIdMap } from '../parquet/idmap-reader.js';

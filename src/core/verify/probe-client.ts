@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { formatBytes, parseSeconds, parseSize } from '../units.js';
+import { formatBytes, parseSeconds, parseSize } from '../util/units.js';
 import { FaissError, NativeLoadError, UsageError } from '../errors.js';
 import type { SearchResult } from '../faiss/index.js';
 import type { IndexFacts, ProbeReply, ProbeRequest } from './probe-protocol.js';

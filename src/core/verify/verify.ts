@@ -23,7 +23,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 
 import type { Catalog } from '../catalog/open.js';
-import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import type { ChecksumOptions } from '../checksum.js';
 import { UsageError } from '../errors.js';
 import { VERSION_FILES, requireCurrent, requireVersionDir } from '../layout.js';

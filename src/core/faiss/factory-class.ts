@@ -3,7 +3,7 @@
  * factory (a `--factory` flag, or a Python manifest's `faiss_factory`) is the one an index was built
  * with. FAISS files do not record their factory string, but the class they hold is the next best.
  */
-import { createWrappedIndex } from './build/factory.js';
+import { createWrappedIndex } from '../build/factory.js';
 
 /** IndexFlat, IndexFlatL2 and IndexFlatIP are one structure; the rest of a class name must agree. */
 export function sameStructure(a: string, b: string): boolean {

@@ -4,7 +4,7 @@
  * e.g. 30m, 12h, 7d, 2w) and plain seconds (`--probe-timeout`, INDEXCTL_PROBE_TIMEOUT). Kept apart
  * from any command so verify, build and the CLI parsers share them without importing each other.
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 
