@@ -79,6 +79,7 @@ function globalsOf(raw: GlobalFlags): GlobalOptions {
       ...(memoryLimit !== undefined ? { memoryLimit } : {}),
       ...(threads !== undefined ? { threads } : {}),
     },
+    probeEnv: { timeout: process.env.INDEXCTL_PROBE_TIMEOUT, memory: process.env.INDEXCTL_PROBE_MEMORY },
   };
 }
 

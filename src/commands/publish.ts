@@ -52,6 +52,8 @@ export async function run(
       waitSeconds: o.wait,
       onProgress: verifyProgress(progress),
       signal: ctx.signal,
+      duckdb: ctx.globals.duckdb,
+      probeEnv: ctx.globals.probeEnv,
     });
   } finally {
     progress.stop();

@@ -44,6 +44,9 @@ export interface PublishOptions {
   seed?: number;
   /** Progress of the level-3 verify gate (bytes hashed, then checks). */
   onProgress?: VerifyOptions['onProgress'];
+  /** DuckDB limits and probe variables for the verify gate, as the CLI read them. */
+  duckdb?: VerifyOptions['duckdb'];
+  probeEnv?: VerifyOptions['probeEnv'];
   /** Cancellation: stops the gate or the wait for the lock; CURRENT is never flipped after it. */
   signal?: AbortSignal;
 }
@@ -59,6 +62,9 @@ export interface RollbackOptions {
   seed?: number;
   /** Progress of the level-3 verify gate (bytes hashed, then checks). */
   onProgress?: VerifyOptions['onProgress'];
+  /** DuckDB limits and probe variables for the verify gate, as the CLI read them. */
+  duckdb?: VerifyOptions['duckdb'];
+  probeEnv?: VerifyOptions['probeEnv'];
   /** Cancellation: stops the gate or the wait for the lock; CURRENT is never flipped after it. */
   signal?: AbortSignal;
 }
@@ -117,6 +123,9 @@ interface FlipRequest {
   smoke?: number;
   seed?: number;
   onProgress?: VerifyOptions['onProgress'];
+  /** DuckDB limits and probe variables for the verify gate, as the CLI read them. */
+  duckdb?: VerifyOptions['duckdb'];
+  probeEnv?: VerifyOptions['probeEnv'];
   signal?: AbortSignal;
 }
 
@@ -148,6 +157,8 @@ async function flipTo(r: FlipRequest): Promise<FlipResult> {
       ...(r.seed !== undefined ? { seed: r.seed } : {}),
       ...(r.onProgress ? { onProgress: r.onProgress } : {}),
       ...(r.signal ? { signal: r.signal } : {}),
+      ...(r.duckdb ? { duckdb: r.duckdb } : {}),
+      ...(r.probeEnv ? { probeEnv: r.probeEnv } : {}),
     },
     r.action,
   );
@@ -203,6 +214,8 @@ export async function publish(o: PublishOptions): Promise<PublishReport> {
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.duckdb ? { duckdb: o.duckdb } : {}),
+      ...(o.probeEnv ? { probeEnv: o.probeEnv } : {}),
     }),
   );
 }
@@ -249,6 +262,8 @@ export async function rollback(o: RollbackOptions): Promise<PublishReport> {
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.duckdb ? { duckdb: o.duckdb } : {}),
+      ...(o.probeEnv ? { probeEnv: o.probeEnv } : {}),
     });
   });
 }

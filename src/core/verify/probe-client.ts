@@ -87,15 +87,30 @@ export const DEFAULT_MEMORY_BASE = GIB;
 export const DEFAULT_MEMORY_FACTOR = 8;
 
 /**
+ * The raw values of INDEXCTL_PROBE_TIMEOUT and INDEXCTL_PROBE_MEMORY. The CLI reads them (src/cli.ts)
+ * and passes them down, so core never reads the environment; they are parsed here, where a bad value
+ * can be reported with the bound it was meant for.
+ */
+export interface ProbeEnv {
+  timeout?: string | undefined;
+  memory?: string | undefined;
+}
+
+/**
  * The probe's bounds for a faiss.index of `indexBytes`: each from its option, else its variable
- * (INDEXCTL_PROBE_TIMEOUT seconds, INDEXCTL_PROBE_MEMORY a size such as 8G), else the default.
+ * (INDEXCTL_PROBE_TIMEOUT seconds, INDEXCTL_PROBE_MEMORY a size such as 8G, as passed in `env`),
+ * else the default.
  */
 export function probeBounds(
   indexBytes: number,
-  options: { timeoutSeconds?: number | undefined; memoryBytes?: number | undefined } = {},
+  options: {
+    timeoutSeconds?: number | undefined;
+    memoryBytes?: number | undefined;
+    env?: ProbeEnv | undefined;
+  } = {},
 ): ProbeBounds {
-  const envTimeout = process.env.INDEXCTL_PROBE_TIMEOUT;
-  const envMemory = process.env.INDEXCTL_PROBE_MEMORY;
+  const envTimeout = options.env?.timeout;
+  const envMemory = options.env?.memory;
   const timeout: ProbeBound =
     options.timeoutSeconds !== undefined
       ? { value: options.timeoutSeconds, source: '--probe-timeout' }

@@ -44,7 +44,7 @@ import {
 } from './index-checks.js';
 import { checkParams } from './params-check.js';
 import { checkHeader } from './header-check.js';
-import { IndexProbe, probeBounds } from './probe-client.js';
+import { IndexProbe, probeBounds, type ProbeEnv } from './probe-client.js';
 import type { IndexFacts } from './probe-protocol.js';
 import { checkSmoke } from './smoke.js';
 import { Check, exitCodeOf, type CheckResult, type VerifyReport } from './types.js';
@@ -67,15 +67,17 @@ export interface VerifyOptions {
   threads?: number;
   /**
    * Seconds each request to the index probe (read, set parameters, search) may take before the
-   * probe is killed and the index reported corrupt (4); default INDEXCTL_PROBE_TIMEOUT, else
+   * probe is killed and the index reported corrupt (4); default `probeEnv.timeout`, else
    * 120 s + 30 s per GiB of faiss.index.
    */
   probeTimeoutSeconds?: number;
   /**
    * Bytes of resident memory the probe may hold before it is killed and the index reported corrupt
-   * (4); default INDEXCTL_PROBE_MEMORY, else 1 GiB + 8 x the faiss.index size.
+   * (4); default `probeEnv.memory`, else 1 GiB + 8 x the faiss.index size.
    */
   probeMemoryBytes?: number;
+  /** INDEXCTL_PROBE_TIMEOUT / INDEXCTL_PROBE_MEMORY as the caller read them (the CLI does). */
+  probeEnv?: ProbeEnv;
   /** DuckDB memory and thread limits for the catalog checks (duckdb-limits.ts). */
   duckdb?: DuckDBLimits;
   /** Bytes hashed of the files' total, then checks done of the level's checks. */
@@ -182,7 +184,11 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
   const start = performance.now();
   const { level, samples, seed } = checkOptions(options);
   // Read now, so that a malformed variable is a usage error before any work.
-  probeBounds(0, { timeoutSeconds: options.probeTimeoutSeconds, memoryBytes: options.probeMemoryBytes });
+  probeBounds(0, {
+    timeoutSeconds: options.probeTimeoutSeconds,
+    memoryBytes: options.probeMemoryBytes,
+    env: options.probeEnv,
+  });
   const root = path.resolve(options.root);
   const version = resolveVersion(root, options);
   const dir = requireVersionDir(root, version);
@@ -212,6 +218,7 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
           {
             timeoutSeconds: options.probeTimeoutSeconds,
             memoryBytes: options.probeMemoryBytes,
+            env: options.probeEnv,
           },
         ),
       })),
@@ -263,6 +270,7 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
     const bounds = probeBounds(statSync(indexFile, { throwIfNoEntry: false })?.size ?? 0, {
       timeoutSeconds: options.probeTimeoutSeconds,
       memoryBytes: options.probeMemoryBytes,
+      env: options.probeEnv,
     });
     const loading =
       header.outcome === 'pass'
