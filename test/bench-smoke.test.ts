@@ -100,6 +100,14 @@ const peerFigures: Record<string, (stdout: string, argv: string[]) => void> = {
     assert.match(row[2]!, number);
     assert.match(stdout, /^digest xxh64:[0-9a-f]{16}$/m, 'every contender agreed with xxhsum');
   },
+  'dist/bench/verify-startup.js': (stdout) => {
+    const rows = tables(stdout)[0]?.rows ?? [];
+    for (const name of ['xxhsum -H1 (C)', 'indexctl verify --level 1']) {
+      const row = rows.find((r) => r[0] === name);
+      assert.ok(row, `a ${name} row:\n${stdout}`);
+      assert.match(row[1]!, number);
+    }
+  },
   'dist/bench/build.js': (stdout) => {
     assert.deepEqual(column(stdout, 'factory'), ['Flat', 'HNSW32']);
     for (const cell of column(stdout, 'python build s')) assert.match(cell, number);
