@@ -79,7 +79,15 @@ function globalsOf(raw: GlobalFlags): GlobalOptions {
       ...(memoryLimit !== undefined ? { memoryLimit } : {}),
       ...(threads !== undefined ? { threads } : {}),
     },
-    probeEnv: { timeout: process.env.INDEXCTL_PROBE_TIMEOUT, memory: process.env.INDEXCTL_PROBE_MEMORY },
+    // Read here and parsed by verify, which says which bound a bad value was for.
+    probeEnv: {
+      ...(process.env.INDEXCTL_PROBE_TIMEOUT !== undefined
+        ? { timeout: process.env.INDEXCTL_PROBE_TIMEOUT }
+        : {}),
+      ...(process.env.INDEXCTL_PROBE_MEMORY !== undefined
+        ? { memory: process.env.INDEXCTL_PROBE_MEMORY }
+        : {}),
+    },
   };
 }
 
