@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { mulberry32 } from '../src/core/random.js';
+import { mulberry32 } from '../src/core/util/random.js';
 
 const { values } = parseArgs({
   options: {

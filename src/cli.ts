@@ -15,7 +15,7 @@ import { commands, globalOptions, type CommandSpec, type GlobalFlags } from './c
 import { checkMetricsFile, writeMetricsFile, type CommandResult } from './cli/metrics-file.js';
 import type { CommandContext, CommandOutput, GlobalOptions } from './commands/context.js';
 import { versionLine } from './core/build-info.js';
-import { asEnvironmentIoError } from './core/env-io.js';
+import { asEnvironmentIoError } from './core/util/env-io.js';
 import { ExitCode, IndexctlError, InterruptedError, UsageError } from './core/errors.js';
 import { integer, sizeBytes } from './cli/parsers.js';
 import { GRACE_MS, installSignalHandlers } from './cli/signals.js';
@@ -78,6 +78,15 @@ function globalsOf(raw: GlobalFlags): GlobalOptions {
     duckdb: {
       ...(memoryLimit !== undefined ? { memoryLimit } : {}),
       ...(threads !== undefined ? { threads } : {}),
+    },
+    // Read here and parsed by verify, which says which bound a bad value was for.
+    probeEnv: {
+      ...(process.env.INDEXCTL_PROBE_TIMEOUT !== undefined
+        ? { timeout: process.env.INDEXCTL_PROBE_TIMEOUT }
+        : {}),
+      ...(process.env.INDEXCTL_PROBE_MEMORY !== undefined
+        ? { memory: process.env.INDEXCTL_PROBE_MEMORY }
+        : {}),
     },
   };
 }

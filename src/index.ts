@@ -8,22 +8,22 @@ export type {
   SearchResult,
   StructureReport,
 } from './core/faiss/index.js';
-export { doctor } from './core/doctor.js';
-export type { DoctorReport } from './core/doctor.js';
+export { doctor } from './core/lifecycle/doctor.js';
+export type { DoctorReport } from './core/lifecycle/doctor.js';
 export { packageVersion, faissBuildFacts } from './core/build-info.js';
 export { build } from './core/build/build.js';
 export type { BuildOptions, BuildProgress, BuildReport } from './core/build/build.js';
 export { planBuild } from './core/build/plan.js';
 export type { BuildMetric, BuildPlan } from './core/build/plan.js';
-export { writeManifest } from './core/adopt.js';
-export type { WriteManifestOptions, WriteManifestReport } from './core/adopt.js';
-export { exportIdMap } from './core/export-idmap.js';
-export type { ExportIdMapOptions, ExportIdMapReport } from './core/export-idmap.js';
+export { writeManifest } from './core/adopt/write-manifest.js';
+export type { WriteManifestOptions, WriteManifestReport } from './core/adopt/write-manifest.js';
+export { exportIdMap } from './core/adopt/export-idmap.js';
+export type { ExportIdMapOptions, ExportIdMapReport } from './core/adopt/export-idmap.js';
 export { sampleChunks } from './core/sample/sample-chunks.js';
 export type { SampleOptions, SampleResult } from './core/sample/sample-chunks.js';
-export { LegacyManifestError, ManifestError, readAnyManifest, readManifest } from './core/manifest.js';
-export type { LegacyManifest, Manifest, ParsedManifest } from './core/manifest.js';
-export type { DuckDBLimits } from './core/duckdb-limits.js';
+export { LegacyManifestError, ManifestError, readAnyManifest, readManifest } from './core/manifest/schema.js';
+export type { LegacyManifest, Manifest, ParsedManifest } from './core/manifest/schema.js';
+export type { DuckDBLimits } from './core/catalog/duckdb-limits.js';
 export type { IndexHealth } from './core/search/open-index.js';
 export {
   verify,
@@ -63,7 +63,7 @@ export { pin, unpin, readPins } from './core/lifecycle/pins.js';
 export type { PinOptions, PinReport, Pins } from './core/lifecycle/pins.js';
 export { gc, DEFAULT_KEEP } from './core/lifecycle/gc.js';
 export type { GcLeftover, GcOptions, GcReport, GcVersion, KeepReason } from './core/lifecycle/gc.js';
-export { parseDuration } from './core/lifecycle/duration.js';
+export { parseDuration } from './core/util/units.js';
 export { openIndex, IndexHandle } from './core/search/open-index.js';
 export type { OpenIndexOptions, SearchHit } from './core/search/open-index.js';
 export { IndexMetrics } from './core/metrics/index-metrics.js';

@@ -7,10 +7,10 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFi
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { writeManifest } from '../src/core/adopt.js';
+import { writeManifest } from '../src/core/adopt/write-manifest.js';
 import { InvariantViolationError, UsageError } from '../src/core/errors.js';
-import { exportIdMap } from '../src/core/export-idmap.js';
-import { readManifest } from '../src/core/manifest.js';
+import { exportIdMap } from '../src/core/adopt/export-idmap.js';
+import { readManifest } from '../src/core/manifest/schema.js';
 import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
 import { readIdMap } from '../src/core/parquet/idmap-reader.js';
 import { writeIdMap } from '../src/core/parquet/idmap-writer.js';

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { packageRoot } from '../src/core/paths.js';
+import { packageRoot } from '../src/core/util/paths.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const doc = readFileSync(path.join(packageRoot, 'docs/PERFORMANCE.md'), 'utf8');
@@ -99,6 +99,14 @@ const peerFigures: Record<string, (stdout: string, argv: string[]) => void> = {
     assert.ok(row, `an xxhsum row:\n${stdout}`);
     assert.match(row[2]!, number);
     assert.match(stdout, /^digest xxh64:[0-9a-f]{16}$/m, 'every contender agreed with xxhsum');
+  },
+  'dist/bench/verify-startup.js': (stdout) => {
+    const rows = tables(stdout)[0]?.rows ?? [];
+    for (const name of ['xxhsum -H1 (C)', 'indexctl verify --level 1']) {
+      const row = rows.find((r) => r[0] === name);
+      assert.ok(row, `a ${name} row:\n${stdout}`);
+      assert.match(row[1]!, number);
+    }
   },
   'dist/bench/build.js': (stdout) => {
     assert.deepEqual(column(stdout, 'factory'), ['Flat', 'HNSW32']);

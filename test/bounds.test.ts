@@ -16,7 +16,7 @@ import { build } from '../src/core/build/build.js';
 import { IndexCorruptionError } from '../src/core/errors.js';
 import { checkIndexFile } from '../src/core/faiss/file-header.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
-import { seededVectors } from '../src/core/random.js';
+import { seededVectors } from '../src/core/util/random.js';
 import { openIndex } from '../src/core/search/open-index.js';
 import { appendPool } from '../src/core/search/pool.js';
 import { readQueryVectors } from '../src/core/search/query-file.js';

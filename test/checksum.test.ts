@@ -13,7 +13,7 @@ import {
   xxh64File,
   xxh64FileSync,
 } from '../src/core/checksum.js';
-import { mulberry32 } from '../src/core/random.js';
+import { mulberry32 } from '../src/core/util/random.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const dir = tmpDir();

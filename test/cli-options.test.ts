@@ -233,11 +233,30 @@ describe('argv -> typed options (in process)', () => {
       verbose: false,
       threads: 2,
       duckdb: {},
+      probeEnv: {},
     });
     const after = await parse(['status', '--quiet', '--root', '/srv/index']);
     assert.equal(after.globals.root, '/srv/index');
     assert.equal(after.globals.quiet, true);
     assert.equal(after.globals.threads, undefined);
+  });
+
+  it('INDEXCTL_PROBE_TIMEOUT / INDEXCTL_PROBE_MEMORY are read at the edge, raw, for verify to parse', async () => {
+    const saved = { t: process.env.INDEXCTL_PROBE_TIMEOUT, m: process.env.INDEXCTL_PROBE_MEMORY };
+    process.env.INDEXCTL_PROBE_TIMEOUT = '7';
+    process.env.INDEXCTL_PROBE_MEMORY = '2G';
+    try {
+      const parsed = await parse(['verify', 'v1']);
+      assert.deepEqual(parsed.globals.probeEnv, { timeout: '7', memory: '2G' });
+    } finally {
+      for (const [k, v] of [
+        ['INDEXCTL_PROBE_TIMEOUT', saved.t],
+        ['INDEXCTL_PROBE_MEMORY', saved.m],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 
   it('list is an alias of status, not a copy', async () => {

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { packageRoot } from '../src/core/paths.js';
+import { packageRoot } from '../src/core/util/paths.js';
 
 // Spelled in pieces so this file does not match itself.
 const FORBIDDEN = new RegExp(['\\.\\./' + 'shared', 'SPEC' + '\\.md', 'MEASUREMENTS' + '\\.md'].join('|'));

@@ -1,6 +1,6 @@
 /**
  * Crash tests: a `build` and a `publish` are SIGKILLed at every named point of their work (the
- * failpoints in src/core/failpoint.ts: after each file write, before and after each rename, around
+ * failpoints in src/core/util/failpoint.ts: after each file write, before and after each rename, around
  * the publish.log append, right after the lock is taken). After each kill, CURRENT still resolves to
  * a version that passes verify, versions/ holds only complete versions, and the next writer goes on
  * (the dead writer's lock is taken over, its staging debris removed).
@@ -10,7 +10,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import type { FailpointName } from '../src/core/failpoint.js';
+import type { FailpointName } from '../src/core/util/failpoint.js';
 import { publish } from '../src/core/lifecycle/publish.js';
 import { verify } from '../src/core/verify/verify.js';
 import { writeChunks } from './helpers/chunks.js';

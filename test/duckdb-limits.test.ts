@@ -13,7 +13,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 
 import { parseArgv, type ParsedCommand } from '../src/cli.js';
 import { build } from '../src/core/build/build.js';
-import { formatBytes } from '../src/core/build/plan.js';
+import { formatBytes } from '../src/core/util/units.js';
 import { connectCatalog, disconnect } from '../src/core/catalog/connect.js';
 import { openCatalog } from '../src/core/catalog/open.js';
 import {
@@ -22,7 +22,7 @@ import {
   DuckDBMemoryError,
   limitsWithinBudget,
   MIN_DUCKDB_MEMORY,
-} from '../src/core/duckdb-limits.js';
+} from '../src/core/catalog/duckdb-limits.js';
 import { UsageError } from '../src/core/errors.js';
 import { describeParquet, openDuckDB, reading } from '../src/core/parquet/duckdb-source.js';
 import { openIndex } from '../src/core/search/open-index.js';

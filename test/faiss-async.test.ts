@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import { FaissError } from '../src/core/errors.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
-import { seededVectors } from '../src/core/random.js';
+import { seededVectors } from '../src/core/util/random.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const d = 32;

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { faissBuildFacts } from '../src/core/build-info.js';
 import { FaissError } from '../src/core/errors.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
-import { seededVectors } from '../src/core/random.js';
+import { seededVectors } from '../src/core/util/random.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const d = 16;

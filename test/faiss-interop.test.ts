@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { FaissIndex } from '../src/core/faiss/index.js';
-import { seededVectors } from '../src/core/random.js';
+import { seededVectors } from '../src/core/util/random.js';
 import { runPython, writeRaw } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
 

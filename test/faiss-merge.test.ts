@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { FaissError } from '../src/core/errors.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
 import type { NativeIndex } from '../src/core/faiss/native.js';
-import { seededVectors } from '../src/core/random.js';
+import { seededVectors } from '../src/core/util/random.js';
 
 const d = 8;
 const n = 600;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { FaissError } from '../src/core/errors.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
 import { loadNative, type NativeIndex } from '../src/core/faiss/native.js';
-import { seededVectors } from '../src/core/random.js';
+import { seededVectors } from '../src/core/util/random.js';
 import type { Round } from './helpers/addon-threads-child.js';
 
 const d = 8;

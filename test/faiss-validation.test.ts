@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { FaissIndex } from '../src/core/faiss/index.js';
-import { seededVectors } from '../src/core/random.js';
+import { seededVectors } from '../src/core/util/random.js';
 
 const d = 8;
 const x = seededVectors(10, d, 5);

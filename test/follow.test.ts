@@ -13,7 +13,7 @@ import { IndexCorruptionError, UsageError } from '../src/core/errors.js';
 import { flipCurrent, readCurrent } from '../src/core/layout.js';
 import { FollowingIndex, type SwitchEvent } from '../src/core/search/follow.js';
 import { openIndex } from '../src/core/search/open-index.js';
-import { seededVectors } from '../src/core/random.js';
+import { seededVectors } from '../src/core/util/random.js';
 import { FLIP_DIM, buildFlipRoot, flipLoop, versionOfIds } from './helpers/flip-versions.js';
 import { tmpDir } from './helpers/tmp.js';
 

@@ -3,7 +3,13 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { fsyncDir, fsyncDirSync, fsyncFile, fsyncFileSync, writeFileDurable } from '../src/core/fsync.js';
+import {
+  fsyncDir,
+  fsyncDirSync,
+  fsyncFile,
+  fsyncFileSync,
+  writeFileDurable,
+} from '../src/core/util/fsync.js';
 import { tmpDir } from './helpers/tmp.js';
 
 describe('fsync helpers', () => {

@@ -14,13 +14,13 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 
-import { writeManifest } from '../src/core/adopt.js';
+import { writeManifest } from '../src/core/adopt/write-manifest.js';
 import { build } from '../src/core/build/build.js';
 import { InvariantViolationError } from '../src/core/errors.js';
 import { status } from '../src/core/lifecycle/status.js';
-import { LegacyManifestError, readManifest } from '../src/core/manifest.js';
+import { LegacyManifestError, readManifest } from '../src/core/manifest/schema.js';
 import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
-import { packageRoot } from '../src/core/paths.js';
+import { packageRoot } from '../src/core/util/paths.js';
 import { openIndex } from '../src/core/search/open-index.js';
 import { verify, type CheckResult, type VerifyReport } from '../src/core/verify/verify.js';
 import { writeChunks } from './helpers/chunks.js';

@@ -18,7 +18,7 @@ import { describe, it } from 'node:test';
 
 import { InvariantViolationError, NotFoundError, UsageError } from '../src/core/errors.js';
 import { diff } from '../src/core/lifecycle/diff.js';
-import { formatAge, parseDuration } from '../src/core/lifecycle/duration.js';
+import { formatAge, parseDuration } from '../src/core/util/units.js';
 import { gc } from '../src/core/lifecycle/gc.js';
 import { pin, readPins, unpin } from '../src/core/lifecycle/pins.js';
 import { publish } from '../src/core/lifecycle/publish.js';

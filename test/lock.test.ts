@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 import { IndexCorruptionError, LockHeldError, NotFoundError } from '../src/core/errors.js';
 import { acquireWriterLock, isLockHeld, readLockOwner, WriterLockHeldError } from '../src/core/lock.js';
-import { bootId, processStartTicks } from '../src/core/pid.js';
+import { bootId, processStartTicks } from '../src/core/util/pid.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const childScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'helpers', 'lock-child.js');

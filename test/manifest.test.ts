@@ -15,7 +15,7 @@ import {
   readManifest,
   serializeManifest,
   writeManifestAtomic,
-} from '../src/core/manifest.js';
+} from '../src/core/manifest/schema.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const sum = 'xxh64:0123456789abcdef';

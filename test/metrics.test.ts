@@ -11,8 +11,8 @@ import { before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 
 import { BadInputError } from '../src/core/errors.js';
-import { readManifest } from '../src/core/manifest.js';
-import { seededVectors } from '../src/core/random.js';
+import { readManifest } from '../src/core/manifest/schema.js';
+import { seededVectors } from '../src/core/util/random.js';
 import { openIndex } from '../src/core/search/open-index.js';
 import { writeChunks } from './helpers/chunks.js';
 import { buildCli, runCli } from './helpers/cli.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { readCurrent } from '../src/core/layout.js';
-import { packageRoot } from '../src/core/paths.js';
+import { packageRoot } from '../src/core/util/paths.js';
 import { writeChunks } from './helpers/chunks.js';
 import { parsePrometheusFile, sampleValue } from './helpers/prometheus.js';
 import { bin } from './helpers/cli.js';

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 
 import { acquireWriterLock } from '../src/core/lock.js';
-import { packageRoot } from '../src/core/paths.js';
+import { packageRoot } from '../src/core/util/paths.js';
 import { runCli } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
 

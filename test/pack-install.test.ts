@@ -15,7 +15,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 
 import { faissBuildFacts } from '../src/core/build-info.js';
-import { packageRoot } from '../src/core/paths.js';
+import { packageRoot } from '../src/core/util/paths.js';
 import { tmpDir } from './helpers/tmp.js';
 
 interface Run {

@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import { build } from '../src/core/build/build.js';
 import { openCatalog } from '../src/core/catalog/open.js';
 import { flipCurrent } from '../src/core/layout.js';
-import { seededVectors } from '../src/core/random.js';
+import { seededVectors } from '../src/core/util/random.js';
 import type { SearchJson } from '../src/commands/search.js';
 import { writeChunks } from './helpers/chunks.js';
 import { runCli } from './helpers/cli.js';

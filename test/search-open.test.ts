@@ -17,7 +17,7 @@ import {
 } from '../src/core/errors.js';
 import { flipCurrent } from '../src/core/layout.js';
 import { openIndex } from '../src/core/search/open-index.js';
-import { seededVectors } from '../src/core/random.js';
+import { seededVectors } from '../src/core/util/random.js';
 import { DIM, FAMILIES, buildFamilies, setTuning, type FamilyVersion } from './helpers/families.js';
 import { runPython, writeRaw } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';

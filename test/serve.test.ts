@@ -17,7 +17,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 import { build } from '../src/core/build/build.js';
 import { flipCurrent } from '../src/core/layout.js';
-import { readManifest } from '../src/core/manifest.js';
+import { readManifest } from '../src/core/manifest/schema.js';
 import { EMBEDDER } from '../src/core/sample/embed.js';
 import { sampleChunks } from '../src/core/sample/sample-chunks.js';
 import { bin } from './helpers/cli.js';

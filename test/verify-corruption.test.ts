@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from '../src/core/build/build.js';
 import { createCatalog } from '../src/core/catalog/create.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
-import { readManifest } from '../src/core/manifest.js';
+import { readManifest } from '../src/core/manifest/schema.js';
 import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
 import { readIdMap } from '../src/core/parquet/idmap-reader.js';
 import { writeIdMap } from '../src/core/parquet/idmap-writer.js';

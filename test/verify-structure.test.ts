@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { writeManifest } from '../src/core/adopt.js';
+import { writeManifest } from '../src/core/adopt/write-manifest.js';
 import { build } from '../src/core/build/build.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
 import { readAllChunks } from '../src/core/parquet/chunks-reader.js';

@@ -5,9 +5,8 @@
  */
 import { InvalidArgumentError } from 'commander';
 
-import { parseSize } from '../core/build/plan.js';
+import { parseDuration, parseSeconds, parseSize } from '../core/util/units.js';
 import { IndexctlError } from '../core/errors.js';
-import { parseDuration, parseSeconds } from '../core/lifecycle/duration.js';
 
 export type Parser<V> = (raw: string) => V;
 

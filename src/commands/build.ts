@@ -1,5 +1,5 @@
 import { build, type BuildReport, type MetadataColumn } from '../core/build/build.js';
-import { formatBytes } from '../core/build/plan.js';
+import { formatBytes } from '../core/util/units.js';
 import { publish, type PublishReport } from '../core/lifecycle/publish.js';
 import type { build as buildCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';

@@ -1,5 +1,6 @@
 /** What every command receives and returns; printing is the CLI runner's job. */
-import type { DuckDBLimits } from '../core/duckdb-limits.js';
+import type { DuckDBLimits } from '../core/catalog/duckdb-limits.js';
+import type { ProbeEnv } from '../core/verify/probe-client.js';
 import type { CliIo, OutputStream } from '../reporters/terminal.js';
 
 export interface GlobalOptions {
@@ -10,6 +11,8 @@ export interface GlobalOptions {
   verbose: boolean;
   /** --duckdb-memory / --duckdb-threads, else INDEXCTL_DUCKDB_MEMORY / INDEXCTL_DUCKDB_THREADS. */
   duckdb: DuckDBLimits;
+  /** INDEXCTL_PROBE_TIMEOUT / INDEXCTL_PROBE_MEMORY, read here at the edge and parsed by verify. */
+  probeEnv: ProbeEnv;
 }
 
 /** `O` is the command's typed options, derived from its rows of src/cli-options.ts. */

@@ -1,4 +1,4 @@
-import { formatBytes } from '../core/build/plan.js';
+import { formatBytes } from '../core/util/units.js';
 import { diff, type DiffReport } from '../core/lifecycle/diff.js';
 import type { diff as diffCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';

@@ -1,4 +1,4 @@
-import { doctor, type DoctorReport } from '../core/doctor.js';
+import { doctor, type DoctorReport } from '../core/lifecycle/doctor.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
 export type DoctorJson = DoctorReport & { schema: 'indexctl.doctor/1' };

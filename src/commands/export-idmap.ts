@@ -1,4 +1,4 @@
-import { exportIdMap, type ExportIdMapReport } from '../core/export-idmap.js';
+import { exportIdMap, type ExportIdMapReport } from '../core/adopt/export-idmap.js';
 import type { exportIdmap, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
 

@@ -1,5 +1,4 @@
-import { formatBytes } from '../core/build/plan.js';
-import { formatAge } from '../core/lifecycle/duration.js';
+import { formatAge, formatBytes } from '../core/util/units.js';
 import { gc, type GcReport } from '../core/lifecycle/gc.js';
 import type { gc as gcCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';

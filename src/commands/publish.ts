@@ -50,6 +50,8 @@ export async function run(
       waitSeconds: o.wait,
       onProgress: verifyProgress(progress),
       signal: ctx.signal,
+      duckdb: ctx.globals.duckdb,
+      probeEnv: ctx.globals.probeEnv,
     }),
   );
   const json: PublishJson = { schema: 'indexctl.publish/1', ...report };

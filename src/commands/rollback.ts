@@ -21,6 +21,8 @@ export async function run(
       waitSeconds: o.wait,
       onProgress: verifyProgress(progress),
       signal: ctx.signal,
+      duckdb: ctx.globals.duckdb,
+      probeEnv: ctx.globals.probeEnv,
     }),
   );
   const json: RollbackJson = { schema: 'indexctl.rollback/1', ...report };

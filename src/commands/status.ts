@@ -1,5 +1,5 @@
 import { ExitCode } from '../core/errors.js';
-import { formatBytes } from '../core/build/plan.js';
+import { formatBytes } from '../core/util/units.js';
 import { status, type StatusReport } from '../core/lifecycle/status.js';
 import type { CommandContext, CommandOutput } from './context.js';
 import { renderTable } from '../reporters/table.js';

@@ -27,6 +27,7 @@ export async function run(ctx: CommandContext<CommandOptions<typeof verifyComman
       threads: ctx.globals.threads,
       probeTimeoutSeconds: o.probeTimeout,
       probeMemoryBytes: o.probeMemory,
+      probeEnv: ctx.globals.probeEnv,
       onProgress: verifyProgress(progress),
       signal: ctx.signal,
     }),

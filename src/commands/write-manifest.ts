@@ -1,4 +1,4 @@
-import { writeManifest, type WriteManifestReport } from '../core/adopt.js';
+import { writeManifest, type WriteManifestReport } from '../core/adopt/write-manifest.js';
 import type { writeManifest as writeManifestCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
 

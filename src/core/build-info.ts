@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { firstPresentAddon, readFacts } from './faiss/addon-location.js';
-import { packageRoot } from './paths.js';
+import { packageRoot } from './util/paths.js';
 
 export interface FaissBuildFacts {
   version: string;

@@ -18,11 +18,11 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { guardWrite } from './env-io.js';
+import { guardWrite } from './util/env-io.js';
 import { IndexCorruptionError, InvariantViolationError, NotFoundError, UsageError } from './errors.js';
-import { fsyncDir, fsyncFile } from './fsync.js';
-import { isPidAlive, isProcessAlive, selfIdentity, type ProcessIdentity } from './pid.js';
-import { failpoint } from './failpoint.js';
+import { fsyncDir, fsyncFile } from './util/fsync.js';
+import { isPidAlive, isProcessAlive, selfIdentity, type ProcessIdentity } from './util/pid.js';
+import { failpoint } from './util/failpoint.js';
 
 /** The files of a version directory. */
 export const VERSION_FILES = {
@@ -32,6 +32,14 @@ export const VERSION_FILES = {
   idmap: 'idmap.parquet',
   catalog: 'catalog.duckdb',
 } as const;
+
+/** The files a complete version holds besides manifest.json, in the order they are checksummed. */
+export const CHECKSUMMED_FILES = [
+  VERSION_FILES.chunks,
+  VERSION_FILES.index,
+  VERSION_FILES.idmap,
+  VERSION_FILES.catalog,
+] as const;
 
 export const versionNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 

@@ -34,11 +34,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { guardWriteSync } from './env-io.js';
+import { guardWriteSync } from './util/env-io.js';
 import { LockHeldError } from './errors.js';
 import { lockFile, requireRealRootDirs, requireRoot } from './layout.js';
-import { isPidAlive, isProcessAlive, type ProcessIdentity, selfIdentity } from './pid.js';
-import { failpoint } from './failpoint.js';
+import { isPidAlive, isProcessAlive, type ProcessIdentity, selfIdentity } from './util/pid.js';
+import { failpoint } from './util/failpoint.js';
 
 export interface LockOwner extends ProcessIdentity {
   host: string;

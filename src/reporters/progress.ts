@@ -8,6 +8,7 @@
  * nothing listens to, so Ctrl-C was ignored while the spinner ran: it is off here, and Ctrl-C stays
  * a real signal.
  */
+import { formatBytes } from '../core/util/units.js';
 import type { OutputStream } from './terminal.js';
 
 export interface ProgressLine {
@@ -32,15 +33,8 @@ export function progressShown(stderr: OutputStream, options: ProgressOptions): b
 }
 
 function amount(n: number, unit: string): string {
-  if (unit !== 'bytes') return `${Math.round(n).toLocaleString('en-US')}${unit ? ` ${unit}` : ''}`;
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${value.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+  if (unit === 'bytes') return formatBytes(n);
+  return `${Math.round(n).toLocaleString('en-US')}${unit ? ` ${unit}` : ''}`;
 }
 
 function duration(seconds: number): string {

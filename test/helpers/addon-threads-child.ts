@@ -13,7 +13,7 @@ import { Worker, isMainThread, parentPort, threadId, workerData } from 'node:wor
 
 import { FaissError } from '../../src/core/errors.js';
 import { FaissIndex } from '../../src/core/faiss/index.js';
-import { seededVectors } from '../../src/core/random.js';
+import { seededVectors } from '../../src/core/util/random.js';
 
 export interface Round {
   thread: number;

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-import { packageRoot } from '../../src/core/paths.js';
+import { packageRoot } from '../../src/core/util/paths.js';
 
 export const bin = path.join(packageRoot, 'bin/indexctl.js');
 

@@ -2,7 +2,7 @@
 import path from 'node:path';
 
 import { build } from '../../src/core/build/build.js';
-import { readManifest, writeManifestAtomic, type ManifestTuning } from '../../src/core/manifest.js';
+import { readManifest, writeManifestAtomic, type ManifestTuning } from '../../src/core/manifest/schema.js';
 import { writeChunks } from './chunks.js';
 
 /** Version name -> factory: every family openIndex and tune must handle. */

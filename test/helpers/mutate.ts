@@ -11,7 +11,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
-import { mulberry32 } from '../../src/core/random.js';
+import { mulberry32 } from '../../src/core/util/random.js';
 
 export const MUTATED_FILES = ['faiss.index', 'idmap.parquet', 'catalog.duckdb'] as const;
 export type MutatedFile = (typeof MUTATED_FILES)[number];

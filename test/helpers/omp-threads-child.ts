@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 
 import { FaissIndex } from '../../src/core/faiss/index.js';
-import { seededVectors } from '../../src/core/random.js';
+import { seededVectors } from '../../src/core/util/random.js';
 
 const threads = process.argv[2];
 const osThreads = (): number =>

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-import { packageRoot } from '../../src/core/paths.js';
+import { packageRoot } from '../../src/core/util/paths.js';
 import { bin } from './cli.js';
 
 const driver = path.join(packageRoot, 'test/helpers/pty_run.py');

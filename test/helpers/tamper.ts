@@ -11,7 +11,7 @@ import {
   readManifest,
   writeManifestAtomic,
   type Manifest,
-} from '../../src/core/manifest.js';
+} from '../../src/core/manifest/schema.js';
 
 export function versionPath(root: string, version: string): string {
   return path.join(root, 'versions', version);

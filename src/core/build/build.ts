@@ -10,11 +10,11 @@ import { copyFile, link, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { createCatalog } from '../catalog/create.js';
-import { limitsWithinBudget, resolveDuckDBLimits, type DuckDBLimits } from '../duckdb-limits.js';
-import { guardWrite } from '../env-io.js';
+import { limitsWithinBudget, resolveDuckDBLimits, type DuckDBLimits } from '../catalog/duckdb-limits.js';
+import { guardWrite } from '../util/env-io.js';
 import { BadInputError, FaissError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
-import { failpoint } from '../failpoint.js';
+import { failpoint } from '../util/failpoint.js';
 import {
   checkVersionName,
   commitStagingDir,
@@ -26,11 +26,11 @@ import {
   versionExists,
 } from '../layout.js';
 import { acquireWriterLock } from '../lock.js';
-import { writeManifestAtomic, type Manifest } from '../manifest.js';
+import { writeManifestAtomic, type Manifest } from '../manifest/schema.js';
 import { openChunks, type ChunksReader } from '../parquet/chunks-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
 import { sampledEmbedder } from '../sample/embedder-record.js';
-import { assembleManifest } from '../version-manifest.js';
+import { assembleManifest } from '../manifest/assemble.js';
 import { checkFactoryForDim, faissReason, parseFactory } from './factory-check.js';
 import { tryFactory } from './factory-probe.js';
 import { checkEnoughToTrain, createWrappedIndex, innerFactory, minimumTrainVectors } from './factory.js';

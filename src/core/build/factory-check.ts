@@ -10,7 +10,7 @@
  * input (exit 5, `checkFactoryForDim`).
  */
 import { BadInputError, UsageError } from '../errors.js';
-import { splitFactoryComponents } from '../family.js';
+import { splitFactoryComponents } from '../faiss/family.js';
 
 /** One component after the grammar accepted it, with what later checks need. */
 export type Component =

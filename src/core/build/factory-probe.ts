@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 
 import { BadInputError, NativeLoadError } from '../errors.js';
 import { faissReason } from './factory-check.js';
-import { formatBytes, type BuildMetric } from './plan.js';
+import { type BuildMetric } from './plan.js';
+import { formatBytes } from '../util/units.js';
 
-const CHILD_SCRIPT = fileURLToPath(new URL('./factory-probe-child.js', import.meta.url));
+const CHILD_SCRIPT = fileURLToPath(new URL('../../probe/factory-probe-child.js', import.meta.url));
 const STDERR_KEEP = 4096;
 const POLL_MS = 20;
 

@@ -5,6 +5,7 @@
  * `--memory-budget` is refused before any work.
  */
 import { UsageError } from '../errors.js';
+import { formatBytes } from '../util/units.js';
 
 export type BuildMetric = 'l2' | 'ip' | 'cosine';
 
@@ -39,29 +40,6 @@ export interface PlanInput {
   needsTraining?: boolean;
   /** The fewest vectors the factory trains on (factory.ts minimumTrainVectors). */
   minTrainVectors?: number;
-}
-
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
-
-/** "8G", "512MiB", "1.5gb", "1000000" -> bytes. */
-export function parseSize(text: string, what = '--memory-budget'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*?)(?:i?b)?\s*$/i.exec(text);
-  const unit = m ? m[2]!.toLowerCase() : undefined;
-  if (!m || unit === undefined || !(unit in UNITS)) {
-    throw new UsageError(`${what}: cannot read ${JSON.stringify(text)} as a size (e.g. 8G, 512M, 1.5GiB)`);
-  }
-  return Math.floor(Number(m[1]) * UNITS[unit]!);
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${value.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
 /** nlist per the FAISS guidelines: about 4-16 x sqrt(n), a power of two, at least 39 points per list. */

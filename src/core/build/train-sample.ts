@@ -3,7 +3,7 @@
  * trains the same quantizers. Rows are picked by a seeded partial Fisher-Yates shuffle and gathered
  * while the batches stream by, so the sample costs s x d floats, never the whole file.
  */
-import { mulberry32 } from '../random.js';
+import { mulberry32 } from '../util/random.js';
 
 /** s distinct row numbers in [0, n), ascending. */
 export function sampleRows(n: number, s: number, seed: number): Uint32Array {

@@ -1,7 +1,7 @@
 /** One DuckDB instance and connection per catalog handle, configured the same way everywhere. */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
-import { duckdbSettings, type DuckDBLimits } from '../duckdb-limits.js';
+import { duckdbSettings, type DuckDBLimits } from './duckdb-limits.js';
 import { IndexCorruptionError } from '../errors.js';
 import { bindVersionDir } from './location.js';
 

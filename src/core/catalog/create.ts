@@ -12,9 +12,9 @@ import path from 'node:path';
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 
-import { outOfMemory, type DuckDBLimits } from '../duckdb-limits.js';
+import { outOfMemory, type DuckDBLimits } from './duckdb-limits.js';
 import { BadInputError, NotFoundError } from '../errors.js';
-import { fsyncDir, fsyncFile, tempPathFor } from '../fsync.js';
+import { fsyncDir, fsyncFile, tempPathFor } from '../util/fsync.js';
 import { connectCatalog, disconnect, message } from './connect.js';
 import { CATALOG_FILE, CHUNKS_FILE, IDMAP_FILE, globLiteralDir, parquetSource } from './location.js';
 

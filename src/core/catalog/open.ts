@@ -8,7 +8,7 @@ import path from 'node:path';
 
 import type { DuckDBValue } from '@duckdb/node-api';
 
-import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { DuckDBLimits } from './duckdb-limits.js';
 import { IndexCorruptionError, NotFoundError, UsageError } from '../errors.js';
 import { catalogCoverage, type CatalogCoverage } from './coverage.js';
 import { connectCatalog, disconnect, message, type CatalogConnection } from './connect.js';

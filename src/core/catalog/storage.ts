@@ -33,7 +33,7 @@ import path from 'node:path';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 
 import { IndexCorruptionError } from '../errors.js';
-import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { DuckDBLimits } from './duckdb-limits.js';
 import { connectCatalog, disconnect } from './connect.js';
 import { asCatalogCorruption } from './corruption.js';
 import { ident } from './create.js';

@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../util/paths.js';
 
 export const ADDON_FILE = 'indexctl_faiss.node';
 export const INFO_FILE = 'faiss-info.json';
@@ -79,6 +79,8 @@ export function readFacts(infoFile: string): { version: string; simd: string; so
 }
 
 export function addonCandidates(): AddonCandidate[] {
+  // Read here, not at the edge: the loader runs for the library, the CLI, the probe children and
+  // scripts/install.js alike, and all of them must load the same addon.
   const fromEnv = process.env.INDEXCTL_ADDON;
   // An explicit choice must not fall back silently to another addon.
   if (fromEnv) return [{ kind: 'env', file: fromEnv, infoFile: infoFileFor(fromEnv) }];

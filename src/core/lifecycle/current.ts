@@ -10,7 +10,7 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { IndexCorruptionError, InvariantViolationError } from '../errors.js';
-import { fsyncDir } from '../fsync.js';
+import { fsyncDir } from '../util/fsync.js';
 import { currentLink, currentNotSymlinkError, flipCurrent, readCurrent, versionExists } from '../layout.js';
 
 /**

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { IndexCorruptionError, UsageError } from '../errors.js';
 import { checkVersionName, requireRoot, requireVersionDir, VERSION_FILES } from '../layout.js';
-import { readManifest, type Manifest, type ManifestTuning } from '../manifest.js';
+import { readManifest, type Manifest, type ManifestTuning } from '../manifest/schema.js';
 import { tuningSummary } from './status.js';
 import { treeBytes } from './version-info.js';
 

@@ -29,9 +29,9 @@ import { lstatSync, readdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
-import { guardWrite } from '../env-io.js';
+import { guardWrite } from '../util/env-io.js';
 import { InvariantViolationError, UsageError } from '../errors.js';
-import { fsyncDir } from '../fsync.js';
+import { fsyncDir } from '../util/fsync.js';
 import {
   listVersions,
   readCurrent,
@@ -43,7 +43,7 @@ import {
   versionsDir,
   type UnknownEntry,
 } from '../layout.js';
-import { isPidAlive } from '../pid.js';
+import { isPidAlive } from '../util/pid.js';
 import { readPins } from './pins.js';
 import { readPublishLog, rollbackTarget } from './publish-log.js';
 import { describeVersion, treeBytes } from './version-info.js';

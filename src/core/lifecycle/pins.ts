@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import { writeFileDurable } from '../fsync.js';
+import { writeFileDurable } from '../util/fsync.js';
 import { checkVersionName, isValidVersionName, pinsFile, requireRoot, requireVersionDir } from '../layout.js';
 import { underWriterLock } from './writer.js';
 

@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
-import { guardWrite } from '../env-io.js';
-import { fsyncDir } from '../fsync.js';
+import { guardWrite } from '../util/env-io.js';
+import { fsyncDir } from '../util/fsync.js';
 import { publishLog, versionNamePattern } from '../layout.js';
-import { failpoint } from '../failpoint.js';
+import { failpoint } from '../util/failpoint.js';
 
 const versionName = z.string().regex(versionNamePattern);
 

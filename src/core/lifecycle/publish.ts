@@ -44,6 +44,9 @@ export interface PublishOptions {
   seed?: number;
   /** Progress of the level-3 verify gate (bytes hashed, then checks). */
   onProgress?: VerifyOptions['onProgress'];
+  /** DuckDB limits and probe variables for the verify gate, as the CLI read them. */
+  duckdb?: VerifyOptions['duckdb'];
+  probeEnv?: VerifyOptions['probeEnv'];
   /** Cancellation: stops the gate or the wait for the lock; CURRENT is never flipped after it. */
   signal?: AbortSignal;
 }
@@ -108,6 +111,9 @@ interface FlipRequest {
   smoke?: number;
   seed?: number;
   onProgress?: VerifyOptions['onProgress'];
+  /** DuckDB limits and probe variables for the verify gate, as the CLI read them. */
+  duckdb?: VerifyOptions['duckdb'];
+  probeEnv?: VerifyOptions['probeEnv'];
   signal?: AbortSignal;
 }
 
@@ -139,6 +145,8 @@ async function flipTo(r: FlipRequest): Promise<FlipResult> {
       ...(r.seed !== undefined ? { seed: r.seed } : {}),
       ...(r.onProgress ? { onProgress: r.onProgress } : {}),
       ...(r.signal ? { signal: r.signal } : {}),
+      ...(r.duckdb ? { duckdb: r.duckdb } : {}),
+      ...(r.probeEnv ? { probeEnv: r.probeEnv } : {}),
     },
     r.action,
   );
@@ -194,6 +202,8 @@ export async function publish(o: PublishOptions): Promise<PublishReport> {
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.duckdb ? { duckdb: o.duckdb } : {}),
+      ...(o.probeEnv ? { probeEnv: o.probeEnv } : {}),
     }),
   );
 }
@@ -240,6 +250,8 @@ export async function rollback(o: RollbackOptions): Promise<PublishReport> {
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.duckdb ? { duckdb: o.duckdb } : {}),
+      ...(o.probeEnv ? { probeEnv: o.probeEnv } : {}),
     });
   });
 }

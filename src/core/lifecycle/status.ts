@@ -16,7 +16,7 @@ import {
   versionExists,
 } from '../layout.js';
 import { readLockState, type LockOwner } from '../lock.js';
-import { familyFromFactory, type IndexFamily, type ManifestTuning, type Metric } from '../manifest.js';
+import { familyFromFactory, type IndexFamily, type ManifestTuning, type Metric } from '../manifest/schema.js';
 import { inspectCurrent, isBroken, type BrokenCurrent } from './current.js';
 import { readPins } from './pins.js';
 import { readPublishLog, rollbackTarget, type PublishLogEntry } from './publish-log.js';

@@ -17,6 +17,8 @@ export interface GateOptions {
   smoke?: number;
   seed?: number;
   onProgress?: VerifyOptions['onProgress'];
+  duckdb?: VerifyOptions['duckdb'];
+  probeEnv?: VerifyOptions['probeEnv'];
   signal?: AbortSignal;
 }
 
@@ -56,6 +58,8 @@ export async function verifyGate(options: GateOptions, doing: string): Promise<V
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.duckdb ? { duckdb: options.duckdb } : {}),
+    ...(options.probeEnv ? { probeEnv: options.probeEnv } : {}),
   });
   if (!report.ok) throw gateError(report, doing);
   return report;

@@ -6,7 +6,7 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { adoptCommand, readAnyManifest, type LegacyManifest, type Manifest } from '../manifest.js';
+import { adoptCommand, readAnyManifest, type LegacyManifest, type Manifest } from '../manifest/schema.js';
 import { versionDir } from '../layout.js';
 
 export interface VersionInfo {

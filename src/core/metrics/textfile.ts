@@ -7,7 +7,7 @@
  */
 import { Gauge, Registry } from 'prom-client';
 
-import { writeFileDurable } from '../fsync.js';
+import { writeFileDurable } from '../util/fsync.js';
 
 export interface GaugeSample {
   labels: Record<string, string>;

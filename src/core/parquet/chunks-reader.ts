@@ -17,10 +17,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 
 import { BadInputError, UsageError } from '../errors.js';
-import { MAX_DIM } from '../limits.js';
+import { MAX_DIM } from '../util/limits.js';
 import { ChunkChecker, type Piece } from './chunk-check.js';
 import { copyScaled } from './cosine.js';
-import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { chunkViews } from './duckdb-chunk.js';
 import {
   describeParquet,

@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { DuckDBInstance, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 
-import { duckdbSettings, outOfMemory, type DuckDBLimits } from '../duckdb-limits.js';
+import { duckdbSettings, outOfMemory, type DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { BadInputError, IndexctlError } from '../errors.js';
 
 export interface ParquetColumn {

@@ -11,7 +11,7 @@ import {
   transformParquetStream,
 } from 'parquet-wasm';
 
-import { writeFileDurableWith } from '../fsync.js';
+import { writeFileDurableWith } from '../util/fsync.js';
 
 export const IDMAP_COLUMNS = ['faiss_row', 'external_id'] as const;
 

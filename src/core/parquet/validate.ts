@@ -7,7 +7,7 @@ import { openSync, closeSync, fstatSync, readSync } from 'node:fs';
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBListType, type DuckDBType } from '@duckdb/node-api';
 
 import { BadInputError } from '../errors.js';
-import { refuseNonRegular } from '../regular-file.js';
+import { refuseNonRegular } from '../util/regular-file.js';
 import { quoteIdent, type ParquetSource } from './duckdb-source.js';
 
 /** How many offending ids a message names. */

@@ -25,7 +25,7 @@ import {
 } from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 
-import { tempPathFor } from '../fsync.js';
+import { tempPathFor } from '../util/fsync.js';
 
 /** One row group's worth of chunks, column by column. */
 export interface ChunkBatch {

@@ -11,9 +11,9 @@ import path from 'node:path';
 import { xxh64File } from '../checksum.js';
 import { FaissError, IndexCorruptionError, InvariantViolationError } from '../errors.js';
 import type { FaissIndex } from '../faiss/index.js';
-import { readVersionIndex } from '../export-idmap.js';
+import { readVersionIndex } from '../version/read-index.js';
 import { VERSION_FILES } from '../layout.js';
-import type { Manifest } from '../manifest.js';
+import type { Manifest } from '../manifest/schema.js';
 
 export interface LoadIndexOptions {
   /** XXH64 the file and compare with the manifest before FAISS reads it (default false). */

@@ -10,12 +10,12 @@
  * Calls on one handle are serialized: the binding refuses a second call on an index while one is
  * running, and a service's concurrent requests should queue rather than fail.
  */
-import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { BadInputError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
 import { openCatalog, type Catalog } from '../catalog/open.js';
 import type { ChunkRow } from '../catalog/hydrate.js';
-import { readManifest, type Manifest } from '../manifest.js';
+import { readManifest, type Manifest } from '../manifest/schema.js';
 import { IndexMetrics, type IndexMetricsOptions } from '../metrics/index-metrics.js';
 import { normalizeL2 } from '../parquet/cosine.js';
 import {

@@ -18,9 +18,9 @@ import path from 'node:path';
 
 import { DuckDBInstance, LIST, VARCHAR, listValue, type DuckDBConnection } from '@duckdb/node-api';
 
-import { guardWrite, guardWriteSync } from '../env-io.js';
+import { guardWrite, guardWriteSync } from '../util/env-io.js';
 import { BadInputError } from '../errors.js';
-import { fsyncDir, fsyncFile, tempPathFor } from '../fsync.js';
+import { fsyncDir, fsyncFile, tempPathFor } from '../util/fsync.js';
 
 export interface PoolRow {
   query_id: string;

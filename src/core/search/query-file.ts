@@ -11,7 +11,7 @@ import path from 'node:path';
 import { DuckDBTypeId, type DuckDBListType } from '@duckdb/node-api';
 
 import { BadInputError } from '../errors.js';
-import { refuseNonRegular } from '../regular-file.js';
+import { refuseNonRegular } from '../util/regular-file.js';
 import { chunkViews, isValid } from '../parquet/duckdb-chunk.js';
 import { describeParquet, quoteIdent, reading } from '../parquet/duckdb-source.js';
 import { EXAMPLES, markNonFinite, plural } from '../parquet/validate.js';

@@ -6,9 +6,9 @@
  */
 import path from 'node:path';
 
-import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { NotFoundError, UsageError } from '../errors.js';
-import { refuseNonRegular } from '../regular-file.js';
+import { refuseNonRegular } from '../util/regular-file.js';
 import { EMBEDDER, embedText } from '../sample/embed.js';
 import { builtInEmbedder } from '../sample/embedder-record.js';
 import { openIndex, type SearchHit } from './open-index.js';

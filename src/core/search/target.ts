@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { NotFoundError } from '../errors.js';
 import { currentLink, requireCurrent, requireVersionDir, versionsDir } from '../layout.js';
-import { manifestPath } from '../manifest.js';
+import { manifestPath } from '../manifest/schema.js';
 
 /** `{ root }` opens CURRENT; `{ root, version }` that version; a string is a version directory or a root. */
 export type IndexTarget = string | { root: string; version?: string };

@@ -7,7 +7,7 @@
  */
 import { InvariantViolationError } from '../errors.js';
 import type { FaissIndex } from '../faiss/index.js';
-import type { ManifestTuning } from '../manifest.js';
+import type { ManifestTuning } from '../manifest/schema.js';
 
 /** Manifest field -> ParameterSpace name. */
 const NAMED_FIELDS = [

@@ -6,7 +6,7 @@
  * it is in this one function, so a real embedder plugs in here.
  */
 import { BadInputError } from '../errors.js';
-import type { Manifest } from '../manifest.js';
+import type { Manifest } from '../manifest/schema.js';
 import { EMBEDDER, embedText } from '../sample/embed.js';
 import { builtInEmbedder } from '../sample/embedder-record.js';
 

@@ -9,9 +9,9 @@ import path from 'node:path';
 
 import { checkMetadataColumns } from '../build/build.js';
 import { xxh64File } from '../checksum.js';
-import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { UsageError } from '../errors.js';
-import { guardWrite } from '../env-io.js';
+import { guardWrite } from '../util/env-io.js';
 import type { FaissIndex } from '../faiss/index.js';
 import { openChunks, type ChunksReader } from '../parquet/chunks-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { checkUnchanged, placeChunks, seal, statInput } from '../build/build.js';
 import { createCatalog } from '../catalog/create.js';
 import { xxh64File } from '../checksum.js';
-import type { DuckDBLimits } from '../duckdb-limits.js';
-import { guardWrite } from '../env-io.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
+import { guardWrite } from '../util/env-io.js';
 import { IndexCorruptionError, InvariantViolationError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
 import {
@@ -22,10 +22,10 @@ import {
   makeStagingDir,
   versionExists,
 } from '../layout.js';
-import { writeManifestAtomic, type Manifest } from '../manifest.js';
+import { writeManifestAtomic, type Manifest } from '../manifest/schema.js';
 import { readIdMap } from '../parquet/idmap-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
-import { assembleManifest } from '../version-manifest.js';
+import { assembleManifest } from '../manifest/assemble.js';
 import { SHARD_FILES, readShardManifest, type ShardManifest } from './shard-manifest.js';
 
 export interface MergeOptions {

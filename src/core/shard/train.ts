@@ -13,7 +13,7 @@ import {
 } from '../build/factory.js';
 import { gatherSample, trainIndex } from '../build/build.js';
 import { planBuild, type BuildMetric } from '../build/plan.js';
-import { resolveDuckDBLimits, type DuckDBLimits } from '../duckdb-limits.js';
+import { resolveDuckDBLimits, type DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { UsageError } from '../errors.js';
 import { openChunks } from '../parquet/chunks-reader.js';
 import { checkMergeable, writeTrained, type TrainedSidecar } from './trained.js';

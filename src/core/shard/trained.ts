@@ -9,8 +9,8 @@ import path from 'node:path';
 import { xxh64Bytes } from '../checksum.js';
 import { BadInputError, IndexCorruptionError, NotFoundError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
-import { guardWrite } from '../env-io.js';
-import { writeFileDurable } from '../fsync.js';
+import { guardWrite } from '../util/env-io.js';
+import { writeFileDurable } from '../util/fsync.js';
 import type { FactoryShape } from '../build/factory-check.js';
 import type { BuildMetric } from '../build/plan.js';
 

@@ -11,8 +11,8 @@ import { sampleRows } from '../build/train-sample.js';
 import { InvariantViolationError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
 import { VERSION_FILES } from '../layout.js';
-import type { Manifest } from '../manifest.js';
-import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { Manifest } from '../manifest/schema.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { openChunks } from '../parquet/chunks-reader.js';
 import { dropSelf, exactDistance, type DistanceMetric } from './recall.js';
 

@@ -5,8 +5,8 @@
  * `tuning`. A sweep that finds no setting meeting the target is a normal result (`met: false`);
  * the CLI turns it into exit code 3.
  */
-import type { DuckDBLimits } from '../duckdb-limits.js';
-import { familyFromFactory } from '../family.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
+import { familyFromFactory } from '../faiss/family.js';
 import { packageVersion } from '../build-info.js';
 import { UsageError } from '../errors.js';
 import { FaissIndex, type ParameterRange } from '../faiss/index.js';
@@ -18,7 +18,7 @@ import {
   type IndexFamily,
   type ManifestTuning,
   type TuningFamily,
-} from '../manifest.js';
+} from '../manifest/schema.js';
 import { normalizeL2 } from '../parquet/cosine.js';
 import { loadVersionIndex } from '../search/load-index.js';
 import { readQueryVectors } from '../search/query-file.js';

@@ -7,7 +7,7 @@
  */
 import { InvariantViolationError } from '../errors.js';
 import { acquireWriterLock } from '../lock.js';
-import { readManifest, writeManifestAtomic, type ManifestTuning } from '../manifest.js';
+import { readManifest, writeManifestAtomic, type ManifestTuning } from '../manifest/schema.js';
 
 export interface WriteTuningOptions {
   root: string;

@@ -1,9 +1,9 @@
 /** The catalog.* checks: catalog.duckdb opens read-only and describes the same vectors as the index. */
 import { openCatalog, type Catalog } from '../catalog/open.js';
 import { readCatalogStorage, type CatalogStorage } from '../catalog/storage.js';
-import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { IndexctlError } from '../errors.js';
-import type { Manifest } from '../manifest.js';
+import type { Manifest } from '../manifest/schema.js';
 import { SHOW } from './idmap-checks.js';
 import { Check, firstOf, type CheckResult } from './types.js';
 

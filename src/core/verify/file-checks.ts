@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 import { xxh64File, type ChecksumOptions } from '../checksum.js';
-import { VERSION_FILES as LAYOUT_FILES } from '../layout.js';
+import { CHECKSUMMED_FILES, VERSION_FILES } from '../layout.js';
 import {
   ManifestError,
   manifestPath,
@@ -14,15 +14,14 @@ import {
   type LegacyManifest,
   type Manifest,
   type ManifestFileEntry,
-} from '../manifest.js';
-import { VERSION_FILES } from '../version-manifest.js';
+} from '../manifest/schema.js';
 import { Check, type CheckResult } from './types.js';
 
 /** The manifest's top-level checksum fields and the file each repeats. */
 const CHECKSUM_FIELDS = [
-  ['chunks_checksum', LAYOUT_FILES.chunks],
-  ['idmap_checksum', LAYOUT_FILES.idmap],
-  ['index_checksum', LAYOUT_FILES.index],
+  ['chunks_checksum', VERSION_FILES.chunks],
+  ['idmap_checksum', VERSION_FILES.idmap],
+  ['index_checksum', VERSION_FILES.index],
 ] as const;
 
 export interface ManifestCheck {
@@ -118,7 +117,7 @@ export async function checkManifest(dir: string, version: string): Promise<Manif
 
 /** The files a version must hold: manifest.json, the four version files, and whatever the manifest lists. */
 export function expectedFiles(manifest: Manifest | undefined): string[] {
-  const names: string[] = [LAYOUT_FILES.manifest, ...VERSION_FILES];
+  const names: string[] = [VERSION_FILES.manifest, ...CHECKSUMMED_FILES];
   for (const name of Object.keys(manifest?.files ?? {})) if (!names.includes(name)) names.push(name);
   return names;
 }

@@ -4,7 +4,7 @@
  * its checksum passed.
  */
 import { FaissError } from '../errors.js';
-import type { Manifest } from '../manifest.js';
+import type { Manifest } from '../manifest/schema.js';
 import { ProbeCrash, ProbeMemoryExceeded, ProbeTimeout } from './probe-client.js';
 import type { IndexFacts } from './probe-protocol.js';
 import { Check, type CheckResult } from './types.js';

@@ -17,9 +17,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { BadInputError } from '../errors.js';
-import { factoryClassName, sameStructure, withIdMap2 } from '../factory-class.js';
-import { VERSION_FILES as LAYOUT_FILES } from '../layout.js';
-import { adoptCommand, manifestPath, type LegacyManifest } from '../manifest.js';
+import { factoryClassName, sameStructure, withIdMap2 } from '../faiss/factory-class.js';
+import { VERSION_FILES } from '../layout.js';
+import { adoptCommand, manifestPath, type LegacyManifest } from '../manifest/schema.js';
 import { readIdMap } from '../parquet/idmap-reader.js';
 import { checkPresent } from './file-checks.js';
 import { checkMatchesIndex, checkOrder, checkRows, checkUnique } from './idmap-checks.js';
@@ -73,10 +73,10 @@ export async function verifyLegacy(
 ): Promise<CheckResult[]> {
   const checks = [
     legacyResult(dir, version, legacy, options.root),
-    await checkPresent(dir, [LAYOUT_FILES.manifest, LAYOUT_FILES.chunks, LAYOUT_FILES.index]),
+    await checkPresent(dir, [VERSION_FILES.manifest, VERSION_FILES.chunks, VERSION_FILES.index]),
   ];
   if (options.level === 1) return checks;
-  const indexFile = path.join(dir, LAYOUT_FILES.index);
+  const indexFile = path.join(dir, VERSION_FILES.index);
   if (!existsSync(indexFile)) {
     checks.push(new Check('index.load').skip(`${indexFile} is missing (see files.present)`));
     checks.push(...skipAll([...INDEX_CHECKS, ...IDMAP_CHECKS], 'faiss.index is missing'));
@@ -148,7 +148,7 @@ async function checkFactory(facts: IndexFacts, legacy: LegacyManifest): Promise<
 }
 
 async function idmapChecks(dir: string, facts: IndexFacts): Promise<CheckResult[]> {
-  const file = path.join(dir, LAYOUT_FILES.idmap);
+  const file = path.join(dir, VERSION_FILES.idmap);
   if (!existsSync(file)) {
     return skipAll(IDMAP_CHECKS, 'no idmap.parquet: write-manifest derives it from the index on adoption');
   }

@@ -10,7 +10,7 @@
  * (search/tuning-params.ts): the named fields and tune's `params`.
  */
 import { FaissError } from '../errors.js';
-import { familyFromFactory, type Manifest } from '../manifest.js';
+import { familyFromFactory, type Manifest } from '../manifest/schema.js';
 import { parameterSpec, tuningParameters } from '../search/tuning-params.js';
 import { ProbeCrash, type IndexProbe } from './probe-client.js';
 import type { IndexFacts } from './probe-protocol.js';

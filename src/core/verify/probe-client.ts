@@ -1,5 +1,5 @@
 /**
- * The parent side of the index probe: spawns `node index-probe.js` with an IPC channel and turns
+ * The parent side of the index probe: spawns `node src/probe/index-probe-child.js` with an IPC channel and turns
  * its replies into promises. A probe that dies (a signal such as SIGSEGV, or an abnormal exit) rejects
  * the request in flight, and every later one, with ProbeCrash: verify reports that as corruption of
  * faiss.index instead of crashing itself.
@@ -8,13 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { formatBytes, parseSize } from '../build/plan.js';
+import { formatBytes, parseSeconds, parseSize } from '../util/units.js';
 import { FaissError, NativeLoadError, UsageError } from '../errors.js';
 import type { SearchResult } from '../faiss/index.js';
-import { parseSeconds } from '../lifecycle/duration.js';
 import type { IndexFacts, ProbeReply, ProbeRequest } from './probe-protocol.js';
 
-const PROBE_SCRIPT = fileURLToPath(new URL('./index-probe.js', import.meta.url));
+const PROBE_SCRIPT = fileURLToPath(new URL('../../probe/index-probe-child.js', import.meta.url));
 const STDERR_KEEP = 4096;
 
 /** The probe process died while it held the index. */
@@ -88,15 +87,30 @@ export const DEFAULT_MEMORY_BASE = GIB;
 export const DEFAULT_MEMORY_FACTOR = 8;
 
 /**
+ * The raw values of INDEXCTL_PROBE_TIMEOUT and INDEXCTL_PROBE_MEMORY. The CLI reads them (src/cli.ts)
+ * and passes them down, so core never reads the environment; they are parsed here, where a bad value
+ * can be reported with the bound it was meant for.
+ */
+export interface ProbeEnv {
+  timeout?: string | undefined;
+  memory?: string | undefined;
+}
+
+/**
  * The probe's bounds for a faiss.index of `indexBytes`: each from its option, else its variable
- * (INDEXCTL_PROBE_TIMEOUT seconds, INDEXCTL_PROBE_MEMORY a size such as 8G), else the default.
+ * (INDEXCTL_PROBE_TIMEOUT seconds, INDEXCTL_PROBE_MEMORY a size such as 8G, as passed in `env`),
+ * else the default.
  */
 export function probeBounds(
   indexBytes: number,
-  options: { timeoutSeconds?: number | undefined; memoryBytes?: number | undefined } = {},
+  options: {
+    timeoutSeconds?: number | undefined;
+    memoryBytes?: number | undefined;
+    env?: ProbeEnv | undefined;
+  } = {},
 ): ProbeBounds {
-  const envTimeout = process.env.INDEXCTL_PROBE_TIMEOUT;
-  const envMemory = process.env.INDEXCTL_PROBE_MEMORY;
+  const envTimeout = options.env?.timeout;
+  const envMemory = options.env?.memory;
   const timeout: ProbeBound =
     options.timeoutSeconds !== undefined
       ? { value: options.timeoutSeconds, source: '--probe-timeout' }

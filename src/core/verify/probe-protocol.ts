@@ -1,5 +1,5 @@
 /**
- * The messages between verify and its index probe (index-probe.ts), a child process that is the only
+ * The messages between verify and its index probe (src/probe/index-probe-child.ts), a child process that is the only
  * place FAISS reads a version's faiss.index. They travel over Node's IPC channel with the "advanced"
  * serialization, so typed arrays (the id map, query vectors, results) cross as one copy, not as JSON.
  */

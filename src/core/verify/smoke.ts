@@ -10,8 +10,8 @@
  * the tuning's recall_at_k, or DEFAULT_MIN_RECALL without tuning.
  */
 import type { Catalog } from '../catalog/open.js';
-import { familyFromFactory, type Manifest } from '../manifest.js';
-import { mulberry32 } from '../random.js';
+import { familyFromFactory, type Manifest } from '../manifest/schema.js';
+import { mulberry32 } from '../util/random.js';
 import { ProbeCrash, type IndexProbe } from './probe-client.js';
 import type { IndexFacts } from './probe-protocol.js';
 import { SHOW } from './idmap-checks.js';

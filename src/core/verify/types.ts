@@ -93,3 +93,8 @@ export function firstOf(items: readonly (bigint | number | string)[], total: num
   const shown = items.map(String).join(', ');
   return total > items.length ? `${shown} and ${total - items.length} more` : shown;
 }
+
+/** The same skip for each of `names`: the checks that could not run, and why. */
+export function skipAll(names: readonly string[], why: string): CheckResult[] {
+  return names.map((name) => new Check(name).skip(why));
+}

@@ -23,33 +23,17 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 
 import type { Catalog } from '../catalog/open.js';
-import type { DuckDBLimits } from '../duckdb-limits.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import type { ChecksumOptions } from '../checksum.js';
 import { UsageError } from '../errors.js';
-import { VERSION_FILES as LAYOUT_FILES, requireCurrent, requireVersionDir } from '../layout.js';
-import type { Manifest } from '../manifest.js';
-import { readIdMap, type IdMap } from '../parquet/idmap-reader.js';
-import { checkChunksCount, checkCoverage, checkOpen, checkStorage } from './catalog-checks.js';
+import { VERSION_FILES, requireCurrent, requireVersionDir } from '../layout.js';
+import type { Manifest } from '../manifest/schema.js';
 import { checkChecksum, checkManifest, checkPresent, expectedFiles } from './file-checks.js';
-import { checkMatchesIndex, checkOrder, checkRows, checkUnique } from './idmap-checks.js';
-import { verifyLegacy } from './legacy-checks.js';
-import {
-  checkConsistency,
-  checkCount,
-  checkDim,
-  checkIdMap2,
-  checkMetric,
-  checkStructure,
-  loadResult,
-} from './index-checks.js';
-import { checkParams } from './params-check.js';
-import { checkHeader } from './header-check.js';
-import { IndexProbe, probeBounds } from './probe-client.js';
-import type { IndexFacts } from './probe-protocol.js';
-import { checkSmoke } from './smoke.js';
-import { Check, exitCodeOf, type CheckResult, type VerifyReport } from './types.js';
+import { IndexProbe, probeBounds, type ProbeEnv } from './probe-client.js';
+import { Check, exitCodeOf, skipAll, type CheckResult, type VerifyReport } from './types.js';
 
 export type { CheckExitCode, CheckResult, Outcome, VerifyReport } from './types.js';
+// smoke.ts is light (types only from the catalog and probe), so this keeps level 1 lean.
 export { DEFAULT_MIN_RECALL } from './smoke.js';
 
 export interface VerifyOptions {
@@ -67,15 +51,17 @@ export interface VerifyOptions {
   threads?: number;
   /**
    * Seconds each request to the index probe (read, set parameters, search) may take before the
-   * probe is killed and the index reported corrupt (4); default INDEXCTL_PROBE_TIMEOUT, else
+   * probe is killed and the index reported corrupt (4); default `probeEnv.timeout`, else
    * 120 s + 30 s per GiB of faiss.index.
    */
   probeTimeoutSeconds?: number;
   /**
    * Bytes of resident memory the probe may hold before it is killed and the index reported corrupt
-   * (4); default INDEXCTL_PROBE_MEMORY, else 1 GiB + 8 x the faiss.index size.
+   * (4); default `probeEnv.memory`, else 1 GiB + 8 x the faiss.index size.
    */
   probeMemoryBytes?: number;
+  /** INDEXCTL_PROBE_TIMEOUT / INDEXCTL_PROBE_MEMORY as the caller read them (the CLI does). */
+  probeEnv?: ProbeEnv;
   /** DuckDB memory and thread limits for the catalog checks (duckdb-limits.ts). */
   duckdb?: DuckDBLimits;
   /** Bytes hashed of the files' total, then checks done of the level's checks. */
@@ -163,10 +149,6 @@ function settle<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown; m
   );
 }
 
-function skipAll(names: readonly string[], why: string): CheckResult[] {
-  return names.map((name) => new Check(name).skip(why));
-}
-
 /**
  * A cancelled verify throws (the signal's reason) instead of returning a report whose failures were
  * caused by the cancellation (a killed probe), so nobody reads them as findings.
@@ -182,7 +164,11 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
   const start = performance.now();
   const { level, samples, seed } = checkOptions(options);
   // Read now, so that a malformed variable is a usage error before any work.
-  probeBounds(0, { timeoutSeconds: options.probeTimeoutSeconds, memoryBytes: options.probeMemoryBytes });
+  probeBounds(0, {
+    timeoutSeconds: options.probeTimeoutSeconds,
+    memoryBytes: options.probeMemoryBytes,
+    env: options.probeEnv,
+  });
   const root = path.resolve(options.root);
   const version = resolveVersion(root, options);
   const dir = requireVersionDir(root, version);
@@ -203,15 +189,18 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
   const { manifest, legacy, result: schema } = await checkManifest(dir, version);
   if (legacy) {
     checks.push(
-      ...(await verifyLegacy(dir, version, legacy, {
+      ...(await (
+        await import('./deep-checks.js')
+      ).verifyLegacy(dir, version, legacy, {
         root,
         level,
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         probeBounds: probeBounds(
-          statSync(path.join(dir, LAYOUT_FILES.index), { throwIfNoEntry: false })?.size ?? 0,
+          statSync(path.join(dir, VERSION_FILES.index), { throwIfNoEntry: false })?.size ?? 0,
           {
             timeoutSeconds: options.probeTimeoutSeconds,
             memoryBytes: options.probeMemoryBytes,
+            env: options.probeEnv,
           },
         ),
       })),
@@ -229,20 +218,23 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
   }
 
   // faiss.index first, so that the probe reads it while the other files are checksummed.
-  const names = expectedFiles(manifest).filter((n) => n !== LAYOUT_FILES.manifest);
+  const names = expectedFiles(manifest).filter((n) => n !== VERSION_FILES.manifest);
   const sums = new Map<string, CheckResult>();
-  const indexFile = path.join(dir, LAYOUT_FILES.index);
+  const indexFile = path.join(dir, VERSION_FILES.index);
   const hashing = checksumProgress(names, manifest, options);
   sums.set(
-    LAYOUT_FILES.index,
+    VERSION_FILES.index,
     await checkChecksum(
       dir,
-      LAYOUT_FILES.index,
-      manifest.files[LAYOUT_FILES.index],
-      hashing.of(LAYOUT_FILES.index),
+      VERSION_FILES.index,
+      manifest.files[VERSION_FILES.index],
+      hashing.of(VERSION_FILES.index),
     ),
   );
   const passed = (name: string) => sums.get(name)?.outcome === 'pass';
+  // Levels 2 and 3 need DuckDB, parquet-wasm and the probe's checks; level 1 only hashes files, so
+  // they load only when asked for: their start-up was most of a level-1 run's time.
+  const deep = level >= 2 ? await import('./deep-checks.js') : undefined;
   let probe: IndexProbe | undefined;
   let catalog: Catalog | undefined;
   // A cancelled verify must not wait for FAISS in the probe: it is killed, its pending request fails.
@@ -257,12 +249,13 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
   try {
     // The walk takes milliseconds; FAISS reads only a file whose counts fit it.
     const header =
-      level >= 2 && passed(LAYOUT_FILES.index)
-        ? await checkHeader(indexFile)
-        : new Check('index.header').skip(`${LAYOUT_FILES.index} did not pass files.checksum: not read`);
+      deep && passed(VERSION_FILES.index)
+        ? await deep.checkHeader(indexFile)
+        : new Check('index.header').skip(`${VERSION_FILES.index} did not pass files.checksum: not read`);
     const bounds = probeBounds(statSync(indexFile, { throwIfNoEntry: false })?.size ?? 0, {
       timeoutSeconds: options.probeTimeoutSeconds,
       memoryBytes: options.probeMemoryBytes,
+      env: options.probeEnv,
     });
     const loading =
       header.outcome === 'pass'
@@ -273,26 +266,26 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
         sums.set(name, await checkChecksum(dir, name, manifest.files[name], hashing.of(name)));
     }
     checks.push(...names.map((n) => sums.get(n)!));
-    if (level === 1) return report();
+    if (!deep) return report();
     checksDone();
 
     // The id map is read here and DuckDB works on its own threads: the two overlap, and both
     // overlap the probe's read of the index.
     const [idmapRead, catalogChecks] = await Promise.all([
-      passed(LAYOUT_FILES.idmap) ? settle(readIdMap(path.join(dir, LAYOUT_FILES.idmap))) : undefined,
-      runCatalogChecks(dir, manifest, passed, options.duckdb),
+      passed(VERSION_FILES.idmap) ? settle(deep.readIdMap(path.join(dir, VERSION_FILES.idmap))) : undefined,
+      deep.runCatalogChecks(dir, manifest, passed, options.duckdb),
     ]);
     catalog = catalogChecks.catalog;
 
     const loaded = loading ? await loading : undefined;
     const load = loaded
-      ? loadResult(indexFile, loaded.ms, {
+      ? deep.loadResult(indexFile, loaded.ms, {
           ...(loaded.value ? { facts: loaded.value } : { error: loaded.error }),
         })
       : new Check('index.load').skip(
           header.outcome === 'fail'
-            ? `${LAYOUT_FILES.index} did not pass index.header: not read`
-            : `${LAYOUT_FILES.index} did not pass files.checksum: not read`,
+            ? `${VERSION_FILES.index} did not pass index.header: not read`
+            : `${VERSION_FILES.index} did not pass files.checksum: not read`,
         );
     checks.push(header);
     const facts = loaded?.value;
@@ -300,11 +293,11 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
     const indexDown = facts ? '' : 'faiss.index was not loaded (see index.load)';
     if (facts) {
       checks.push(
-        checkStructure(facts),
-        checkDim(facts, manifest),
-        checkMetric(facts, manifest),
-        checkCount(facts, manifest),
-        checkIdMap2(facts),
+        deep.checkStructure(facts),
+        deep.checkDim(facts, manifest),
+        deep.checkMetric(facts, manifest),
+        deep.checkCount(facts, manifest),
+        deep.checkIdMap2(facts),
       );
     } else {
       checks.push(
@@ -314,12 +307,12 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
         ),
       );
     }
-    checks.push(...idmapChecks(idmapRead, facts, manifest));
+    checks.push(...deep.idmapChecks(idmapRead, facts, manifest));
     checksDone();
     let tuningApplied = false;
     if (facts && probe) {
-      checks.push(checkConsistency(facts));
-      const params = await checkParams(manifest, facts, probe);
+      checks.push(deep.checkConsistency(facts));
+      const params = await deep.checkParams(manifest, facts, probe);
       tuningApplied = params.applied;
       checks.push(params.result);
     } else {
@@ -340,7 +333,11 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
     else {
       const idMap = facts.idMap;
       checks.push(
-        await checkSmoke(manifest, { ...facts, idMap }, catalog, probe, { samples, seed, tuningApplied }),
+        await deep.checkSmoke(manifest, { ...facts, idMap }, catalog, probe, {
+          samples,
+          seed,
+          tuningApplied,
+        }),
       );
     }
     checksDone();
@@ -374,66 +371,4 @@ function checksumProgress(
       };
     },
   };
-}
-
-function idmapChecks(
-  read: { value?: IdMap; error?: unknown; ms: number } | undefined,
-  facts: IndexFacts | undefined,
-  manifest: Manifest,
-): CheckResult[] {
-  const names = ['idmap.rows', 'idmap.order', 'idmap.unique', 'idmap.matches_index'];
-  if (!read) return skipAll(names, `${LAYOUT_FILES.idmap} did not pass files.checksum: not read`);
-  if (!read.value) {
-    return [
-      new Check('idmap.rows', undefined, read.ms).failWith(read.error),
-      ...skipAll(names.slice(1), 'idmap.parquet could not be read (see idmap.rows)'),
-    ];
-  }
-  const idmap = read.value;
-  const rows = facts
-    ? checkRows(idmap, facts.ntotal, 'faiss.index ntotal', read.ms)
-    : checkRows(idmap, manifest.vectors_count, 'manifest vectors_count (the index was not loaded)', read.ms);
-  const matches = !facts
-    ? new Check('idmap.matches_index').skip('faiss.index was not loaded (see index.load)')
-    : facts.idMap
-      ? checkMatchesIndex(idmap, facts.idMap)
-      : new Check('idmap.matches_index').skip(`faiss.index has no id map: ${facts.idMapError ?? ''}`);
-  return [rows, checkOrder(idmap), checkUnique(idmap), matches];
-}
-
-async function runCatalogChecks(
-  dir: string,
-  manifest: Manifest,
-  passed: (name: string) => boolean,
-  duckdb: DuckDBLimits | undefined,
-): Promise<{ results: CheckResult[]; catalog?: Catalog }> {
-  const names = ['catalog.open', 'catalog.storage', 'catalog.chunks_count', 'catalog.coverage'];
-  const inputs = [LAYOUT_FILES.catalog, LAYOUT_FILES.chunks, LAYOUT_FILES.idmap].filter((n) => !passed(n));
-  // A catalog.duckdb the manifest does not list has no checksum; its views are checked all the same.
-  const unlisted = inputs.filter((n) => n === LAYOUT_FILES.catalog && !manifest.files[n]);
-  const blocking = inputs.filter((n) => !unlisted.includes(n));
-  if (blocking.length > 0)
-    return { results: skipAll(names, `${blocking.join(', ')} did not pass files.checksum`) };
-  const open = await checkOpen(dir, duckdb);
-  if (!open.catalog)
-    return {
-      results: [open.result, ...skipAll(names.slice(1), 'the catalog did not open (see catalog.open)')],
-    };
-  try {
-    const storage = await checkStorage(dir, duckdb);
-    // chunks_count reads chunk_meta, which a damaged block makes unreadable; coverage reads the
-    // Parquet files through the views and still has something to say.
-    const counts =
-      storage.outcome === 'fail'
-        ? new Check('catalog.chunks_count').skip('catalog.duckdb did not pass catalog.storage')
-        : await checkChunksCount(open.catalog, manifest);
-    return {
-      catalog: open.catalog,
-      results: [open.result, storage, counts, await checkCoverage(open.catalog)],
-    };
-  } catch (err) {
-    // A check that throws (a bug, not a finding) must not leave the database open behind it.
-    open.catalog.close();
-    throw err;
-  }
 }

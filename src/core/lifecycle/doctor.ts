@@ -1,8 +1,8 @@
 /** A self-check an operator can run on a new machine: the addon loads and FAISS answers correctly. */
-import { packageVersion } from './build-info.js';
-import { FaissIndex } from './faiss/index.js';
-import type { NativeBuildInfo } from './faiss/native.js';
-import { seededVectors } from './random.js';
+import { packageVersion } from '../build-info.js';
+import { FaissIndex } from '../faiss/index.js';
+import type { NativeBuildInfo } from '../faiss/native.js';
+import { seededVectors } from '../util/random.js';
 
 export interface DoctorReport {
   indexctl: string;

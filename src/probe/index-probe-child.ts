@@ -1,12 +1,13 @@
 /**
- * The index probe: run by verify as a child process (`node index-probe.js`, with an IPC channel) so
+ * A process entry point (it prints and exits), so it lives in src/probe/, outside src/core where nothing does.
+ * The index probe: run by verify as a child process (`node index-probe-child.js`, with an IPC channel) so
  * that a faiss.index that crashes FAISS kills this process, not the tool. It reads the index once
  * and answers verify's requests (facts, parameters, searches) until the parent disconnects.
  */
-import { FaissError } from '../errors.js';
-import { FaissIndex } from '../faiss/index.js';
-import { failpoint } from '../failpoint.js';
-import type { IndexFacts, ProbeReply, ProbeRequest } from './probe-protocol.js';
+import { FaissError } from '../core/errors.js';
+import { FaissIndex } from '../core/faiss/index.js';
+import { failpoint } from '../core/util/failpoint.js';
+import type { IndexFacts, ProbeReply, ProbeRequest } from '../core/verify/probe-protocol.js';
 
 let index: FaissIndex | undefined;
 /** The first structural problem of the loaded index: while set, nothing searches it. */

@@ -2,6 +2,10 @@
  * Named crash points for the crash tests (test/crash.test.ts): when INDEXCTL_FAILPOINT names one,
  * the process SIGKILLs itself there, exactly as a power cut or an OOM kill would stop it, so the
  * tests can prove that every such stop leaves CURRENT and versions/ intact. A no-op otherwise.
+ *
+ * The one variable core reads itself (the others are read by src/cli.ts and passed as options): a
+ * test hook must reach the exact point deep in build, publish and the probe child without every
+ * caller in between carrying an option that production never sets.
  */
 export type FailpointName =
   | 'lock:acquired'

@@ -16,14 +16,14 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
-import { checksumPattern, xxh64File } from './checksum.js';
-import { IndexCorruptionError, InvariantViolationError } from './errors.js';
-import { TUNING_FAMILIES } from './family.js';
-import { writeFileDurable } from './fsync.js';
-import { VERSION_FILES, versionNamePattern } from './layout.js';
+import { checksumPattern, xxh64File } from '../checksum.js';
+import { IndexCorruptionError, InvariantViolationError } from '../errors.js';
+import { TUNING_FAMILIES } from '../faiss/family.js';
+import { writeFileDurable } from '../util/fsync.js';
+import { VERSION_FILES, versionNamePattern } from '../layout.js';
 
-export { familyFromFactory, INDEX_FAMILIES, TUNING_FAMILIES } from './family.js';
-export type { IndexFamily, TuningFamily } from './family.js';
+export { familyFromFactory, INDEX_FAMILIES, TUNING_FAMILIES } from '../faiss/family.js';
+export type { IndexFamily, TuningFamily } from '../faiss/family.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 export const METRICS = ['l2', 'ip', 'cosine'] as const;

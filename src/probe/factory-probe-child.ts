@@ -1,4 +1,5 @@
 /**
+ * A process entry point (it prints and exits), so it lives in src/probe/, outside src/core where nothing does.
  * The factory trial, run by build as a child process (`node factory-probe-child.js D FACTORY METRIC`): FAISS builds the index here, where a SIGSEGV, a SIGFPE or an endless allocating loop
  * ends this process instead of the build holding the lock. It constructs the index, reports
  * `is_trained` on stdout (one JSON line), then, when it needs no training, adds a few synthetic
@@ -6,8 +7,8 @@
  * training is not trained here: FAISS 1.7.3 trains OPQ, RQ and LSQ for minutes even on a few
  * hundred vectors, too slow for a check.
  */
-import { FaissIndex } from '../faiss/index.js';
-import type { FactoryTrialReply } from './factory-probe.js';
+import { FaissIndex } from '../core/faiss/index.js';
+import type { FactoryTrialReply } from '../core/build/factory-probe.js';
 
 function say(reply: FactoryTrialReply): void {
   process.stdout.write(`${JSON.stringify(reply)}\n`);
@@ -36,7 +37,10 @@ function main(): void {
     if (!isTrained) return;
     const rows = 64;
     const x = synthetic(rows, d);
-    index.addWithIds(x, BigInt64Array.from({ length: rows }, (_, i) => BigInt(i)));
+    index.addWithIds(
+      x,
+      BigInt64Array.from({ length: rows }, (_, i) => BigInt(i)),
+    );
     index.search(x.subarray(0, d), 1);
     say({ op: 'exercised' });
   } catch (err) {

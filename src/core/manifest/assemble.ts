@@ -1,10 +1,8 @@
-/** Assembling a version's manifest.json from its files: shared by build and write-manifest. */
-import { packageVersion } from './build-info.js';
-import { FaissIndex } from './faiss/index.js';
-import { computeFileEntries, type Manifest, type Metric } from './manifest.js';
-
-/** The files a complete version holds besides manifest.json, in the order they are checksummed. */
-export const VERSION_FILES = ['chunks.parquet', 'faiss.index', 'idmap.parquet', 'catalog.duckdb'] as const;
+/** Assembling a version's manifest.json from its files (schema, parsing and reading in schema.ts): shared by build and write-manifest. */
+import { packageVersion } from '../build-info.js';
+import { FaissIndex } from '../faiss/index.js';
+import { CHECKSUMMED_FILES } from '../layout.js';
+import { computeFileEntries, type Manifest, type Metric } from './schema.js';
 
 export interface ManifestFacts {
   version: string;
@@ -18,7 +16,7 @@ export interface ManifestFacts {
 }
 
 export async function assembleManifest(versionDir: string, facts: ManifestFacts): Promise<Manifest> {
-  const files = await computeFileEntries(versionDir, VERSION_FILES, {
+  const files = await computeFileEntries(versionDir, CHECKSUMMED_FILES, {
     ...(facts.onChecksumProgress ? { onProgress: facts.onChecksumProgress } : {}),
     ...(facts.signal ? { signal: facts.signal } : {}),
   });

@@ -5,7 +5,7 @@
  * machine and run the command again. Writers wrap their I/O with `guardWrite` where the path and
  * the purpose are known; the CLI runner maps what still escapes with `asEnvironmentIoError`.
  */
-import { EnvironmentIoError, FaissError, IndexctlError } from './errors.js';
+import { EnvironmentIoError, FaissError, IndexctlError } from '../errors.js';
 
 /** errno codes that mean "the environment said no", with what an operator reads for each. */
 const CAUSES: Record<string, string> = {

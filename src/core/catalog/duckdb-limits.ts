@@ -12,8 +12,8 @@
  */
 import { availableParallelism, totalmem } from 'node:os';
 
-import { formatBytes, parseSize } from './build/plan.js';
-import { BadInputError, UsageError } from './errors.js';
+import { formatBytes, parseSize } from '../util/units.js';
+import { BadInputError, UsageError } from '../errors.js';
 
 export interface DuckDBLimits {
   /** DuckDB memory_limit: bytes, or a size such as "512MB", "1GiB" (binary units either way). */

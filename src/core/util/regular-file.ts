@@ -6,7 +6,7 @@
  */
 import { statSync, type Stats } from 'node:fs';
 
-import { BadInputError } from './errors.js';
+import { BadInputError } from '../errors.js';
 
 function kind(stat: Stats): string {
   if (stat.isFIFO()) return 'a FIFO (named pipe)';

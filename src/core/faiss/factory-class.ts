@@ -3,10 +3,10 @@
  * factory (a `--factory` flag, or a Python manifest's `faiss_factory`) is the one an index was built
  * with. FAISS files do not record their factory string, but the class they hold is the next best.
  */
-import { innerFactory } from './build/factory.js';
-import { parseFactory } from './build/factory-check.js';
-import { tryFactory } from './build/factory-probe.js';
-import { BadInputError, UsageError } from './errors.js';
+import { innerFactory } from '../build/factory.js';
+import { parseFactory } from '../build/factory-check.js';
+import { tryFactory } from '../build/factory-probe.js';
+import { BadInputError, UsageError } from '../errors.js';
 
 /** IndexFlat, IndexFlatL2 and IndexFlatIP are one structure; the rest of a class name must agree. */
 export function sameStructure(a: string, b: string): boolean {

@@ -3,21 +3,21 @@
  * directory made by another tool (a Python pipeline writing faiss.index and chunks.parquet) is
  * adopted: the id map and catalog are derived when missing, the index, id map and chunks are checked
  * against each other, and only a consistent directory is sealed with a manifest. A legacy manifest
- * the pipeline left (manifest.ts) is adopted: its facts are checked against the files (exit 3 naming
+ * the pipeline left (src/core/manifest/schema.ts) is adopted: its facts are checked against the files (exit 3 naming
  * both values) and its created_ts, tuning and attrs kept, its checksums recorded under attrs.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-import { createCatalog } from './catalog/create.js';
-import { openCatalog } from './catalog/open.js';
-import type { DuckDBLimits } from './duckdb-limits.js';
-import { BadInputError, FaissError, InvariantViolationError, NotFoundError, UsageError } from './errors.js';
-import { readVersionIndex } from './export-idmap.js';
-import { factoryClassName, sameStructure, withIdMap2 } from './factory-class.js';
-import type { FaissIndex } from './faiss/index.js';
-import { requireVersionDir } from './layout.js';
-import { acquireWriterLock } from './lock.js';
+import { createCatalog } from '../catalog/create.js';
+import { openCatalog } from '../catalog/open.js';
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
+import { BadInputError, FaissError, InvariantViolationError, NotFoundError, UsageError } from '../errors.js';
+import { readVersionIndex } from '../version/read-index.js';
+import { factoryClassName, sameStructure, withIdMap2 } from '../faiss/factory-class.js';
+import type { FaissIndex } from '../faiss/index.js';
+import { requireVersionDir } from '../layout.js';
+import { acquireWriterLock } from '../lock.js';
 import {
   manifestPath,
   readAnyManifest,
@@ -25,10 +25,10 @@ import {
   type LegacyManifest,
   type Manifest,
   type Metric,
-} from './manifest.js';
-import { readIdMap } from './parquet/idmap-reader.js';
-import { writeIdMap } from './parquet/idmap-writer.js';
-import { assembleManifest } from './version-manifest.js';
+} from '../manifest/schema.js';
+import { readIdMap } from '../parquet/idmap-reader.js';
+import { writeIdMap } from '../parquet/idmap-writer.js';
+import { assembleManifest } from '../manifest/assemble.js';
 
 export interface WriteManifestOptions {
   root: string;
