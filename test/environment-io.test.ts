@@ -2,8 +2,11 @@
  * Issue 12 item 8: a write the environment refuses (EACCES, EROFS, ENOSPC) is exit 74 naming the
  * path and the cause, and leaves the root as it was; a 4,000,000-d chunks file is exit 5.
  *
- * Tests run as root, which ignores permissions: EACCES comes from running the CLI as nobody
- * (setpriv), EROFS from a tmpfs remounted read-only, ENOSPC from a tmpfs too small for a build.
+ * Tests run as root, which ignores permissions: EACCES comes from running the CLI without
+ * CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH (setpriv) against a part of the root made read-only, EROFS
+ * from a tmpfs remounted read-only, ENOSPC from a tmpfs too small for a build. Dropping the
+ * capabilities, not the user, keeps the checkout readable wherever it lives (a private 0700 parent
+ * directory made "run as nobody" fail with "Cannot find module .../bin/indexctl.js").
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,7 +21,6 @@ import { tmpDir } from './helpers/tmp.js';
 import { buildVersions, currentTarget, logLines, snapshot } from './helpers/versions.js';
 
 const dir = tmpDir();
-chmodSync(dir, 0o755); // nobody must reach the roots below
 const template = path.join(dir, 'template');
 await buildVersions(template, [{ name: 'e1' }, { name: 'e2' }, { name: 'e3' }]);
 await publish({ root: template, version: 'e1' });
@@ -32,8 +34,9 @@ function freshRoot(parent = dir): string {
 }
 
 const asRoot = process.getuid?.() === 0;
-/** Runs the CLI as nobody when the tests run as root (root's writes are never refused). */
-const NOBODY = asRoot ? { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] } : {};
+const noDac = ['-dac_override', '-dac_read_search'].join(',');
+/** Runs the CLI bound by permission bits: root without the capabilities that bypass them. */
+const NO_DAC = asRoot ? { prefix: ['setpriv', `--inh-caps=${noDac}`, `--bounding-set=${noDac}`] } : {};
 
 /** A tmpfs of `size` mounted at a new directory, unmounted when the file ends; undefined if mount is not allowed. */
 function tmpfs(size: string): string | undefined {
@@ -52,8 +55,10 @@ function remountReadOnly(mnt: string): void {
 describe('EACCES: the CLI run by a user who cannot write the root', () => {
   it('publish: exit 74 naming the lock file and the cause; nothing changes', () => {
     const root = freshRoot();
+    chmodSync(root, 0o555); // no new file in the root: the lock cannot be taken
     const before = snapshot(root);
-    const res = runCli(['--root', root, 'publish', 'e2'], NOBODY);
+    const res = runCli(['--root', root, 'publish', 'e2'], NO_DAC);
+    chmodSync(root, 0o755);
     assert.equal(res.code, 74, res.stderr);
     assert.match(
       res.stderr,
@@ -66,9 +71,9 @@ describe('EACCES: the CLI run by a user who cannot write the root', () => {
 
   it('publish with a publish.log it cannot append to: exit 74, CURRENT put back', () => {
     const root = freshRoot();
-    chmodSync(root, 0o777); // the lock and CURRENT can be written, publish.log (root's, 0644) cannot
+    chmodSync(path.join(root, 'publish.log'), 0o444); // the lock and CURRENT can be written, the log cannot
     const log = logLines(root);
-    const res = runCli(['--root', root, 'publish', 'e2', '--json'], NOBODY);
+    const res = runCli(['--root', root, 'publish', 'e2', '--json'], NO_DAC);
     assert.equal(res.code, 74, res.stderr);
     assert.match(
       res.stderr,
@@ -84,12 +89,12 @@ describe('EACCES: the CLI run by a user who cannot write the root', () => {
 
   it('build that cannot move its staging directory into versions/: exit 74, staging cleaned', () => {
     const root = freshRoot();
-    chmodSync(root, 0o777);
-    chmodSync(path.join(root, 'staging'), 0o777); // versions/ stays root's 0755
+    chmodSync(path.join(root, 'versions'), 0o555); // staging/ can be written, versions/ cannot
     const res = runCli(
       ['--root', root, 'build', '--chunks', chunks, '--factory', 'Flat', '--version', 'e9'],
-      NOBODY,
+      NO_DAC,
     );
+    chmodSync(path.join(root, 'versions'), 0o755);
     assert.equal(res.code, 74, res.stderr);
     assert.match(
       res.stderr,
@@ -103,9 +108,9 @@ describe('EACCES: the CLI run by a user who cannot write the root', () => {
 
   it('gc --yes that cannot remove a version: exit 74 naming it', () => {
     const root = freshRoot();
-    chmodSync(root, 0o777);
-    chmodSync(path.join(root, 'staging'), 0o777);
-    const res = runCli(['--root', root, 'gc', '--keep', '0', '--yes'], NOBODY);
+    chmodSync(path.join(root, 'versions'), 0o555); // nothing can be renamed out of versions/
+    const res = runCli(['--root', root, 'gc', '--keep', '0', '--yes'], NO_DAC);
+    chmodSync(path.join(root, 'versions'), 0o755);
     assert.equal(res.code, 74, res.stderr);
     assert.match(
       res.stderr,
@@ -117,10 +122,11 @@ describe('EACCES: the CLI run by a user who cannot write the root', () => {
 
   it('tune --write that cannot replace manifest.json: exit 74 naming it', () => {
     const root = freshRoot();
-    chmodSync(root, 0o777);
     const manifest = path.join(root, 'versions/e2/manifest.json');
+    chmodSync(path.dirname(manifest), 0o555); // no temp file beside manifest.json
     const text = readFileSync(manifest, 'utf8');
-    const res = runCli(['--root', root, 'tune', 'e2', '--target-recall', '0.9', '--write'], NOBODY);
+    const res = runCli(['--root', root, 'tune', 'e2', '--target-recall', '0.9', '--write'], NO_DAC);
+    chmodSync(path.dirname(manifest), 0o755);
     assert.equal(res.code, 74, res.stderr);
     assert.match(
       res.stderr,

@@ -91,6 +91,8 @@ describe('signals, tiny terminals, progress and --quiet in a real pseudo-termina
   it('Ctrl-C stops a build with the spinner on screen: 130, one line, no version, no staging, no lock', () => {
     const r = runInPty({
       args: ['--root', root, 'build', '--chunks', big, '--factory', 'Flat', '--version', 'v3'],
+      // Held after the first batch (src/core/util/failpoint.ts holdpoint): mid-build on any machine.
+      env: { INDEXCTL_FAILPOINT: 'build:adding:hold' },
       waitFor: 'add \\d+%',
       send: 'ctrl-c',
     });
@@ -103,7 +105,7 @@ describe('signals, tiny terminals, progress and --quiet in a real pseudo-termina
     const child = spawn(
       process.execPath,
       [bin, '--root', root, 'build', '--chunks', big, '--factory', 'Flat', '--version', 'v3'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INDEXCTL_FAILPOINT: 'build:adding:hold' } },
     );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -133,6 +135,7 @@ describe('signals, tiny terminals, progress and --quiet in a real pseudo-termina
   it('Ctrl-C stops tune during the sweep: 130', () => {
     const r = runInPty({
       args: ['--root', root, 'tune', 'v1', '--sample', '300'],
+      env: { INDEXCTL_FAILPOINT: 'tune:sweeping:hold' },
       waitFor: 'sweep',
       send: 'ctrl-c',
     });
@@ -142,6 +145,8 @@ describe('signals, tiny terminals, progress and --quiet in a real pseudo-termina
   it('SIGHUP stops verify (the probe is killed): 129', () => {
     const r = runInPty({
       args: ['--root', root, 'verify', 'v2', '--level', '3'],
+      // Parked after faiss.index is hashed: mid-verify however fast the machine hashes.
+      env: { INDEXCTL_FAILPOINT: 'verify:hashing:hold' },
       waitFor: 'verify: ',
       send: 'SIGHUP',
     });
@@ -150,7 +155,12 @@ describe('signals, tiny terminals, progress and --quiet in a real pseudo-termina
 
   it('SIGTERM during publish leaves CURRENT and publish.log as they were: 143', () => {
     const log = publishLog();
-    const r = runInPty({ args: ['--root', root, 'publish', 'v2'], waitFor: 'verify: ', send: 'SIGTERM' });
+    const r = runInPty({
+      args: ['--root', root, 'publish', 'v2'],
+      env: { INDEXCTL_FAILPOINT: 'verify:hashing:hold' },
+      waitFor: 'verify: ',
+      send: 'SIGTERM',
+    });
     assertInterrupted(r, /^indexctl: publish v2 interrupted/, 143, 'SIGTERM');
     assert.equal(readCurrent(root), 'v1');
     assert.equal(publishLog(), log);
@@ -197,6 +207,7 @@ describe('signals, tiny terminals, progress and --quiet in a real pseudo-termina
     const r = runInPty({
       args: ['--root', root, 'build', '--chunks', big, '--factory', 'Flat', '--version', 'v3'],
       cols: 0,
+      env: { INDEXCTL_FAILPOINT: 'build:adding:hold' },
       delay: 2.5,
       send: 'SIGTERM',
     });
@@ -205,11 +216,16 @@ describe('signals, tiny terminals, progress and --quiet in a real pseudo-termina
   });
 
   it('verify shows a percentage while hashing, and build while adding', () => {
-    const v = runInPty({ args: ['--root', root, 'verify', 'v2', '--level', '1'] });
+    // Each is held 1.5 s mid-work, so the spinner draws a frame however fast the machine is.
+    const v = runInPty({
+      args: ['--root', root, 'verify', 'v2', '--level', '1'],
+      env: { INDEXCTL_FAILPOINT: 'verify:hashing:hold=1500' },
+    });
     assert.equal(v.code, 0, plain(v.output));
     assert.match(plain(v.output), /verify: checksums \d+%: [\d.]+ [KMG]iB of [\d.]+ [KMG]iB/);
     const b = runInPty({
       args: ['--root', root, 'build', '--chunks', big, '--factory', 'Flat', '--version', 'v4'],
+      env: { INDEXCTL_FAILPOINT: 'build:adding:hold=1500' },
     });
     assert.equal(b.code, 0, plain(b.output));
     assert.match(plain(b.output), /add \d+%: [\d,]+ vectors of 200,000 vectors/);

@@ -14,7 +14,7 @@ import { limitsWithinBudget, resolveDuckDBLimits, type DuckDBLimits } from '../c
 import { guardWrite } from '../util/env-io.js';
 import { BadInputError, FaissError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
-import { failpoint } from '../util/failpoint.js';
+import { failpoint, holdpoint } from '../util/failpoint.js';
 import {
   checkVersionName,
   commitStagingDir,
@@ -329,6 +329,10 @@ async function addAll(
       // thrown) at the top of the next turn, but until then it needs a handler, or Node ends the
       // process on an unhandled rejection with staging/ and the lock left behind.
       pending.catch(() => undefined);
+      if (batch.rowOffset === 0) {
+        await pending;
+        await holdpoint('build:adding', signal);
+      }
     }
     await pending;
   } finally {

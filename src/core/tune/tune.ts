@@ -5,6 +5,7 @@
  * `tuning`. A sweep that finds no setting meeting the target is a normal result (`met: false`);
  * the CLI turns it into exit code 3.
  */
+import { holdpoint } from '../util/failpoint.js';
 import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { familyFromFactory } from '../faiss/family.js';
 import { packageVersion } from '../build-info.js';
@@ -262,6 +263,7 @@ export async function tune(options: TuneOptions): Promise<TuneReport> {
         point,
       });
       options.onProgress?.({ phase: 'sweep', done: points.length, total: combos.length });
+      if (points.length === 1) await holdpoint('tune:sweeping', options.signal);
     }
     options.signal?.throwIfAborted();
     const sweep = (performance.now() - sweepStart) / 1000;

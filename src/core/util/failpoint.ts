@@ -20,7 +20,11 @@ export type FailpointName =
   | 'publish:before-log'
   | 'publish:logged'
   /** In the index probe, before a search: a search that kills the probe, for verify's crash report. */
-  | 'verify:probe-search';
+  | 'verify:probe-search'
+  /** Holdpoints (`:hold` only): mid-work, where a signal must cancel the command. */
+  | 'build:adding'
+  | 'tune:sweeping'
+  | 'verify:hashing';
 
 /**
  * `INDEXCTL_FAILPOINT=<name>` SIGKILLs the process there; `<name>:stop` SIGSTOPs it instead, so a
@@ -30,4 +34,28 @@ export function failpoint(name: FailpointName): void {
   const wanted = process.env.INDEXCTL_FAILPOINT;
   if (wanted === name) process.kill(process.pid, 'SIGKILL');
   else if (wanted === `${name}:stop`) process.kill(process.pid, 'SIGSTOP');
+}
+
+/**
+ * `INDEXCTL_FAILPOINT=<name>:hold` parks the caller at `name` (the event loop keeps turning, so
+ * signals are handled) until `signal` aborts, or 120 s pass; `<name>:hold=<ms>` parks it that long,
+ * then lets it go on. The signal and progress tests cancel or watch a build, tune or verify that is
+ * certainly mid-work, whatever the machine's speed. A no-op otherwise.
+ */
+export async function holdpoint(name: FailpointName, signal: AbortSignal | undefined): Promise<void> {
+  const wanted = process.env.INDEXCTL_FAILPOINT ?? '';
+  const m = new RegExp(`^${name.replace(/[.:]/g, '\\$&')}:hold(?:=(\\d+))?$`).exec(wanted);
+  if (!m) return;
+  const ms = m[1] !== undefined ? Number(m[1]) : 120_000;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
 }

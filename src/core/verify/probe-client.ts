@@ -208,24 +208,32 @@ export class IndexProbe {
         else started.reject(startError(reply));
         return;
       }
+      // Each answer is also a measurement: what the probe holds once it has done the request. A
+      // loaded machine may delay the poll past a short request; the bound must not depend on that.
+      if (this.overMemoryBound()) return;
       const pending = this.pending;
       this.pending = undefined;
       pending?.resolve(reply);
     });
     this.child.on('error', (err) => this.die(err));
-    const memory = bounds?.memory;
-    const pid = this.child.pid;
-    if (memory && pid !== undefined) {
-      this.watch = setInterval(() => {
-        const rss = residentBytes(pid);
-        if (rss === undefined || rss <= memory.value) return;
-        this.die(new ProbeMemoryExceeded(memory, rss, this.currentOp, this.stderr));
-        this.child.kill('SIGKILL');
-      }, MEMORY_POLL_MS);
+    if (bounds?.memory && this.child.pid !== undefined) {
+      this.watch = setInterval(() => this.overMemoryBound(), MEMORY_POLL_MS);
       this.watch.unref();
     }
     // 'close', not 'exit': it comes once stderr is drained too, so the crash report has its last words.
     this.child.on('close', (code, signal) => this.die(new ProbeCrash(signal, code, this.stderr)));
+  }
+
+  /** Kills the probe (and fails the request in flight) when it holds more than its memory bound. */
+  private overMemoryBound(): boolean {
+    const memory = this.bounds?.memory;
+    const pid = this.child.pid;
+    if (!memory || pid === undefined || this.dead) return false;
+    const rss = residentBytes(pid);
+    if (rss === undefined || rss <= memory.value) return false;
+    this.die(new ProbeMemoryExceeded(memory, rss, this.currentOp, this.stderr));
+    this.child.kill('SIGKILL');
+    return true;
   }
 
   private die(err: Error): void {

@@ -30,6 +30,7 @@ import { VERSION_FILES, requireCurrent, requireVersionDir } from '../layout.js';
 import type { Manifest } from '../manifest/schema.js';
 import { checkChecksum, checkManifest, checkPresent, expectedFiles } from './file-checks.js';
 import { IndexProbe, probeBounds, type ProbeEnv } from './probe-client.js';
+import { holdpoint } from '../util/failpoint.js';
 import { Check, exitCodeOf, skipAll, type CheckResult, type VerifyReport } from './types.js';
 
 export type { CheckExitCode, CheckResult, Outcome, VerifyReport } from './types.js';
@@ -231,6 +232,7 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
       hashing.of(VERSION_FILES.index),
     ),
   );
+  await holdpoint('verify:hashing', options.signal);
   const passed = (name: string) => sums.get(name)?.outcome === 'pass';
   // Levels 2 and 3 need DuckDB, parquet-wasm and the probe's checks; level 1 only hashes files, so
   // they load only when asked for: their start-up was most of a level-1 run's time.
