@@ -78,6 +78,9 @@ export async function progressLine(stderr: OutputStream, options: ProgressOption
   const spinner = ora({
     stream: process.stderr,
     discardStdin: false,
+    // The decision is progressShown's: ora would also hide itself whenever a CI variable is set,
+    // even on a terminal a person watches, and then draw nothing at all.
+    isEnabled: true,
     color: stderr.colour ? 'cyan' : false,
   }).start();
   const text = new ProgressText();
