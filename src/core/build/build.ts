@@ -107,13 +107,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   resolveDuckDBLimits(options.duckdb);
   // The footer is read under the explicit (or default) limit; once the FAISS plan is known, the
   // budget decides what DuckDB gets for the scan and the catalog.
-  const chunks = await openChunks(options.chunks, {
-    ...(options.duckdb ? { duckdb: options.duckdb } : {}),
-    ...(options.idColumn ? { idColumn: options.idColumn } : {}),
-    ...(options.embeddingColumn ? { embeddingColumn: options.embeddingColumn } : {}),
-    ...(options.dim !== undefined ? { dim: options.dim } : {}),
-    normalize: metric === 'cosine',
-  });
+  const chunks = await openInput(options, metric);
   try {
     checkMetadataColumns(chunks, options.metadataColumns ?? {});
     if (options.trained) checkTrainedFits(options.trained, chunks.file, chunks.dim, metric);
@@ -302,6 +296,23 @@ async function fillStaging(
  * a copy) with DuckDB's decoding of the next: the reader reuses its buffer, so the batch in FAISS's
  * hands is copied into a spare one first (a memcpy, far cheaper than either side).
  */
+/**
+ * The chunks file as build, train and a shard build read it: the column flags, the expected
+ * dimension, the DuckDB limits, and vectors normalized for cosine.
+ */
+export function openInput(
+  options: Pick<BuildOptions, 'chunks' | 'duckdb' | 'idColumn' | 'embeddingColumn' | 'dim'>,
+  metric: BuildMetric,
+): Promise<ChunksReader> {
+  return openChunks(options.chunks, {
+    ...(options.duckdb ? { duckdb: options.duckdb } : {}),
+    ...(options.idColumn ? { idColumn: options.idColumn } : {}),
+    ...(options.embeddingColumn ? { embeddingColumn: options.embeddingColumn } : {}),
+    ...(options.dim !== undefined ? { dim: options.dim } : {}),
+    normalize: metric === 'cosine',
+  });
+}
+
 async function addAll(
   index: FaissIndex,
   chunks: ChunksReader,

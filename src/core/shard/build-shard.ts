@@ -7,13 +7,13 @@
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { checkMetadataColumns } from '../build/build.js';
+import { checkMetadataColumns, openInput } from '../build/build.js';
 import { xxh64File } from '../checksum.js';
 import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { UsageError } from '../errors.js';
 import { guardWrite } from '../util/env-io.js';
 import type { FaissIndex } from '../faiss/index.js';
-import { openChunks, type ChunksReader } from '../parquet/chunks-reader.js';
+import type { ChunksReader } from '../parquet/chunks-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
 import { SHARD_FILES, SHARD_SCHEMA, type ShardManifest } from './shard-manifest.js';
 import { shardShare, type ShardShare, type ShardSpec } from './split.js';
@@ -34,12 +34,7 @@ export interface ShardBuildOptions {
 export async function buildShard(options: ShardBuildOptions): Promise<ShardManifest> {
   const { trained, shard } = options;
   const metric = trained.sidecar.metric;
-  const chunks = await openChunks(options.chunks, {
-    ...(options.duckdb ? { duckdb: options.duckdb } : {}),
-    ...(options.idColumn ? { idColumn: options.idColumn } : {}),
-    ...(options.embeddingColumn ? { embeddingColumn: options.embeddingColumn } : {}),
-    normalize: metric === 'cosine',
-  });
+  const chunks = await openInput(options, metric);
   const out = path.resolve(options.out);
   // Written beside DIR and renamed into place: a DIR that exists is always a whole shard.
   const tmp = `${out}.tmp-${process.pid}`;

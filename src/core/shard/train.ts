@@ -11,11 +11,10 @@ import {
   innerFactory,
   minimumTrainVectors,
 } from '../build/factory.js';
-import { gatherSample, trainIndex } from '../build/build.js';
+import { gatherSample, openInput, trainIndex } from '../build/build.js';
 import { planBuild, type BuildMetric } from '../build/plan.js';
 import { resolveDuckDBLimits, type DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { UsageError } from '../errors.js';
-import { openChunks } from '../parquet/chunks-reader.js';
 import { checkMergeable, writeTrained, type TrainedSidecar } from './trained.js';
 
 export interface TrainOptions {
@@ -51,13 +50,7 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
   const shape = parseFactory(factory);
   checkMergeable(shape);
   resolveDuckDBLimits(options.duckdb);
-  const chunks = await openChunks(options.chunks, {
-    ...(options.duckdb ? { duckdb: options.duckdb } : {}),
-    ...(options.idColumn ? { idColumn: options.idColumn } : {}),
-    ...(options.embeddingColumn ? { embeddingColumn: options.embeddingColumn } : {}),
-    ...(options.dim !== undefined ? { dim: options.dim } : {}),
-    normalize: metric === 'cosine',
-  });
+  const chunks = await openInput(options, metric);
   try {
     checkFactoryForDim(shape, chunks.dim, chunks.file);
     const trial = await tryFactory(chunks.dim, factory, metric, { file: chunks.file });
