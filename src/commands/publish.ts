@@ -1,6 +1,6 @@
 import { EXPECT_NONE, publish, type PublishReport } from '../core/lifecycle/publish.js';
 import type { publish as publishCommand, CommandOptions } from '../cli-options.js';
-import { withProgress } from '../reporters/progress.js';
+import { withProgress, type ProgressLine } from '../reporters/progress.js';
 import type { CommandContext, CommandOutput } from './context.js';
 import { verifyProgress } from './verify.js';
 
@@ -48,12 +48,19 @@ export async function run(
         : {}),
       reason: o.reason,
       waitSeconds: o.wait,
-      onProgress: verifyProgress(progress),
-      signal: ctx.signal,
-      duckdb: ctx.globals.duckdb,
-      probeEnv: ctx.globals.probeEnv,
+      ...gateOptions(ctx, progress),
     }),
   );
   const json: PublishJson = { schema: 'indexctl.publish/1', ...report };
   return { json, render: () => renderPublish(report), quiet: '' };
+}
+
+/** What publish and rollback pass to their verify gate: progress, cancellation, the edge's limits. */
+export function gateOptions(ctx: CommandContext<unknown>, progress: ProgressLine) {
+  return {
+    onProgress: verifyProgress(progress),
+    signal: ctx.signal,
+    duckdb: ctx.globals.duckdb,
+    probeEnv: ctx.globals.probeEnv,
+  };
 }

@@ -1,8 +1,7 @@
 import { rollback, type PublishReport } from '../core/lifecycle/publish.js';
 import type { rollback as rollbackCommand, CommandOptions } from '../cli-options.js';
 import type { CommandContext, CommandOutput } from './context.js';
-import { renderPublish } from './publish.js';
-import { verifyProgress } from './verify.js';
+import { gateOptions, renderPublish } from './publish.js';
 import { withProgress } from '../reporters/progress.js';
 
 export type RollbackJson = PublishReport & { schema: 'indexctl.rollback/1' };
@@ -19,10 +18,7 @@ export async function run(
       to: o.to,
       reason: o.reason,
       waitSeconds: o.wait,
-      onProgress: verifyProgress(progress),
-      signal: ctx.signal,
-      duckdb: ctx.globals.duckdb,
-      probeEnv: ctx.globals.probeEnv,
+      ...gateOptions(ctx, progress),
     }),
   );
   const json: RollbackJson = { schema: 'indexctl.rollback/1', ...report };
