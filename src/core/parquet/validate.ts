@@ -250,3 +250,35 @@ function rowList(rows: readonly bigint[], count: number): string {
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/**
+ * No id in two files of a dataset (each file's own duplicates were refused before): one GROUP BY
+ * over the id columns of every file, naming the first ids with the two files each is in.
+ */
+export async function checkIdsAcrossFiles(
+  connection: DuckDBConnection,
+  sources: readonly ParquetSource[],
+  idColumn: string,
+  label: string,
+): Promise<void> {
+  const id = quoteIdent(idColumn);
+  const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+  const patterns = sources.map((s) => literal(s.pattern)).join(', ');
+  // read_parquet's filename column is the path it opened (not the escaped pattern).
+  const names = sources.map((s) => literal(s.file)).join(', ');
+  const from = `(SELECT ${id} AS id, file_index FROM read_parquet([${patterns}], filename = true)
+      JOIN (SELECT unnest([${names}]) AS filename, generate_subscripts([${names}], 1) AS file_index) USING (filename))`;
+  const dup = `SELECT CAST(id AS BIGINT) AS id, min(file_index) AS a, max(file_index) AS b FROM ${from} GROUP BY id HAVING count(*) > 1`;
+  const count = await connection.runAndReadAll(`SELECT count(*) FROM (${dup})`);
+  const ids = Number(count.getRows()[0]?.[0] ?? 0);
+  if (ids === 0) return;
+  const first = await connection.runAndReadAll(`${dup} ORDER BY a, b, id LIMIT ${EXAMPLES}`);
+  const examples = first
+    .getRows()
+    .map(([value, a, b]) => `${String(value)} in ${sources[Number(a) - 1]!.file} and ${sources[Number(b) - 1]!.file}`);
+  const more = ids > examples.length ? `, ... ${ids - examples.length} more` : '';
+  throw new BadInputError(
+    `${label}: column "${idColumn}": ${plural(ids, 'id occurs', 'ids occur')} in more than one file of the dataset ` +
+      `(${examples.join('; ')}${more}); an id belongs to one row`,
+  );
+}
