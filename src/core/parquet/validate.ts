@@ -262,20 +262,17 @@ export async function checkIdsAcrossFiles(
   label: string,
 ): Promise<void> {
   const id = quoteIdent(idColumn);
-  const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
-  const patterns = sources.map((s) => literal(s.pattern)).join(', ');
-  // read_parquet's filename column is the path it opened (not the escaped pattern).
-  const names = sources.map((s) => literal(s.file)).join(', ');
-  const from = `(SELECT ${id} AS id, file_index FROM read_parquet([${patterns}], filename = true)
-      JOIN (SELECT unnest([${names}]) AS filename, generate_subscripts([${names}], 1) AS file_index) USING (filename))`;
-  const dup = `SELECT CAST(id AS BIGINT) AS id, min(file_index) AS a, max(file_index) AS b FROM ${from} GROUP BY id HAVING count(*) > 1`;
+  const patterns = sources.map((s) => `'${s.pattern.replaceAll("'", "''")}'`).join(', ');
+  // file_index: DuckDB's virtual column, the 0-based position of the row's file in the list.
+  const dup = `SELECT CAST(${id} AS BIGINT) AS id, min(file_index) AS a, max(file_index) AS b
+      FROM read_parquet([${patterns}]) GROUP BY ${id} HAVING count(*) > 1`;
   const count = await connection.runAndReadAll(`SELECT count(*) FROM (${dup})`);
   const ids = Number(count.getRows()[0]?.[0] ?? 0);
   if (ids === 0) return;
   const first = await connection.runAndReadAll(`${dup} ORDER BY a, b, id LIMIT ${EXAMPLES}`);
   const examples = first
     .getRows()
-    .map(([value, a, b]) => `${String(value)} in ${sources[Number(a) - 1]!.file} and ${sources[Number(b) - 1]!.file}`);
+    .map(([value, a, b]) => `${String(value)} in ${sources[Number(a)]!.file} and ${sources[Number(b)]!.file}`);
   const more = ids > examples.length ? `, ... ${ids - examples.length} more` : '';
   throw new BadInputError(
     `${label}: column "${idColumn}": ${plural(ids, 'id occurs', 'ids occur')} in more than one file of the dataset ` +
