@@ -33,7 +33,12 @@ const PARTS: [string, number, number][] = [
 ];
 await writeChunks(whole, { rows: ROWS, dim: DIM, rowGroupSize: 2048 });
 for (const [name, from, to] of PARTS) {
-  await writeChunks(path.join(parts, name), { rows: ROWS, dim: DIM, rowGroupSize: 2048, where: `i >= ${from} AND i < ${to}` });
+  await writeChunks(path.join(parts, name), {
+    rows: ROWS,
+    dim: DIM,
+    rowGroupSize: 2048,
+    where: `i >= ${from} AND i < ${to}`,
+  });
 }
 const ordered = ['part-10.parquet', 'part-2.parquet', 'part-9.parquet'].map((n) => path.join(parts, n));
 // Not in the dataset: another extension, a dot-file, a subdirectory's file (not recursive).
@@ -50,7 +55,18 @@ function ok(res: CliResult, what: string): string {
 }
 
 function buildCli(root: string, chunks: string, version: string, ...extra: string[]): CliResult {
-  return runCli(['--root', root, 'build', '--chunks', chunks, '--factory', 'Flat', '--version', version, ...extra]);
+  return runCli([
+    '--root',
+    root,
+    'build',
+    '--chunks',
+    chunks,
+    '--factory',
+    'Flat',
+    '--version',
+    version,
+    ...extra,
+  ]);
 }
 
 function searchAll(index: FaissIndex): { labels: bigint[]; distances: number[] }[] {
@@ -73,7 +89,13 @@ describe('a directory or a glob builds what one file of the same rows builds', (
   ] as const) {
     it(`${name}: same ids in the same FAISS rows, same neighbours, chunks.parquet in dataset order`, async () => {
       const version = name.replace(/\W/g, '-');
-      ok(runCli(['--root', root, 'build', '--chunks', chunks, '--factory', 'Flat', '--version', version, ...extra], { cwd: dir }), `build ${name}`);
+      ok(
+        runCli(
+          ['--root', root, 'build', '--chunks', chunks, '--factory', 'Flat', '--version', version, ...extra],
+          { cwd: dir },
+        ),
+        `build ${name}`,
+      );
       const made = path.join(root, 'versions', version);
       const idmap = async (v: string) => [...(await readIdMap(path.join(v, 'idmap.parquet'))).externalId];
       assert.deepEqual(await idmap(made), await idmap(one));
@@ -174,7 +196,11 @@ describe('bad datasets: exit 5 naming the file, nothing left behind', () => {
         embedding: `CASE WHEN i IN (3, 5) THEN [CAST('NaN' AS FLOAT) for j in range(${DIM})] ELSE [0.5::FLOAT for j in range(${DIM})] END`,
       }),
     );
-    refused(d, 5, /part-3\.parquet: column "embedding": 2 rows have NaN or Inf values \(first ids: 9000003, 9000005\)/);
+    refused(
+      d,
+      5,
+      /part-3\.parquet: column "embedding": 2 rows have NaN or Inf values \(first ids: 9000003, 9000005\)/,
+    );
   });
 
   it('an id twice in one file: the one-file message, naming that file', async () => {

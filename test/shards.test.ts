@@ -273,12 +273,31 @@ describe('a dataset (directory or glob) is split by row group across its files',
 
   it('3 shards of a glob merge into what build --trained of the one file makes; shard.json lists every file', async () => {
     await writeParts(parts);
-    ok(runCli(['train', '--chunks', parts, '--factory', 'IVF16,Flat', '--train-sample', '1000', '--out', trained]), 'train');
+    ok(
+      runCli([
+        'train',
+        '--chunks',
+        parts,
+        '--factory',
+        'IVF16,Flat',
+        '--train-sample',
+        '1000',
+        '--out',
+        trained,
+      ]),
+      'train',
+    );
     shards.forEach((s, i) => ok(datasetShard(glob, i, s), `shard ${i}/3`));
-    const files = layout.map(([n]) => path.join(parts, n)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const files = layout
+      .map(([n]) => path.join(parts, n))
+      .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     const m2 = JSON.parse(readFileSync(path.join(shards[2]!, 'shard.json'), 'utf8'));
     assert.deepEqual(
-      m2.inputs.map((i: { file: string; row_groups: number[]; rows_covered: number }) => [i.file, i.row_groups, i.rows_covered]),
+      m2.inputs.map((i: { file: string; row_groups: number[]; rows_covered: number }) => [
+        i.file,
+        i.row_groups,
+        i.rows_covered,
+      ]),
       [
         [files[0], [], 0],
         [files[1], [0], 2048],
@@ -286,16 +305,23 @@ describe('a dataset (directory or glob) is split by row group across its files',
       ],
     );
     const m0 = JSON.parse(readFileSync(path.join(shards[0]!, 'shard.json'), 'utf8'));
-    assert.deepEqual(m0.inputs.map((i: { row_groups: number[] }) => i.row_groups), [[0], [], [0]]);
+    assert.deepEqual(
+      m0.inputs.map((i: { row_groups: number[] }) => i.row_groups),
+      [[0], [], [0]],
+    );
     assert.equal(m0.dataset, glob);
 
     const root = path.join(base, 'root');
     ok(runCli(['--root', root, 'merge', ...shards, '--version', 'merged']), 'merge');
-    ok(runCli(['--root', root, 'build', '--chunks', chunks, '--trained', trained, '--version', 'single']), 'build --trained');
+    ok(
+      runCli(['--root', root, 'build', '--chunks', chunks, '--trained', trained, '--version', 'single']),
+      'build --trained',
+    );
     ok(runCli(['--root', root, 'verify', 'merged', '--level', '3']), 'verify merged');
     const merged = path.join(root, 'versions', 'merged');
     const single = path.join(root, 'versions', 'single');
-    const idsOf = async (v: string) => [...(await readIdMap(path.join(v, 'idmap.parquet'))).externalId].sort();
+    const idsOf = async (v: string) =>
+      [...(await readIdMap(path.join(v, 'idmap.parquet'))).externalId].sort();
     assert.deepEqual(await idsOf(merged), await idsOf(single));
     // The merged version's one chunks.parquet holds the dataset's rows in order.
     assert.deepEqual([...(await readAllChunks(path.join(merged, 'chunks.parquet'))).ids], [...all.ids]);
@@ -314,7 +340,7 @@ describe('a dataset (directory or glob) is split by row group across its files',
     }
   });
 
-  it('a shard reads only its own row groups: a NaN row in another shard\'s row group does not stop it', async () => {
+  it("a shard reads only its own row groups: a NaN row in another shard's row group does not stop it", async () => {
     // Row 9000 is in part-9's second row group: dataset row group 4, shard 1 of 3.
     const nan = path.join(base, 'nan-parts');
     await writeParts(nan, 9000);
@@ -322,7 +348,10 @@ describe('a dataset (directory or glob) is split by row group across its files',
     ok(datasetShard(nan, 2, path.join(base, 'nan-2')), 'shard 2');
     const res = datasetShard(nan, 1, path.join(base, 'nan-1'));
     assert.equal(res.code, 5, res.stderr);
-    assert.match(res.stderr, /nan-parts\/part-9\.parquet: column "embedding": 1 row has NaN or Inf values \(first ids: 9000007\)/);
+    assert.match(
+      res.stderr,
+      /nan-parts\/part-9\.parquet: column "embedding": 1 row has NaN or Inf values \(first ids: 9000007\)/,
+    );
     assert.equal(existsSync(path.join(base, 'nan-1')), false);
   });
 

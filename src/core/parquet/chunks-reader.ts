@@ -228,7 +228,10 @@ async function checkFile(
  * The whole file in one `Float32Array` (rows x dim) and one `BigInt64Array`, each allocated once from
  * the row count in the footer and filled in place: the vectors are never held twice.
  */
-export async function readAllChunks(file: string | readonly string[], options: ChunksOptions = {}): Promise<AllChunks> {
+export async function readAllChunks(
+  file: string | readonly string[],
+  options: ChunksOptions = {},
+): Promise<AllChunks> {
   const reader = await openChunks(file, options);
   try {
     const ids = new BigInt64Array(reader.rows);
@@ -312,7 +315,12 @@ class Reader implements ChunksReader {
     for await (const piece of this.pieces(options.ranges)) {
       // A batch is a run of consecutive rows: a gap (rows not selected) ends it early.
       if (filled > 0 && piece.rowOffset !== start + filled) {
-        yield { ids: ids.subarray(0, filled), vectors: vectors.subarray(0, filled * dim), rowOffset: start, rows: filled };
+        yield {
+          ids: ids.subarray(0, filled),
+          vectors: vectors.subarray(0, filled * dim),
+          rowOffset: start,
+          rows: filled,
+        };
         filled = 0;
       }
       if (filled === 0) start = piece.rowOffset;
@@ -453,7 +461,12 @@ class Reader implements ChunksReader {
     );
     let at = range?.[0] ?? 0;
     for (;;) {
-      const chunk = await reading(source.file, `decoding from row ${at}`, () => result.fetchChunk(), source.limits);
+      const chunk = await reading(
+        source.file,
+        `decoding from row ${at}`,
+        () => result.fetchChunk(),
+        source.limits,
+      );
       if (chunk === null || chunk.rowCount === 0) break;
       const v = chunkViews(chunk);
       at += v.rows;
@@ -489,7 +502,9 @@ function checkSameColumns(first: ParquetSource, other: ParquetSource): void {
   for (const col of first.columns) {
     const match = other.columns.find((c) => c.name === col.name);
     if (!match) {
-      throw new BadInputError(`${other.file}: no column "${col.name}" (${col.type}), which ${first.file} has; ${rule}`);
+      throw new BadInputError(
+        `${other.file}: no column "${col.name}" (${col.type}), which ${first.file} has; ${rule}`,
+      );
     }
     if (match.type !== col.type) {
       throw new BadInputError(
@@ -499,7 +514,9 @@ function checkSameColumns(first: ParquetSource, other: ParquetSource): void {
   }
   const extra = other.columns.find((c) => !first.columns.some((f) => f.name === c.name));
   if (extra) {
-    throw new BadInputError(`${other.file}: column "${extra.name}" (${extra.type}) is not in ${first.file}; ${rule}`);
+    throw new BadInputError(
+      `${other.file}: column "${extra.name}" (${extra.type}) is not in ${first.file}; ${rule}`,
+    );
   }
   const moved = other.columns.findIndex((c, i) => c.name !== first.columns[i]!.name);
   if (moved >= 0) {

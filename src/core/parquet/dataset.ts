@@ -92,7 +92,8 @@ export async function writeDatasetFile(
     const connection = await instance.connect();
     try {
       await connection.run('SET preserve_insertion_order = true');
-      if (options.spillDirectory) await connection.run(`SET temp_directory = ${sqlString(options.spillDirectory)}`);
+      if (options.spillDirectory)
+        await connection.run(`SET temp_directory = ${sqlString(options.spillDirectory)}`);
       await connection.run(
         `COPY (SELECT * FROM read_parquet([${list}])) TO ${sqlString(to)} (FORMAT parquet, COMPRESSION snappy)`,
       );

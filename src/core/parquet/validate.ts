@@ -272,7 +272,9 @@ export async function checkIdsAcrossFiles(
   const first = await connection.runAndReadAll(`${dup} ORDER BY a, b, id LIMIT ${EXAMPLES}`);
   const examples = first
     .getRows()
-    .map(([value, a, b]) => `${String(value)} in ${sources[Number(a)]!.file} and ${sources[Number(b)]!.file}`);
+    .map(
+      ([value, a, b]) => `${String(value)} in ${sources[Number(a)]!.file} and ${sources[Number(b)]!.file}`,
+    );
   const more = ids > examples.length ? `, ... ${ids - examples.length} more` : '';
   throw new BadInputError(
     `${label}: column "${idColumn}": ${plural(ids, 'id occurs', 'ids occur')} in more than one file of the dataset ` +

@@ -125,7 +125,11 @@ async function checkReplaceable(out: string): Promise<void> {
  * Every file of the input with its part of the share: the global row groups mapped back to each
  * file's own numbering, so the record reads like the footer of that file.
  */
-async function shardInputs(chunks: ChunksReader, groupRows: readonly number[], share: ShardShare): Promise<ShardInput[]> {
+async function shardInputs(
+  chunks: ChunksReader,
+  groupRows: readonly number[],
+  share: ShardShare,
+): Promise<ShardInput[]> {
   const inputs: ShardInput[] = [];
   for (const input of chunks.inputs) {
     const end = input.firstRowGroup + input.rowGroups;

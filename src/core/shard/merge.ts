@@ -218,7 +218,8 @@ function inputDifference(
   mine: readonly ShardInput[],
   theirs: readonly ShardInput[],
 ): { mine: string; theirs: string } | undefined {
-  const describe = (i: ShardInput): string => `${i.file} (${i.rows} rows, ${i.bytes} bytes, ${i.row_groups_total} row groups)`;
+  const describe = (i: ShardInput): string =>
+    `${i.file} (${i.rows} rows, ${i.bytes} bytes, ${i.row_groups_total} row groups)`;
   if (mine.length !== theirs.length) {
     return {
       mine: `covers ${mine.length} file${mine.length === 1 ? '' : 's'} (${mine.map((i) => i.file).join(', ')})`,
