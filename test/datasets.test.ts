@@ -10,6 +10,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
+import { build } from '../src/core/build/build.js';
+import { BadInputError } from '../src/core/errors.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
 import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
 import { readIdMap } from '../src/core/parquet/idmap-reader.js';
@@ -230,5 +232,38 @@ describe('bad datasets: exit 5 naming the file, nothing left behind', () => {
   it('a file that is not Parquet: named', async () => {
     const d = await datasetWith((d) => writeFileSync(path.join(d, 'part-3.parquet'), 'x'.repeat(100)));
     refused(d, 5, /part-3\.parquet: not a Parquet file \(no PAR1 magic at its start\)/);
+  });
+});
+
+describe('a dataset file rewritten during the build', () => {
+  it('is refused, naming that file, with nothing left behind', async () => {
+    const root = path.join(dir, 'race-root');
+    const d = path.join(dir, 'race');
+    mkdirSync(d);
+    for (const f of ordered) execFileSync('cp', [f, d]);
+    const victim = path.join(d, 'part-9.parquet');
+    let rewritten = false;
+    await assert.rejects(
+      build({
+        root,
+        chunks: d,
+        factory: 'Flat',
+        version: 'race',
+        onProgress: (e) => {
+          if (e.phase === 'write' && !rewritten) {
+            rewritten = true;
+            writeFileSync(victim, readFileSync(victim).subarray(0, 100)); // in place: same inode
+          }
+        },
+      }),
+      (err: unknown) =>
+        err instanceof BadInputError &&
+        err.message.startsWith(`${victim}: the chunks file changed while the index was being built`),
+    );
+    assert.ok(rewritten);
+    for (const sub of ['versions', 'staging']) {
+      const p = path.join(root, sub);
+      assert.deepEqual(existsSync(p) ? readdirSync(p) : [], [], sub);
+    }
   });
 });

@@ -227,6 +227,7 @@ async function fillStaging(
     linkChunks: options.linkChunks ?? false,
     ...(options.duckdb ? { limits: options.duckdb } : {}),
     spillDirectory: path.join(staging, '.duckdb-copy-spill'),
+    label: chunks.file,
   }).then(
     () => void (seconds.copy_chunks = (performance.now() - copyStart) / 1000),
   );
@@ -249,7 +250,8 @@ async function fillStaging(
     await timed('write_idmap', () => writeIdMap(path.join(staging, 'idmap.parquet'), index.idMap()));
     failpoint('build:idmap-written');
     progress({ phase: 'write', done: 2, total: 3 });
-    await timed('copy_chunks_wait', () => placing);
+    // A copy that failed because a file was rewritten under it is reported as the rewrite.
+    await timed('copy_chunks_wait', () => placing.catch((err) => checkUnchanged(dataset.files, input.stats).then(() => Promise.reject(err))));
     await checkUnchanged(dataset.files, input.stats);
     await timed('catalog', () =>
       createCatalog(staging, {
@@ -457,12 +459,13 @@ export async function placeChunks(from: string, to: string, linkChunks: boolean)
 export async function placeDataset(
   files: readonly string[],
   to: string,
-  options: { linkChunks: boolean; limits?: DuckDBLimits; spillDirectory?: string },
+  options: { linkChunks: boolean; limits?: DuckDBLimits; spillDirectory?: string; label?: string },
 ): Promise<void> {
   if (files.length === 1) return placeChunks(files[0]!, to, options.linkChunks);
   await writeDatasetFile(files, to, {
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.spillDirectory ? { spillDirectory: options.spillDirectory } : {}),
+    ...(options.label ? { label: options.label } : {}),
   });
 }
 

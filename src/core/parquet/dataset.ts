@@ -9,6 +9,7 @@ import path from 'node:path';
 
 import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { BadInputError } from '../errors.js';
+import { asEnvironmentIoError } from '../util/env-io.js';
 import { globLiteral, openDuckDB, reading } from './duckdb-source.js';
 
 export interface Dataset {
@@ -84,9 +85,10 @@ function byteOrder(names: string[]): string[] {
 export async function writeDatasetFile(
   files: readonly string[],
   to: string,
-  options: { limits?: DuckDBLimits; spillDirectory?: string } = {},
+  options: { limits?: DuckDBLimits; spillDirectory?: string; label?: string } = {},
 ): Promise<void> {
   const list = files.map((f) => sqlString(globLiteral(f))).join(', ');
+  const label = options.label ?? `${files[0]!} (${files.length} files)`;
   const instance = await openDuckDB(options.limits);
   try {
     const connection = await instance.connect();
@@ -94,8 +96,20 @@ export async function writeDatasetFile(
       await connection.run('SET preserve_insertion_order = true');
       if (options.spillDirectory)
         await connection.run(`SET temp_directory = ${sqlString(options.spillDirectory)}`);
-      await connection.run(
-        `COPY (SELECT * FROM read_parquet([${list}])) TO ${sqlString(to)} (FORMAT parquet, COMPRESSION snappy)`,
+      // A full or read-only disk is the environment (exit 74); a file that cannot be read, bad input.
+      await reading(
+        label,
+        `writing its rows into ${to}`,
+        async () => {
+          try {
+            await connection.run(
+              `COPY (SELECT * FROM read_parquet([${list}])) TO ${sqlString(to)} (FORMAT parquet, COMPRESSION snappy)`,
+            );
+          } catch (err) {
+            throw asEnvironmentIoError(err, `cannot write ${to}`, to) ?? err;
+          }
+        },
+        options.limits,
       );
     } finally {
       connection.closeSync();

@@ -95,6 +95,7 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
         linkChunks: options.linkChunks ?? false,
         ...(options.duckdb ? { limits: options.duckdb } : {}),
         spillDirectory: path.join(staging, '.duckdb-copy-spill'),
+        label: dataset.source,
       });
       placing.catch(() => undefined);
       const merged = await timed('merge', () => mergeIndexes(ordered));
@@ -105,7 +106,9 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
         merged.dispose();
         await placing.catch(() => undefined);
       }
-      await timed('copy_chunks_wait', () => placing);
+      await timed('copy_chunks_wait', () =>
+        placing.catch((err) => checkUnchanged(dataset.files, inputStats).then(() => Promise.reject(err))),
+      );
       await checkUnchanged(dataset.files, inputStats);
       await rm(path.join(staging, '.duckdb-copy-spill'), { recursive: true, force: true });
       const first = ordered[0]!.manifest;
