@@ -114,7 +114,11 @@ export const build = command({
   summary:
     'build an immutable version directory (FAISS index, idmap, catalog, manifest) from a chunks Parquet file',
   options: [
-    required('--chunks <file>', 'chunks Parquet: id int64, embedding list<float>', text),
+    required(
+      '--chunks <path>',
+      "chunks Parquet: id int64, embedding list<float>; a file, a directory (its *.parquet, in byte order of names) or a quoted glob ('parts/*.parquet')",
+      text,
+    ),
     defaulted(
       '--factory <string>',
       'FAISS factory string (wrapped in IndexIDMap2 in code), or auto',
@@ -150,7 +154,7 @@ export const build = command({
     ),
     switchFlag(
       '--link-chunks',
-      'hard-link the chunks file into the version instead of copying it (only if nothing ever rewrites that file in place)',
+      'hard-link the chunks file into the version instead of copying it (only if nothing ever rewrites that file in place; a dataset of several files is always written as one)',
     ),
     defaulted('--id-column <name>', 'id column', text, 'id'),
     embeddingColumn,
@@ -193,7 +197,11 @@ export const train = command({
   summary:
     'train an empty index once (IndexIDMap2-wrapped, with a sidecar T.json) for shard builds, merge and build --trained',
   options: [
-    required('--chunks <file>', 'chunks Parquet to sample the training vectors from', text),
+    required(
+      '--chunks <path>',
+      'chunks Parquet to sample the training vectors from: a file, a directory or a quoted glob (as build)',
+      text,
+    ),
     required(
       '--factory <string>',
       'FAISS factory string; must be mergeable (IVF or flat codes, not HNSW)',
@@ -234,14 +242,14 @@ export const merge = command({
   options: [
     optional('--version <name>', 'version name (default: YYYYMMDDTHHMMSSZ-<8 hex>)', verbatim),
     optional(
-      '--chunks <file>',
-      "the chunks Parquet the version holds (default: the input recorded in the shards' shard.json)",
+      '--chunks <path>',
+      "the chunks the version holds: a file, a directory or a quoted glob (default: the files recorded in the shards' shard.json)",
       text,
     ),
     switchFlag('--materialize', 'also store the idmap as a DuckDB table indexed on external_id'),
     switchFlag(
       '--link-chunks',
-      'hard-link the chunks file into the version instead of copying it (only if nothing ever rewrites that file in place)',
+      'hard-link the chunks file into the version instead of copying it (only if nothing ever rewrites that file in place; a dataset of several files is always written as one)',
     ),
     described(
       wait,

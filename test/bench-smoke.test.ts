@@ -108,6 +108,11 @@ const peerFigures: Record<string, (stdout: string, argv: string[]) => void> = {
       assert.match(row[1]!, number);
     }
   },
+  'dist/bench/shard-read.js': (stdout) => {
+    const rows = tables(stdout)[0]?.rows ?? [];
+    assert.equal(rows.length, 2, `the whole-file pass (the peer) and the shard's:\n${stdout}`);
+    for (const row of rows) assert.match(row[2]!, number);
+  },
   'dist/bench/build.js': (stdout) => {
     assert.deepEqual(column(stdout, 'factory'), ['Flat', 'HNSW32']);
     for (const cell of column(stdout, 'python build s')) assert.match(cell, number);

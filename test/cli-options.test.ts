@@ -277,7 +277,7 @@ describe('argv -> typed options (in process)', () => {
       ['build', '--chunks', 'c', '--memory-budget', 'lots'],
       /'--memory-budget <size>' argument 'lots' is invalid/,
     ],
-    [['build'], /required option '--chunks <file>' not specified/],
+    [['build'], /required option '--chunks <path>' not specified/],
     [['train', '--chunks', 'c', '--factory', 'Flat'], /required option '--out <file>' not specified/],
     [['merge', '--version', 'v'], /missing required argument 'shard-dir'/],
     [['verify', '--level', '4'], /'--level <n>' argument '4' is invalid\. must be one of 1, 2, 3/],

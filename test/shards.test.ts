@@ -237,3 +237,136 @@ describe('bad shards are refused, named, with nothing published', () => {
     assert.deepEqual(versionsOf(root), []);
   });
 });
+
+describe('a dataset (directory or glob) is split by row group across its files', () => {
+  // The same 10240 rows as chunks.parquet in three files whose row groups line up with its five:
+  // part-10 holds groups 0-1, part-2 group 2, part-9 groups 3-4 (byte order of the names).
+  const base = path.join(dir, 'dataset');
+  const parts = path.join(base, 'parts');
+  const layout: [string, number, number][] = [
+    ['part-10.parquet', 0, 4096],
+    ['part-2.parquet', 4096, 6144],
+    ['part-9.parquet', 6144, ROWS],
+  ];
+  const writeParts = async (into: string, nanRow?: number) => {
+    mkdirSync(into, { recursive: true });
+    for (const [name, from, to] of layout) {
+      await writeChunks(path.join(into, name), {
+        rows: ROWS,
+        dim: 16,
+        rowGroupSize: 2048,
+        where: `i >= ${from} AND i < ${to}`,
+        ...(nanRow !== undefined
+          ? {
+              embedding: `CASE WHEN i = ${nanRow} THEN [CAST('NaN' AS FLOAT) for j in range(16)]
+                ELSE list_transform(range(16), j -> ((hash(i * 131 + j) % 2000) / 1000.0 - 1.0)::FLOAT) END`,
+            }
+          : {}),
+      });
+    }
+  };
+  const trained = path.join(base, 'trained.faiss');
+  const glob = path.join(parts, '*.parquet');
+  const shards = [0, 1, 2].map((i) => path.join(base, `shard-${i}`));
+  const datasetShard = (chunksArg: string, i: number, out: string) =>
+    runCli(['build', '--chunks', chunksArg, '--trained', trained, '--shard', `${i}/3`, '--out', out]);
+
+  it('3 shards of a glob merge into what build --trained of the one file makes; shard.json lists every file', async () => {
+    await writeParts(parts);
+    ok(
+      runCli([
+        'train',
+        '--chunks',
+        parts,
+        '--factory',
+        'IVF16,Flat',
+        '--train-sample',
+        '1000',
+        '--out',
+        trained,
+      ]),
+      'train',
+    );
+    shards.forEach((s, i) => ok(datasetShard(glob, i, s), `shard ${i}/3`));
+    const files = layout
+      .map(([n]) => path.join(parts, n))
+      .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const m2 = JSON.parse(readFileSync(path.join(shards[2]!, 'shard.json'), 'utf8'));
+    assert.deepEqual(
+      m2.inputs.map((i: { file: string; row_groups: number[]; rows_covered: number }) => [
+        i.file,
+        i.row_groups,
+        i.rows_covered,
+      ]),
+      [
+        [files[0], [], 0],
+        [files[1], [0], 2048],
+        [files[2], [], 0],
+      ],
+    );
+    const m0 = JSON.parse(readFileSync(path.join(shards[0]!, 'shard.json'), 'utf8'));
+    assert.deepEqual(
+      m0.inputs.map((i: { row_groups: number[] }) => i.row_groups),
+      [[0], [], [0]],
+    );
+    assert.equal(m0.dataset, glob);
+
+    const root = path.join(base, 'root');
+    ok(runCli(['--root', root, 'merge', ...shards, '--version', 'merged']), 'merge');
+    ok(
+      runCli(['--root', root, 'build', '--chunks', chunks, '--trained', trained, '--version', 'single']),
+      'build --trained',
+    );
+    ok(runCli(['--root', root, 'verify', 'merged', '--level', '3']), 'verify merged');
+    const merged = path.join(root, 'versions', 'merged');
+    const single = path.join(root, 'versions', 'single');
+    const idsOf = async (v: string) =>
+      [...(await readIdMap(path.join(v, 'idmap.parquet'))).externalId].sort();
+    assert.deepEqual(await idsOf(merged), await idsOf(single));
+    // The merged version's one chunks.parquet holds the dataset's rows in order.
+    assert.deepEqual([...(await readAllChunks(path.join(merged, 'chunks.parquet'))).ids], [...all.ids]);
+    const manifest = JSON.parse(readFileSync(path.join(merged, 'manifest.json'), 'utf8'));
+    assert.deepEqual(manifest.attrs.source_files, files);
+    const a = FaissIndex.read(path.join(merged, 'faiss.index'));
+    const b = FaissIndex.read(path.join(single, 'faiss.index'));
+    try {
+      const queries = [0, 2047, 4096, 6143, 6144, ROWS - 1].map((row) =>
+        all.vectors.slice(row * 16, (row + 1) * 16).map((x, j) => x + (j % 3 === 0 ? 0.01 : -0.005)),
+      );
+      assert.deepEqual(searchAll(a, queries), searchAll(b, queries));
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+
+  it("a shard reads only its own row groups: a NaN row in another shard's row group does not stop it", async () => {
+    // Row 9000 is in part-9's second row group: dataset row group 4, shard 1 of 3.
+    const nan = path.join(base, 'nan-parts');
+    await writeParts(nan, 9000);
+    ok(datasetShard(nan, 0, path.join(base, 'nan-0')), 'shard 0 (has part-9 group 0, not group 1)');
+    ok(datasetShard(nan, 2, path.join(base, 'nan-2')), 'shard 2');
+    const res = datasetShard(nan, 1, path.join(base, 'nan-1'));
+    assert.equal(res.code, 5, res.stderr);
+    assert.match(
+      res.stderr,
+      /nan-parts\/part-9\.parquet: column "embedding": 1 row has NaN or Inf values \(first ids: 9000007\)/,
+    );
+    assert.equal(existsSync(path.join(base, 'nan-1')), false);
+  });
+
+  it('a shard of another file list, or merge --chunks of another dataset: exit 3, named', () => {
+    const root = path.join(base, 'bad-root');
+    // part-1*.parquet matches part-10 alone: a shard of a one-file input.
+    const stray = path.join(base, 'stray-1');
+    ok(datasetShard(path.join(parts, 'part-1*.parquet'), 1, stray), 'stray shard');
+    let res = runCli(['--root', root, 'merge', shards[0]!, stray, shards[2]!, '--version', 'bad']);
+    assert.equal(res.code, 3, res.stderr);
+    assert.match(res.stderr, /stray-1: covers 1 file \(.*part-10\.parquet\), but .*shard-0 covers 3 \(/);
+    res = runCli(['--root', root, 'merge', ...shards, '--chunks', chunks, '--version', 'bad']);
+    assert.equal(res.code, 3, res.stderr);
+    assert.match(res.stderr, /--chunks: 1 file \(.*chunks\.parquet\), but the shards were built from 3 \(/);
+    assert.deepEqual(versionsOf(root), []);
+    assert.deepEqual(stagingOf(root), []);
+  });
+});

@@ -29,7 +29,8 @@ import { acquireWriterLock } from '../lock.js';
 import { writeManifestAtomic, type Manifest } from '../manifest/schema.js';
 import { openChunks, type ChunksReader } from '../parquet/chunks-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
-import { sampledEmbedder } from '../sample/embedder-record.js';
+import { sampledEmbedder, type EmbedderRecord } from '../sample/embedder-record.js';
+import { resolveDataset, writeDatasetFile, type Dataset } from '../parquet/dataset.js';
 import { assembleManifest } from '../manifest/assemble.js';
 import { checkFactoryForDim, faissReason, parseFactory } from './factory-check.js';
 import { tryFactory } from './factory-probe.js';
@@ -102,12 +103,13 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   const factory = options.factory === 'auto' ? 'auto' : innerFactory(options.factory);
   // A string that is wrong whatever the data is refused before the file is even opened (exit 2).
   const given = factory === 'auto' ? undefined : parseFactory(factory);
-  const inputStat = await statInput(options.chunks);
   // Checked before DuckDB opens: a bad limit is a usage error, not a failure to read the file.
   resolveDuckDBLimits(options.duckdb);
+  const dataset = await resolveDataset(options.chunks, options.duckdb);
+  const inputStats = await statInputs(dataset.files);
   // The footer is read under the explicit (or default) limit; once the FAISS plan is known, the
   // budget decides what DuckDB gets for the scan and the catalog.
-  const chunks = await openInput(options, metric);
+  const chunks = await openInput({ ...options, chunks: dataset }, metric);
   try {
     checkMetadataColumns(chunks, options.metadataColumns ?? {});
     if (options.trained) checkTrainedFits(options.trained, chunks.file, chunks.dim, metric);
@@ -139,18 +141,24 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     if (!trial.isTrained && !options.trained) checkEnoughToTrain(shape, chunks.dim, plan.trainSample, chunks.file);
     const duckdb = limitsWithinBudget(options.duckdb, options.memoryBudgetBytes, plan.estimatedPeakBytes);
     if (options.dryRun) return { version, dryRun: true, plan, seconds: {} };
-    return await buildStaged({ ...options, duckdb }, version, chunks, plan, inputStat);
+    return await buildStaged({ ...options, duckdb }, version, { dataset, chunks, stats: inputStats }, plan);
   } finally {
     chunks.close();
   }
 }
 
+/** The input as opened: the dataset, its reader, and each file's stat from before it was read. */
+interface Input {
+  dataset: Dataset;
+  chunks: ChunksReader;
+  stats: (Stats | undefined)[];
+}
+
 async function buildStaged(
   options: BuildOptions,
   version: string,
-  chunks: ChunksReader,
+  input: Input,
   plan: BuildPlan,
-  inputStat: Stats | undefined,
 ): Promise<BuildReport> {
   await ensureRoot(options.root);
   // Checked again at the seal, under the lock: another build of this name may seal first.
@@ -163,7 +171,7 @@ async function buildStaged(
   try {
     // FAISS's write_index and DuckDB report a full or read-only disk as text: named here, exit 74.
     const report = await guardWrite(`cannot build ${version}`, staging, () =>
-      fillStaging(options, version, chunks, plan, staging, inputStat),
+      fillStaging(options, version, input, plan, staging),
     );
     report.dir = await seal(options, version, staging);
     return report;
@@ -195,11 +203,11 @@ export async function seal(
 async function fillStaging(
   options: BuildOptions,
   version: string,
-  chunks: ChunksReader,
+  input: Input,
   plan: BuildPlan,
   staging: string,
-  inputStat: Stats | undefined,
 ): Promise<BuildReport> {
+  const { chunks, dataset } = input;
   const seconds: Record<string, number> = {};
   const progress = options.onProgress ?? (() => {});
   // DuckDB's spills go into staging/, removed with it on failure and before the commit on success.
@@ -215,7 +223,12 @@ async function fillStaging(
   // The chunks copy (kernel-side, on a libuv thread) overlaps training and adding; it is awaited,
   // and the input checked unchanged, once everything has been read from it.
   const copyStart = performance.now();
-  const placing = placeChunks(chunks.file, path.join(staging, 'chunks.parquet'), options.linkChunks ?? false).then(
+  const placing = placeDataset(dataset.files, path.join(staging, 'chunks.parquet'), {
+    linkChunks: options.linkChunks ?? false,
+    ...(options.duckdb ? { limits: options.duckdb } : {}),
+    spillDirectory: path.join(staging, '.duckdb-copy-spill'),
+    label: chunks.file,
+  }).then(
     () => void (seconds.copy_chunks = (performance.now() - copyStart) / 1000),
   );
   // A copy that fails while the add runs (ENOSPC, EIO) is reported when awaited below; until then a
@@ -237,8 +250,9 @@ async function fillStaging(
     await timed('write_idmap', () => writeIdMap(path.join(staging, 'idmap.parquet'), index.idMap()));
     failpoint('build:idmap-written');
     progress({ phase: 'write', done: 2, total: 3 });
-    await timed('copy_chunks_wait', () => placing);
-    await checkUnchanged(chunks.file, inputStat);
+    // A copy that failed because a file was rewritten under it is reported as the rewrite.
+    await timed('copy_chunks_wait', () => placing.catch((err) => checkUnchanged(dataset.files, input.stats).then(() => Promise.reject(err))));
+    await checkUnchanged(dataset.files, input.stats);
     await timed('catalog', () =>
       createCatalog(staging, {
         materialize: options.materialize ?? false,
@@ -253,9 +267,10 @@ async function fillStaging(
     await placing.catch(() => undefined);
   }
   await rm(spill, { recursive: true, force: true });
+  await rm(path.join(staging, '.duckdb-copy-spill'), { recursive: true, force: true });
 
   // Vectors made by `sample`'s built-in embedder: recorded, so `search --text` can embed words alike.
-  const embedder = await sampledEmbedder(chunks.file, chunks.embeddingColumn, plan.dim);
+  const embedder = await datasetEmbedder(dataset.files, chunks.embeddingColumn, plan.dim);
   const manifest = await timed('checksum', () =>
     assembleManifest(staging, {
       version,
@@ -265,7 +280,7 @@ async function fillStaging(
       dim: plan.dim,
       vectors: plan.vectors,
       attrs: {
-        source_chunks: chunks.file,
+        ...sourceAttrs(dataset),
         id_column: chunks.idColumn,
         embedding_column: chunks.embeddingColumn,
         ...(options.metadataColumns && Object.keys(options.metadataColumns).length > 0
@@ -297,14 +312,18 @@ async function fillStaging(
  * hands is copied into a spare one first (a memcpy, far cheaper than either side).
  */
 /**
- * The chunks file as build, train and a shard build read it: the column flags, the expected
- * dimension, the DuckDB limits, and vectors normalized for cosine.
+ * The chunks file or dataset (`--chunks`: a file, a directory or a glob, dataset.ts) as build, train
+ * and a shard build read it: the column flags, the expected dimension, the DuckDB limits, and vectors
+ * normalized for cosine.
  */
-export function openInput(
-  options: Pick<BuildOptions, 'chunks' | 'duckdb' | 'idColumn' | 'embeddingColumn' | 'dim'>,
+export async function openInput(
+  options: Pick<BuildOptions, 'duckdb' | 'idColumn' | 'embeddingColumn' | 'dim'> & { chunks: string | Dataset },
   metric: BuildMetric,
 ): Promise<ChunksReader> {
-  return openChunks(options.chunks, {
+  const dataset =
+    typeof options.chunks === 'string' ? await resolveDataset(options.chunks, options.duckdb) : options.chunks;
+  return openChunks(dataset.files, {
+    label: dataset.source,
     ...(options.duckdb ? { duckdb: options.duckdb } : {}),
     ...(options.idColumn ? { idColumn: options.idColumn } : {}),
     ...(options.embeddingColumn ? { embeddingColumn: options.embeddingColumn } : {}),
@@ -400,7 +419,11 @@ export function checkMetadataColumns(chunks: ChunksReader, names: Partial<Record
   );
 }
 
-/** The input's identity and size now, to tell later whether it was rewritten during the build. */
+/** Each input file's identity and size now, to tell later whether one was rewritten during the build. */
+export async function statInputs(files: readonly string[]): Promise<(Stats | undefined)[]> {
+  return Promise.all(files.map((f) => statInput(f)));
+}
+
 export async function statInput(file: string): Promise<Stats | undefined> {
   try {
     return await stat(file);
@@ -429,10 +452,57 @@ export async function placeChunks(from: string, to: string, linkChunks: boolean)
 }
 
 /**
- * An input that changed since it was opened (size, mtime or inode) means the index was built from
- * other rows than the version would hold: refused.
+ * The version's one `chunks.parquet`: a one-file input is placed as above; several files are written
+ * into one Parquet in dataset order (dataset.ts), whatever `linkChunks` says, since no link can join
+ * files.
  */
-export async function checkUnchanged(file: string, before: Stats | undefined): Promise<void> {
+export async function placeDataset(
+  files: readonly string[],
+  to: string,
+  options: { linkChunks: boolean; limits?: DuckDBLimits; spillDirectory?: string; label?: string },
+): Promise<void> {
+  if (files.length === 1) return placeChunks(files[0]!, to, options.linkChunks);
+  await writeDatasetFile(files, to, {
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.spillDirectory ? { spillDirectory: options.spillDirectory } : {}),
+    ...(options.label ? { label: options.label } : {}),
+  });
+}
+
+/**
+ * The manifest's record of the input: `source_chunks` is the file, as always; a dataset of several
+ * files also lists them, in order, in `source_files` (`source_chunks` is then the directory or glob).
+ */
+export function sourceAttrs(dataset: Pick<Dataset, 'source' | 'files'>): Record<string, unknown> {
+  return dataset.files.length === 1
+    ? { source_chunks: dataset.files[0]! }
+    : { source_chunks: dataset.source, source_files: [...dataset.files] };
+}
+
+/** `sample`'s embedder when every file of the input records the same one. */
+async function datasetEmbedder(
+  files: readonly string[],
+  embeddingColumn: string,
+  dim: number,
+): Promise<EmbedderRecord | undefined> {
+  let found: EmbedderRecord | undefined;
+  for (const file of files) {
+    const record = await sampledEmbedder(file, embeddingColumn, dim);
+    if (!record || (found && JSON.stringify(found) !== JSON.stringify(record))) return undefined;
+    found = record;
+  }
+  return found;
+}
+
+/**
+ * An input file that changed since it was opened (size, mtime or inode) means the index was built
+ * from other rows than the version would hold: refused, naming the file.
+ */
+export async function checkUnchanged(files: readonly string[], before: readonly (Stats | undefined)[]): Promise<void> {
+  for (const [k, file] of files.entries()) await checkUnchangedFile(file, before[k]);
+}
+
+async function checkUnchangedFile(file: string, before: Stats | undefined): Promise<void> {
   const after = await stat(file);
   if (
     before &&

@@ -13,8 +13,13 @@
  * `openChunks`, before any vector is read; per-row faults in the embeddings (null, mixed dimension,
  * null values, NaN/Inf, and all-zero rows under `normalize`) are counted over the whole file during a
  * pass, which stops handing out data at the first one and throws when the file has been scanned.
+ *
+ * A dataset (several files, dataset.ts) is read as one table: the files in order, rows numbered
+ * across them. Each file passes every check above on its own, named in its errors; across files the
+ * columns and types must be the first file's, the dimension the same, and no id in two files. One
+ * DuckDB instance serves every file.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
 import { BadInputError, UsageError } from '../errors.js';
 import { MAX_DIM } from '../util/limits.js';
@@ -23,13 +28,14 @@ import { copyScaled } from './cosine.js';
 import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { chunkViews } from './duckdb-chunk.js';
 import {
-  describeParquet,
+  describeWith,
+  openDuckDB,
   quoteIdent,
   reading,
   type ParquetColumn,
   type ParquetSource,
 } from './duckdb-source.js';
-import { assertParquetFile, checkColumns, checkIds, checkNotEmpty } from './validate.js';
+import { assertParquetFile, checkColumns, checkIds, checkIdsAcrossFiles, checkNotEmpty } from './validate.js';
 
 export interface ChunksOptions {
   /** Default `id`. */
@@ -42,6 +48,8 @@ export interface ChunksOptions {
   normalize?: boolean;
   /** DuckDB memory and thread limits (duckdb-limits.ts). */
   duckdb?: DuckDBLimits;
+  /** What messages call a dataset of several files (default: the first file and the count). */
+  label?: string;
 }
 
 export interface ChunkBatch {
@@ -56,11 +64,29 @@ export interface ChunkBatch {
 export interface BatchOptions {
   /** Rows per batch; default the largest row group, capped at 256 MiB of floats. */
   batchRows?: number;
+  /**
+   * Only these [start, end) dataset rows, ascending and disjoint (a shard's row groups): files with
+   * none are not opened, and DuckDB skips the other row groups by their `file_row_number` range
+   * instead of decoding them. Each batch then holds consecutive rows (rowOffset is exact); only the
+   * selected rows are validated.
+   */
+  ranges?: readonly (readonly [number, number])[];
+}
+
+/** One file of the input, where its rows and row groups start in the dataset's numbering. */
+export interface ChunksInput {
+  file: string;
+  rows: number;
+  rowGroups: number;
+  firstRow: number;
+  firstRowGroup: number;
 }
 
 export interface ChunksReader {
-  /** Absolute path. */
+  /** For messages: the absolute path of a one-file input, else the dataset and its file count. */
   readonly file: string;
+  /** Every file, in dataset order (one for a single file). */
+  readonly inputs: readonly ChunksInput[];
   readonly rows: number;
   readonly dim: number;
   readonly rowGroups: number;
@@ -72,7 +98,7 @@ export interface ChunksReader {
   batches(options?: BatchOptions): AsyncIterable<ChunkBatch>;
   /** One pass copying every row into `ids` (rows) and `vectors` (rows x dim). */
   readInto(ids: BigInt64Array, vectors: Float32Array): Promise<void>;
-  /** Rows of each row group, in file order (a shard build splits the input by row group). */
+  /** Rows of each row group, in dataset order (a shard build splits the input by row group). */
   rowGroupRows(): Promise<number[]>;
   /**
    * Where DuckDB spills from now on (a build points it into its staging directory, so a spill is
@@ -99,8 +125,13 @@ const MAX_BATCH_BYTES = 256 * 1024 * 1024;
  */
 const STREAM_BUFFER_BYTES = 32 * 1024 * 1024;
 
-/** Opens and validates a chunks file; see the module comment for what fails here. */
-export async function openChunks(file: string, options: ChunksOptions = {}): Promise<ChunksReader> {
+/** Opens and validates a chunks file or dataset; see the module comment for what fails here. */
+export async function openChunks(
+  input: string | readonly string[],
+  options: ChunksOptions = {},
+): Promise<ChunksReader> {
+  const files = typeof input === 'string' ? [input] : [...input];
+  if (files.length === 0) throw new UsageError('openChunks needs at least one file');
   const idColumn = options.idColumn ?? 'id';
   const embeddingColumn = options.embeddingColumn ?? 'embedding';
   if (idColumn === embeddingColumn) {
@@ -112,37 +143,84 @@ export async function openChunks(file: string, options: ChunksOptions = {}): Pro
   ) {
     throw new UsageError(`dim must be an integer in [1, ${MAX_DIM}], got ${String(options.dim)}`);
   }
-  assertParquetFile(file);
-  const source = await describeParquet(file, options.duckdb);
+  // Cheap checks on every file before DuckDB reads any: a FIFO in the set must not block the scan.
+  for (const file of files) assertParquetFile(file);
+  const instance = await openDuckDB(options.duckdb);
   try {
-    checkColumns(source, idColumn, embeddingColumn);
-    checkNotEmpty(source);
-    const connection = await source.instance.connect();
-    try {
-      await reading(
-        source.file,
-        `checking column "${idColumn}"`,
-        () => checkIds(connection, source, idColumn),
-        source.limits,
-      );
-      const dim = await reading(
-        source.file,
-        `reading column "${embeddingColumn}"`,
-        () => probeDimension(connection, source, embeddingColumn),
-        source.limits,
-      );
-      if (options.dim !== undefined && dim !== options.dim) {
-        throw new BadInputError(
-          `${source.file}: column "${embeddingColumn}" has dimension ${dim} (first non-null row), expected ${options.dim}`,
-        );
+    const sources: ParquetSource[] = [];
+    let dim = 0;
+    for (const file of files) {
+      const source = await describeWith(instance, file, options.duckdb);
+      const fileDim = await checkFile(source, idColumn, embeddingColumn, options.dim);
+      const first = sources[0];
+      if (first) {
+        checkSameColumns(first, source);
+        if (fileDim !== dim) {
+          throw new BadInputError(
+            `${source.file}: column "${embeddingColumn}" has dimension ${fileDim} (first non-null row), ` +
+              `but ${first.file} has ${dim}; every file of a dataset has one dimension`,
+          );
+        }
+      } else {
+        dim = fileDim;
       }
-      return new Reader(source, idColumn, embeddingColumn, dim, options.normalize ?? false);
-    } finally {
-      connection.closeSync();
+      sources.push(source);
     }
+    const label =
+      sources.length === 1
+        ? sources[0]!.file
+        : `${options.label ?? sources[0]!.file} (${sources.length} files)`;
+    if (sources.length > 1) {
+      const connection = await instance.connect();
+      try {
+        await reading(
+          label,
+          `checking column "${idColumn}" across files`,
+          () => checkIdsAcrossFiles(connection, sources, idColumn, label),
+          options.duckdb,
+        );
+      } finally {
+        connection.closeSync();
+      }
+    }
+    return new Reader(instance, sources, label, idColumn, embeddingColumn, dim, options.normalize ?? false);
   } catch (err) {
-    source.instance.closeSync();
+    instance.closeSync();
     throw err;
+  }
+}
+
+/** One file's own checks (as for a single file); returns its dimension. */
+async function checkFile(
+  source: ParquetSource,
+  idColumn: string,
+  embeddingColumn: string,
+  expectedDim: number | undefined,
+): Promise<number> {
+  checkColumns(source, idColumn, embeddingColumn);
+  checkNotEmpty(source);
+  const connection = await source.instance.connect();
+  try {
+    await reading(
+      source.file,
+      `checking column "${idColumn}"`,
+      () => checkIds(connection, source, idColumn),
+      source.limits,
+    );
+    const dim = await reading(
+      source.file,
+      `reading column "${embeddingColumn}"`,
+      () => probeDimension(connection, source, embeddingColumn),
+      source.limits,
+    );
+    if (expectedDim !== undefined && dim !== expectedDim) {
+      throw new BadInputError(
+        `${source.file}: column "${embeddingColumn}" has dimension ${dim} (first non-null row), expected ${expectedDim}`,
+      );
+    }
+    return dim;
+  } finally {
+    connection.closeSync();
   }
 }
 
@@ -150,7 +228,10 @@ export async function openChunks(file: string, options: ChunksOptions = {}): Pro
  * The whole file in one `Float32Array` (rows x dim) and one `BigInt64Array`, each allocated once from
  * the row count in the footer and filled in place: the vectors are never held twice.
  */
-export async function readAllChunks(file: string, options: ChunksOptions = {}): Promise<AllChunks> {
+export async function readAllChunks(
+  file: string | readonly string[],
+  options: ChunksOptions = {},
+): Promise<AllChunks> {
   const reader = await openChunks(file, options);
   try {
     const ids = new BigInt64Array(reader.rows);
@@ -191,23 +272,34 @@ async function probeDimension(
 }
 
 class Reader implements ChunksReader {
-  readonly file: string;
+  readonly inputs: readonly ChunksInput[];
   readonly rows: number;
   readonly rowGroups: number;
   readonly columns: readonly ParquetColumn[];
+  private readonly maxRowGroupRows: number;
   private closed = false;
 
   constructor(
-    private readonly source: ParquetSource,
+    private readonly instance: DuckDBInstance,
+    private readonly sources: readonly ParquetSource[],
+    readonly file: string,
     readonly idColumn: string,
     readonly embeddingColumn: string,
     readonly dim: number,
     private readonly normalize: boolean,
   ) {
-    this.file = source.file;
-    this.rows = source.rows;
-    this.rowGroups = source.rowGroups;
-    this.columns = source.columns;
+    let firstRow = 0;
+    let firstRowGroup = 0;
+    this.inputs = sources.map((s) => {
+      const input = { file: s.file, rows: s.rows, rowGroups: s.rowGroups, firstRow, firstRowGroup };
+      firstRow += s.rows;
+      firstRowGroup += s.rowGroups;
+      return input;
+    });
+    this.rows = firstRow;
+    this.rowGroups = firstRowGroup;
+    this.columns = sources[0]!.columns;
+    this.maxRowGroupRows = Math.max(...sources.map((s) => s.maxRowGroupRows));
   }
 
   async *batches(options: BatchOptions = {}): AsyncGenerator<ChunkBatch> {
@@ -215,11 +307,23 @@ class Reader implements ChunksReader {
     const cap = options.batchRows ?? this.defaultBatchRows();
     if (!Number.isSafeInteger(cap) || cap <= 0)
       throw new UsageError(`batchRows must be a positive integer, got ${cap}`);
-    const ids = new BigInt64Array(Math.min(cap, this.rows));
+    const selected = options.ranges ? options.ranges.reduce((n, [a, b]) => n + (b - a), 0) : this.rows;
+    const ids = new BigInt64Array(Math.max(1, Math.min(cap, selected)));
     const vectors = new Float32Array(ids.length * dim);
     let filled = 0;
     let start = 0;
-    for await (const piece of this.pieces()) {
+    for await (const piece of this.pieces(options.ranges)) {
+      // A batch is a run of consecutive rows: a gap (rows not selected) ends it early.
+      if (filled > 0 && piece.rowOffset !== start + filled) {
+        yield {
+          ids: ids.subarray(0, filled),
+          vectors: vectors.subarray(0, filled * dim),
+          rowOffset: start,
+          rows: filled,
+        };
+        filled = 0;
+      }
+      if (filled === 0) start = piece.rowOffset;
       for (let k = 0; k < piece.rows;) {
         const take = Math.min(ids.length - filled, piece.rows - k);
         ids.set(piece.ids.subarray(k, k + take), filled);
@@ -260,20 +364,24 @@ class Reader implements ChunksReader {
   }
 
   async rowGroupRows(): Promise<number[]> {
-    const connection = await this.source.instance.connect();
+    const connection = await this.instance.connect();
     try {
-      const result = await connection.runAndReadAll(
-        'SELECT row_group_id, max(row_group_num_rows) FROM parquet_metadata($1) GROUP BY row_group_id ORDER BY row_group_id',
-        [this.source.pattern],
-      );
-      return result.getRows().map((row) => Number(row[1]));
+      const all: number[] = [];
+      for (const source of this.sources) {
+        const result = await connection.runAndReadAll(
+          'SELECT row_group_id, max(row_group_num_rows) FROM parquet_metadata($1) GROUP BY row_group_id ORDER BY row_group_id',
+          [source.pattern],
+        );
+        all.push(...result.getRows().map((row) => Number(row[1])));
+      }
+      return all;
     } finally {
       connection.closeSync();
     }
   }
 
   async useTempDirectory(dir: string): Promise<void> {
-    const connection = await this.source.instance.connect();
+    const connection = await this.instance.connect();
     try {
       // SET takes no parameters: the path is a quoted literal.
       await connection.run(`SET temp_directory = '${dir.replaceAll("'", "''")}'`);
@@ -285,53 +393,137 @@ class Reader implements ChunksReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.source.instance.closeSync();
+    this.instance.closeSync();
   }
 
   private defaultBatchRows(): number {
     const byBytes = Math.max(1, Math.floor(MAX_BATCH_BYTES / (this.dim * 4)));
-    return Math.min(Math.max(this.source.maxRowGroupRows, 1), byBytes);
+    return Math.min(Math.max(this.maxRowGroupRows, 1), byBytes);
   }
 
   /**
-   * One pass: validated pieces in row order. After the first bad row nothing more is handed out, but
-   * the scan goes on to the end so the error can give the whole file's count.
+   * One pass: validated pieces in dataset order, file by file. After the first bad row nothing more
+   * is handed out, but the file's scan goes on to its end so the error can give its whole count.
    */
-  private async *pieces(): AsyncGenerator<Piece> {
+  private async *pieces(ranges?: readonly (readonly [number, number])[]): AsyncGenerator<Piece> {
     if (this.closed) throw new UsageError(`${this.file}: the chunks reader is closed`);
-    const { dim, source } = this;
-    const connection = await source.instance.connect();
+    const connection = await this.instance.connect();
     try {
       await connection.run(`SET streaming_buffer_size = '${STREAM_BUFFER_BYTES}B'`);
-      const sql = `SELECT CAST(${quoteIdent(this.idColumn)} AS BIGINT), ${quoteIdent(this.embeddingColumn)} FROM read_parquet($1)`;
-      const result = await reading(
-        this.file,
-        'starting the scan',
-        () => connection.stream(sql, [source.pattern]),
-        source.limits,
-      );
-      const checker = new ChunkChecker(dim, this.normalize);
-      let rowOffset = 0;
-      for (;;) {
-        const chunk = await reading(
-          this.file,
-          `decoding from row ${rowOffset}`,
-          () => result.fetchChunk(),
-          source.limits,
-        );
-        if (chunk === null || chunk.rowCount === 0) break;
-        const v = chunkViews(chunk);
-        const piece = checker.check(v, rowOffset);
-        if (piece) yield piece;
-        rowOffset += v.rows;
-      }
-      const error = checker.bad.error(this.file, this.embeddingColumn, dim);
-      if (error) throw error;
-      if (rowOffset !== this.rows) {
-        throw new BadInputError(`${this.file}: the footer says ${this.rows} rows but ${rowOffset} were read`);
+      for (const [k, source] of this.sources.entries()) {
+        const input = this.inputs[k]!;
+        const local = ranges ? localRanges(ranges, input.firstRow, input.rows) : [[0, input.rows] as const];
+        if (local.length === 0) continue;
+        const checker = new ChunkChecker(this.dim, this.normalize);
+        for (const [from, to] of local) {
+          const whole = from === 0 && to === input.rows;
+          let rowOffset = from;
+          for await (const v of this.scan(connection, source, whole ? undefined : [from, to])) {
+            const piece = checker.check(v, input.firstRow + rowOffset);
+            if (piece) yield piece;
+            rowOffset += v.rows;
+          }
+          if (rowOffset !== to) {
+            throw new BadInputError(
+              whole
+                ? `${source.file}: the footer says ${input.rows} rows but ${rowOffset} were read`
+                : `${source.file}: rows ${from}..${to - 1} should be ${to - from} rows but ${rowOffset - from} were read`,
+            );
+          }
+        }
+        const error = checker.bad.error(source.file, this.embeddingColumn, this.dim);
+        if (error) throw error;
       }
     } finally {
       connection.closeSync();
     }
+  }
+
+  /**
+   * One file, or its rows [from, to): DuckDB prunes row groups outside a `file_row_number` range
+   * from the footer's row counts, so a quarter of the rows decodes in about a quarter of the time
+   * (docs/scaling.md), and keeps the rows in file order.
+   */
+  private async *scan(
+    connection: DuckDBConnection,
+    source: ParquetSource,
+    range: readonly [number, number] | undefined,
+  ): AsyncGenerator<ReturnType<typeof chunkViews>> {
+    const columns = `CAST(${quoteIdent(this.idColumn)} AS BIGINT), ${quoteIdent(this.embeddingColumn)}`;
+    const sql = range
+      ? `SELECT ${columns} FROM read_parquet($1, file_row_number = true) WHERE file_row_number >= ${range[0]} AND file_row_number < ${range[1]}`
+      : `SELECT ${columns} FROM read_parquet($1)`;
+    const result = await reading(
+      source.file,
+      'starting the scan',
+      () => connection.stream(sql, [source.pattern]),
+      source.limits,
+    );
+    let at = range?.[0] ?? 0;
+    for (;;) {
+      const chunk = await reading(
+        source.file,
+        `decoding from row ${at}`,
+        () => result.fetchChunk(),
+        source.limits,
+      );
+      if (chunk === null || chunk.rowCount === 0) break;
+      const v = chunkViews(chunk);
+      at += v.rows;
+      yield v;
+    }
+  }
+}
+
+/** The part of the dataset ranges inside one file, in its own row numbers; adjacent ones joined. */
+function localRanges(
+  ranges: readonly (readonly [number, number])[],
+  firstRow: number,
+  rows: number,
+): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [a, b] of ranges) {
+    const from = Math.max(a, firstRow) - firstRow;
+    const to = Math.min(b, firstRow + rows) - firstRow;
+    if (from >= to) continue;
+    const last = out[out.length - 1];
+    if (last && last[1] === from) last[1] = to;
+    else out.push([from, to]);
+  }
+  return out;
+}
+
+/**
+ * Every file of a dataset has the first file's columns with the same types, in the same order (the
+ * version's one chunks.parquet is their rows one after another).
+ */
+function checkSameColumns(first: ParquetSource, other: ParquetSource): void {
+  const rule = 'every file of a dataset has the columns and types of the first';
+  for (const col of first.columns) {
+    const match = other.columns.find((c) => c.name === col.name);
+    if (!match) {
+      throw new BadInputError(
+        `${other.file}: no column "${col.name}" (${col.type}), which ${first.file} has; ${rule}`,
+      );
+    }
+    if (match.type !== col.type) {
+      throw new BadInputError(
+        `${other.file}: column "${col.name}" has type ${match.type}, but ${first.file} has ${col.type}; ${rule}`,
+      );
+    }
+  }
+  const extra = other.columns.find((c) => !first.columns.some((f) => f.name === c.name));
+  if (extra) {
+    throw new BadInputError(
+      `${other.file}: column "${extra.name}" (${extra.type}) is not in ${first.file}; ${rule}`,
+    );
+  }
+  const moved = other.columns.findIndex((c, i) => c.name !== first.columns[i]!.name);
+  if (moved >= 0) {
+    const name = first.columns[moved]!.name;
+    const at = other.columns.findIndex((c) => c.name === name);
+    throw new BadInputError(
+      `${other.file}: column "${name}" is column ${at + 1}, but column ${moved + 1} in ${first.file}; ${rule}, in the same order`,
+    );
   }
 }

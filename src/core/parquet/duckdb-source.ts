@@ -45,9 +45,23 @@ export async function openDuckDB(limits?: DuckDBLimits): Promise<DuckDBInstance>
 
 /** Reads the footer through DuckDB; a file DuckDB cannot parse is bad input. */
 export async function describeParquet(file: string, limits?: DuckDBLimits): Promise<ParquetSource> {
+  const instance = await openDuckDB(limits);
+  try {
+    return await describeWith(instance, file, limits);
+  } catch (err) {
+    instance.closeSync();
+    throw err;
+  }
+}
+
+/** The same over an instance the caller owns (one for every file of a dataset); it stays open. */
+export async function describeWith(
+  instance: DuckDBInstance,
+  file: string,
+  limits?: DuckDBLimits,
+): Promise<ParquetSource> {
   const absolute = path.resolve(file);
   const pattern = globLiteral(absolute);
-  const instance = await openDuckDB(limits);
   try {
     const connection = await instance.connect();
     try {
@@ -78,7 +92,6 @@ export async function describeParquet(file: string, limits?: DuckDBLimits): Prom
       connection.closeSync();
     }
   } catch (err) {
-    instance.closeSync();
     throw new BadInputError(`${absolute}: cannot be read as Parquet: ${firstLine(err)}`, { cause: err });
   }
 }

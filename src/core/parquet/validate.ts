@@ -250,3 +250,34 @@ function rowList(rows: readonly bigint[], count: number): string {
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/**
+ * No id in two files of a dataset (each file's own duplicates were refused before): one GROUP BY
+ * over the id columns of every file, naming the first ids with the two files each is in.
+ */
+export async function checkIdsAcrossFiles(
+  connection: DuckDBConnection,
+  sources: readonly ParquetSource[],
+  idColumn: string,
+  label: string,
+): Promise<void> {
+  const id = quoteIdent(idColumn);
+  const patterns = sources.map((s) => `'${s.pattern.replaceAll("'", "''")}'`).join(', ');
+  // file_index: DuckDB's virtual column, the 0-based position of the row's file in the list.
+  const dup = `SELECT CAST(${id} AS BIGINT) AS id, min(file_index) AS a, max(file_index) AS b
+      FROM read_parquet([${patterns}]) GROUP BY ${id} HAVING count(*) > 1`;
+  const count = await connection.runAndReadAll(`SELECT count(*) FROM (${dup})`);
+  const ids = Number(count.getRows()[0]?.[0] ?? 0);
+  if (ids === 0) return;
+  const first = await connection.runAndReadAll(`${dup} ORDER BY a, b, id LIMIT ${EXAMPLES}`);
+  const examples = first
+    .getRows()
+    .map(
+      ([value, a, b]) => `${String(value)} in ${sources[Number(a)]!.file} and ${sources[Number(b)]!.file}`,
+    );
+  const more = ids > examples.length ? `, ... ${ids - examples.length} more` : '';
+  throw new BadInputError(
+    `${label}: column "${idColumn}": ${plural(ids, 'id occurs', 'ids occur')} in more than one file of the dataset ` +
+      `(${examples.join('; ')}${more}); an id belongs to one row`,
+  );
+}

@@ -1,6 +1,6 @@
 /**
- * `build --trained T --shard I/N --out DIR`: adds this shard's row groups to a copy of the trained
- * index and writes DIR (faiss.index, idmap.parquet, shard.json). No root and no lock: shards are
+ * `build --trained T --shard I/N --out DIR`: adds this shard's row groups (and reads only those) to a
+ * copy of the trained index and writes DIR (faiss.index, idmap.parquet, shard.json). No root and no lock: shards are
  * private to their job until `merge` checks and seals them. The same shard built twice gives the same
  * bytes (same trained bytes, same rows in the same order), so a retried job is harmless.
  */
@@ -15,7 +15,8 @@ import { guardWrite } from '../util/env-io.js';
 import type { FaissIndex } from '../faiss/index.js';
 import type { ChunksReader } from '../parquet/chunks-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
-import { SHARD_FILES, SHARD_SCHEMA, type ShardManifest } from './shard-manifest.js';
+import { resolveDataset } from '../parquet/dataset.js';
+import { SHARD_FILES, SHARD_SCHEMA, type ShardInput, type ShardManifest } from './shard-manifest.js';
 import { shardShare, type ShardShare, type ShardSpec } from './split.js';
 import { checkTrainedFits, copyTrained, type Trained } from './trained.js';
 
@@ -34,7 +35,8 @@ export interface ShardBuildOptions {
 export async function buildShard(options: ShardBuildOptions): Promise<ShardManifest> {
   const { trained, shard } = options;
   const metric = trained.sidecar.metric;
-  const chunks = await openInput(options, metric);
+  const dataset = await resolveDataset(options.chunks, options.duckdb);
+  const chunks = await openInput({ ...options, chunks: dataset }, metric);
   const out = path.resolve(options.out);
   // Written beside DIR and renamed into place: a DIR that exists is always a whole shard.
   const tmp = `${out}.tmp-${process.pid}`;
@@ -43,8 +45,9 @@ export async function buildShard(options: ShardBuildOptions): Promise<ShardManif
     checkMetadataColumns(chunks, {});
     checkTrainedFits(trained, chunks.file, chunks.dim, metric);
     await checkReplaceable(out);
-    const share = shardShare(await chunks.rowGroupRows(), shard);
-    const bytes = (await stat(chunks.file)).size;
+    const groupRows = await chunks.rowGroupRows();
+    const share = shardShare(groupRows, shard);
+    const inputs = await shardInputs(chunks, groupRows, share);
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     const manifest = await guardWrite(`cannot write shard ${out}`, tmp, async () => {
@@ -71,16 +74,8 @@ export async function buildShard(options: ShardBuildOptions): Promise<ShardManif
           train_seed: trained.sidecar.train_seed,
           id_column: chunks.idColumn,
           embedding_column: chunks.embeddingColumn,
-          inputs: [
-            {
-              file: chunks.file,
-              bytes,
-              rows: chunks.rows,
-              row_groups_total: chunks.rowGroups,
-              row_groups: share.rowGroups,
-              rows_covered: share.rows,
-            },
-          ],
+          inputs,
+          dataset: dataset.source,
           vectors,
           files,
         };
@@ -126,7 +121,35 @@ async function checkReplaceable(out: string): Promise<void> {
   }
 }
 
-/** Adds the rows of the shard's row groups, in file order; the other rows are read and skipped. */
+/**
+ * Every file of the input with its part of the share: the global row groups mapped back to each
+ * file's own numbering, so the record reads like the footer of that file.
+ */
+async function shardInputs(
+  chunks: ChunksReader,
+  groupRows: readonly number[],
+  share: ShardShare,
+): Promise<ShardInput[]> {
+  const inputs: ShardInput[] = [];
+  for (const input of chunks.inputs) {
+    const end = input.firstRowGroup + input.rowGroups;
+    const mine = share.rowGroups.filter((g) => g >= input.firstRowGroup && g < end);
+    inputs.push({
+      file: input.file,
+      bytes: (await stat(input.file)).size,
+      rows: input.rows,
+      row_groups_total: input.rowGroups,
+      row_groups: mine.map((g) => g - input.firstRowGroup),
+      rows_covered: mine.reduce((n, g) => n + groupRows[g]!, 0),
+    });
+  }
+  return inputs;
+}
+
+/**
+ * Adds the rows of the shard's row groups, in dataset order. Only those rows are read: the reader
+ * skips files with none and lets DuckDB prune the other row groups (chunks-reader.ts).
+ */
 async function addShare(
   index: FaissIndex,
   chunks: ChunksReader,
@@ -134,20 +157,12 @@ async function addShare(
   options: ShardBuildOptions,
 ): Promise<void> {
   index.reserve(share.rows);
-  const dim = chunks.dim;
   let done = 0;
-  let r = 0;
-  for await (const batch of chunks.batches()) {
+  for await (const batch of chunks.batches({ ranges: share.ranges })) {
     options.signal?.throwIfAborted();
-    const batchEnd = batch.rowOffset + batch.rows;
-    while (r < share.ranges.length && share.ranges[r]![1] <= batch.rowOffset) r++;
-    for (let k = r; k < share.ranges.length && share.ranges[k]![0] < batchEnd; k++) {
-      const from = Math.max(share.ranges[k]![0], batch.rowOffset) - batch.rowOffset;
-      const to = Math.min(share.ranges[k]![1], batchEnd) - batch.rowOffset;
-      // Copies: the reader reuses its buffers while FAISS works on a worker thread.
-      await index.addWithIdsAsync(batch.vectors.slice(from * dim, to * dim), batch.ids.slice(from, to));
-      done += to - from;
-      options.onProgress?.(done, share.rows);
-    }
+    // Copies: the reader reuses its buffers while FAISS works on a worker thread.
+    await index.addWithIdsAsync(batch.vectors.slice(), batch.ids.slice());
+    done += batch.rows;
+    options.onProgress?.(done, share.rows);
   }
 }

@@ -8,7 +8,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
-import { checkUnchanged, placeChunks, seal, statInput } from '../build/build.js';
+import { checkUnchanged, placeDataset, seal, sourceAttrs, statInput } from '../build/build.js';
+import { resolveDataset, type Dataset } from '../parquet/dataset.js';
 import { createCatalog } from '../catalog/create.js';
 import { xxh64File } from '../checksum.js';
 import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
@@ -26,7 +27,7 @@ import { writeManifestAtomic, type Manifest } from '../manifest/schema.js';
 import { readIdMap } from '../parquet/idmap-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
 import { assembleManifest } from '../manifest/assemble.js';
-import { SHARD_FILES, readShardManifest, type ShardManifest } from './shard-manifest.js';
+import { SHARD_FILES, readShardManifest, type ShardInput, type ShardManifest } from './shard-manifest.js';
 
 export interface MergeOptions {
   root: string;
@@ -72,8 +73,14 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
   const ordered = checkShardSet(shards);
   await timed('checksum_shards', () => checkShardFiles(ordered, options.signal));
   await timed('check_ids', () => checkDisjointIds(ordered));
-  const chunks = path.resolve(options.chunks ?? ordered[0]!.manifest.inputs[0]!.file);
-  const inputStat = await checkChunksInput(chunks, ordered[0]!);
+  const recorded = ordered[0]!.manifest;
+  const dataset: Pick<Dataset, 'source' | 'files'> = options.chunks
+    ? await resolveDataset(options.chunks, options.duckdb)
+    : {
+        source: recorded.dataset ?? recorded.inputs[0]!.file,
+        files: recorded.inputs.map((i) => path.resolve(i.file)),
+      };
+  const inputStats = await checkChunksInput(dataset.files, ordered[0]!);
 
   await ensureRoot(options.root);
   if (versionExists(options.root, version)) {
@@ -84,7 +91,12 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
   const staging = await makeStagingDir(options.root, version);
   try {
     const manifest = await guardWrite(`cannot merge into ${version}`, staging, async () => {
-      const placing = placeChunks(chunks, path.join(staging, 'chunks.parquet'), options.linkChunks ?? false);
+      const placing = placeDataset(dataset.files, path.join(staging, 'chunks.parquet'), {
+        linkChunks: options.linkChunks ?? false,
+        ...(options.duckdb ? { limits: options.duckdb } : {}),
+        spillDirectory: path.join(staging, '.duckdb-copy-spill'),
+        label: dataset.source,
+      });
       placing.catch(() => undefined);
       const merged = await timed('merge', () => mergeIndexes(ordered));
       try {
@@ -94,8 +106,11 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
         merged.dispose();
         await placing.catch(() => undefined);
       }
-      await timed('copy_chunks_wait', () => placing);
-      await checkUnchanged(chunks, inputStat);
+      await timed('copy_chunks_wait', () =>
+        placing.catch((err) => checkUnchanged(dataset.files, inputStats).then(() => Promise.reject(err))),
+      );
+      await checkUnchanged(dataset.files, inputStats);
+      await rm(path.join(staging, '.duckdb-copy-spill'), { recursive: true, force: true });
       const first = ordered[0]!.manifest;
       await timed('catalog', () =>
         createCatalog(staging, {
@@ -112,7 +127,7 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
           dim: first.dim,
           vectors: ordered.reduce((n, s) => n + s.manifest.vectors, 0),
           attrs: {
-            source_chunks: chunks,
+            ...sourceAttrs(dataset),
             id_column: first.id_column,
             embedding_column: first.embedding_column,
             train_sample: first.train_rows,
@@ -153,17 +168,10 @@ export function checkShardSet(shards: Shard[]): Shard[] {
         `${s.dir}: shard ${m.shard}/${m.shards}, but ${first.dir} is one of ${n} shards`,
       );
     }
-    const a = m.inputs[0]!;
-    const b = first.manifest.inputs[0]!;
-    if (
-      m.inputs.length !== 1 ||
-      a.bytes !== b.bytes ||
-      a.rows !== b.rows ||
-      a.row_groups_total !== b.row_groups_total
-    ) {
+    const differs = inputDifference(m.inputs, first.manifest.inputs);
+    if (differs) {
       throw new InvariantViolationError(
-        `${s.dir}: covers ${a.file} (${a.rows} rows, ${a.bytes} bytes), but ${first.dir} covers ${b.file} ` +
-          `(${b.rows} rows, ${b.bytes} bytes); shards of one version split one input`,
+        `${s.dir}: ${differs.mine}, but ${first.dir} ${differs.theirs}; shards of one version split one input`,
       );
     }
     const twin = byIndex.get(m.shard);
@@ -208,18 +216,55 @@ async function checkShardFiles(shards: Shard[], signal: AbortSignal | undefined)
   }
 }
 
-/** The version's chunks file must be the input the shards split (same rows and size). */
-async function checkChunksInput(file: string, shard: Shard) {
-  const input = shard.manifest.inputs[0]!;
-  const st = await statInput(file);
-  if (!st) throw new UsageError(`--chunks ${file}: not found`);
-  if (st.size !== input.bytes) {
+/** Where two shards' input records part, in words for an error; undefined when they are the same. */
+function inputDifference(
+  mine: readonly ShardInput[],
+  theirs: readonly ShardInput[],
+): { mine: string; theirs: string } | undefined {
+  const describe = (i: ShardInput): string =>
+    `${i.file} (${i.rows} rows, ${i.bytes} bytes, ${i.row_groups_total} row groups)`;
+  if (mine.length !== theirs.length) {
+    return {
+      mine: `covers ${mine.length} file${mine.length === 1 ? '' : 's'} (${mine.map((i) => i.file).join(', ')})`,
+      theirs: `covers ${theirs.length} (${theirs.map((i) => i.file).join(', ')})`,
+    };
+  }
+  for (const [k, a] of mine.entries()) {
+    const b = theirs[k]!;
+    if (a.bytes !== b.bytes || a.rows !== b.rows || a.row_groups_total !== b.row_groups_total) {
+      const which = mine.length > 1 ? `file ${k + 1} of ${mine.length} ` : '';
+      return { mine: `covers as ${which}${describe(a)}`, theirs: `covers ${describe(b)}` };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The version's chunks must be the input the shards split: as many files, in order, each of the
+ * recorded size.
+ */
+async function checkChunksInput(files: readonly string[], shard: Shard) {
+  const inputs = shard.manifest.inputs;
+  if (files.length !== inputs.length) {
     throw new InvariantViolationError(
-      `${file}: ${st.size} bytes, but the shards were built from ${input.file} of ${input.bytes} bytes; ` +
-        'merge with the chunks file the shards split (--chunks)',
+      `--chunks: ${files.length} file${files.length === 1 ? '' : 's'} (${files.join(', ')}), but the shards were built from ` +
+        `${inputs.length} (${inputs.map((i) => i.file).join(', ')}); merge with the chunks the shards split`,
     );
   }
-  return st;
+  const stats = [];
+  for (const [k, file] of files.entries()) {
+    const input = inputs[k]!;
+    const st = await statInput(file);
+    if (!st) throw new UsageError(`--chunks ${file}: not found`);
+    if (st.size !== input.bytes) {
+      throw new InvariantViolationError(
+        `${file}: ${st.size} bytes, but the shards were built from ${input.file} of ${input.bytes} bytes; ` +
+          'merge with the chunks file the shards split (--chunks)',
+      );
+    }
+    stats.push(st);
+  }
+  return stats;
 }
 
 /**

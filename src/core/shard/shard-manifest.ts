@@ -19,7 +19,7 @@ export interface ShardInput {
   bytes: number;
   rows: number;
   row_groups_total: number;
-  /** The row groups of this input in the shard (g mod N = I). */
+  /** The row groups of this file in the shard, numbered within the file. */
   row_groups: number[];
   rows_covered: number;
 }
@@ -36,7 +36,13 @@ export interface ShardManifest {
   train_seed: number;
   id_column: string;
   embedding_column: string;
+  /**
+   * The input's files in dataset order, each with its share (global row group g -> shard g mod N,
+   * counted across the files in order). Shards written before datasets list one file.
+   */
   inputs: ShardInput[];
+  /** The `--chunks` argument made absolute (a file, a directory or a glob); absent before datasets. */
+  dataset?: string;
   vectors: number;
   files: Record<ShardFile, { bytes: number; checksum: string }>;
 }

@@ -1,6 +1,7 @@
 /**
- * The deterministic split of an input into N shards: row group g belongs to shard g mod N. Any job
- * computes its share from the file's footer alone, and row groups are where a Parquet reader can
+ * The deterministic split of an input into N shards: row group g belongs to shard g mod N, with the
+ * row groups of a dataset numbered across its files in dataset order (file 1's, then file 2's, ...).
+ * Any job computes its share from the files' footers alone, and row groups are where a Parquet reader can
  * start, so no two jobs need to agree on anything but I, N and the input.
  */
 import { UsageError } from '../errors.js';
@@ -27,9 +28,9 @@ export function parseShard(text: string, flag = '--shard'): ShardSpec {
 }
 
 export interface ShardShare {
-  /** Row groups of the input in this shard. */
+  /** Row groups of the input in this shard (dataset numbering). */
   rowGroups: number[];
-  /** [start, end) file rows of those row groups, ascending. */
+  /** [start, end) dataset rows of those row groups, ascending. */
   ranges: [number, number][];
   rows: number;
 }
