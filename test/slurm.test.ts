@@ -1,0 +1,165 @@
+/**
+ * The shards on an existing job engine: a private single-node Slurm cluster (Debian's munged,
+ * slurmctld, slurmd; test/helpers/slurm-cluster.ts) runs docs/scaling.md's Slurm block as written:
+ * `srun indexctl train`, `sbatch --wait --array` of scripts/slurm/shard-array.sbatch, `srun merge`,
+ * `srun publish`. The published version equals `build --trained` of the same input and passes
+ * verify; with one array task cancelled the merge refuses the incomplete set (exit 3) and nothing
+ * is published. The cluster is always stopped, and no process of it is left.
+ *
+ * Without Slurm (or root) the tests fail when CI is set and are skipped with the reason otherwise.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { FaissIndex } from '../src/core/faiss/index.js';
+import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
+import { readIdMap } from '../src/core/parquet/idmap-reader.js';
+import { packageRoot } from '../src/core/util/paths.js';
+import { writeChunks } from './helpers/chunks.js';
+import { runCli, type CliResult } from './helpers/cli.js';
+import { docShellBlock, indexctlBinDir, runShellBlock } from './helpers/doc-blocks.js';
+import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from './helpers/slurm-cluster.js';
+import { tmpDir } from './helpers/tmp.js';
+
+const unavailable = slurmUnavailable();
+if (unavailable && process.env.CI) {
+  throw new Error(`test/slurm.test.ts: ${unavailable} (CI is set, so this fails rather than skips)`);
+}
+
+const DIM = 16;
+// 8192 rows in 4 row groups of 2048 (DuckDB's smallest): each of 4 shards holds one row group.
+const ROWS = 8192;
+const N = 4;
+const block = docShellBlock('scaling.md', '## On Slurm');
+// At file level: its removal then runs after the describe's hook that stops the cluster.
+const dir = tmpDir('indexctl-slurm-');
+
+describe('Slurm: train, sbatch --array of shard builds, merge, publish', { skip: unavailable }, () => {
+  const chunks = path.join(dir, 'chunks.parquet');
+  let cluster: SlurmCluster | undefined;
+  let binDir = '';
+
+  before(async () => {
+    await writeChunks(chunks, { rows: ROWS, dim: DIM, rowGroupSize: 2048 });
+    binDir = indexctlBinDir(dir);
+    cluster = await startSlurmCluster(dir);
+  });
+
+  after(async () => {
+    if (!cluster) return;
+    await cluster.stop();
+    assert.deepEqual(cluster.leftovers(), [], 'no munged, slurmctld, slurmd or job step is left');
+  });
+
+  /** The doc's block in the repo root (it names scripts/slurm/shard-array.sbatch relatively). */
+  const runFlow = (name: string, env: NodeJS.ProcessEnv = {}) => {
+    const work = path.join(dir, name);
+    const root = path.join(work, 'root');
+    const vars = { CHUNKS: chunks, WORK: work, ROOT: root, FACTORY: 'IVF16,PQ4x4', N: String(N), VERSION: name };
+    const run = runShellBlock(block, { cwd: packageRoot, binDir, vars, env: { ...cluster!.env, ...env } });
+    return { work, root, run };
+  };
+
+  it('publishes a version equal to build --trained of the same input, which passes verify', async () => {
+    const { work, root, run } = runFlow('slurm-v1');
+    const res = await run;
+    assert.equal(res.code, 0, `the doc's Slurm block: exit ${res.code}\n${res.stderr}`);
+
+    // Every shard ran as an array task of the job script, each with its own log.
+    const logs = readdirSync(path.join(work, 'logs')).filter((f) => /^shard-\d+_\d\.out$/.test(f));
+    assert.equal(logs.length, N, `one log per array task: ${logs.join(', ')}`);
+    for (let i = 0; i < N; i++) {
+      const shard = JSON.parse(readFileSync(path.join(work, 'shards', `shard-${i}`, 'shard.json'), 'utf8'));
+      assert.equal(`${shard.shard}/${shard.shards}`, `${i}/${N}`);
+      assert.deepEqual(shard.inputs[0].row_groups, [i]);
+    }
+
+    assert.equal(readlinkSync(path.join(root, 'CURRENT')), 'versions/slurm-v1');
+    const verify = runCli(['--root', root, 'verify', '--current', '--level', '3']);
+    assert.equal(verify.code, 0, verify.stderr);
+
+    const single = runCli([
+      '--root',
+      root,
+      'build',
+      '--chunks',
+      chunks,
+      '--trained',
+      path.join(work, 'trained.faiss'),
+      '--version',
+      'single',
+    ]);
+    assert.equal(single.code, 0, single.stderr);
+    const merged = path.join(root, 'versions', 'slurm-v1');
+    const reference = path.join(root, 'versions', 'single');
+    const idsOf = async (v: string) => [...(await readIdMap(path.join(v, 'idmap.parquet'))).externalId].sort();
+    const mergedIds = await idsOf(merged);
+    assert.equal(mergedIds.length, ROWS);
+    assert.deepEqual(mergedIds, await idsOf(reference));
+
+    const all = await readAllChunks(chunks);
+    const a = FaissIndex.read(path.join(merged, 'faiss.index'));
+    const b = FaissIndex.read(path.join(reference, 'faiss.index'));
+    try {
+      for (const row of [0, 5, 2047, 2048, 4500, 6144, ROWS - 1]) {
+        const q = all.vectors.slice(row * DIM, (row + 1) * DIM).map((x, j) => x + (j % 2 ? 0.01 : -0.01));
+        const [ra, rb] = [a.search(q, 10), b.search(q, 10)];
+        assert.deepEqual([...ra.labels], [...rb.labels], `neighbours of row ${row}`);
+        assert.deepEqual([...ra.distances], [...rb.distances], `distances of row ${row}`);
+      }
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+
+  it('an array task cancelled before it ran: sbatch --wait says 0, the merge refuses (exit 3), nothing published', async () => {
+    // The block's array goes to a partition that is down (SBATCH_PARTITION reaches sbatch only, not
+    // the sruns), so task 2 can be cancelled before any task runs; then the partition comes up.
+    const host = cluster!.client('sinfo', ['-h', '-N', '-o', '%N']).trim();
+    cluster!.client('scontrol', ['create', `PartitionName=held`, `Nodes=${host}`, 'State=DOWN']);
+    const { work, root, run } = runFlow('slurm-cancelled', { SBATCH_PARTITION: 'held' });
+    const arrayJob = await pendingArray(cluster!, run);
+    cluster!.client('scancel', [`${arrayJob}_2`]);
+    cluster!.client('scontrol', ['update', 'PartitionName=held', 'State=UP']);
+    const res = await run;
+
+    assert.equal(res.code, 3, `the block stops at the merge: exit ${res.code}\n${res.stderr}`);
+    assert.match(res.stderr, /shard 2\/4 missing: 3 of 4 given \(.*shard-0, .*shard-1, .*shard-3\)/);
+    assert.deepEqual(readdirSync(path.join(work, 'shards')).sort(), ['shard-0', 'shard-1', 'shard-3']);
+    const tasks = cluster!.client('scontrol', ['-o', 'show', 'job', arrayJob]).trim().split('\n');
+    assert.deepEqual(
+      tasks.map((t) => `${/ArrayTaskId=(\d+)/.exec(t)?.[1]} ${/JobState=(\w+)/.exec(t)?.[1]}`).sort(),
+      ['0 COMPLETED', '1 COMPLETED', '3 COMPLETED'],
+      'slurmctld forgets a task cancelled while pending; the others ran',
+    );
+    const logs = readdirSync(path.join(work, 'logs')).filter((f) => f.startsWith('shard-'));
+    assert.deepEqual(logs.map((f) => f.replace(/^shard-\d+_/, '')).sort(), ['0.out', '1.out', '3.out']);
+    assert.throws(() => lstatSync(path.join(root, 'CURRENT')), { code: 'ENOENT' }, 'nothing published');
+    for (const sub of ['versions', 'staging']) {
+      const entries = existsSync(path.join(root, sub)) ? readdirSync(path.join(root, sub)) : [];
+      assert.deepEqual(entries, [], `${sub}/ is empty`);
+    }
+  });
+});
+
+/** Waits (while `run` goes on) until the block's shard array is queued in the down partition. */
+async function pendingArray(cluster: SlurmCluster, run: Promise<CliResult>): Promise<string> {
+  let ended: CliResult | undefined;
+  void run.then((res) => (ended = res));
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline && !ended) {
+    const out = cluster.client('squeue', ['-h', '-n', 'indexctl-shard', '-p', 'held', '-o', '%F']);
+    const id = out.trim().split('\n')[0];
+    if (id) return id;
+    await sleep(200);
+  }
+  throw new Error(
+    ended
+      ? `the block ended (exit ${ended.code}) before its shard array was queued:\n${ended.stderr}`
+      : 'no shard array queued in 300 s',
+  );
+}
