@@ -58,7 +58,14 @@ describe('Slurm: train, sbatch --array of shard builds, merge, publish', { skip:
   const runFlow = (name: string, env: NodeJS.ProcessEnv = {}) => {
     const work = path.join(dir, name);
     const root = path.join(work, 'root');
-    const vars = { CHUNKS: chunks, WORK: work, ROOT: root, FACTORY: 'IVF16,PQ4x4', N: String(N), VERSION: name };
+    const vars = {
+      CHUNKS: chunks,
+      WORK: work,
+      ROOT: root,
+      FACTORY: 'IVF16,PQ4x4',
+      N: String(N),
+      VERSION: name,
+    };
     const run = runShellBlock(block, { cwd: packageRoot, binDir, vars, env: { ...cluster!.env, ...env } });
     return { work, root, run };
   };
@@ -95,7 +102,8 @@ describe('Slurm: train, sbatch --array of shard builds, merge, publish', { skip:
     assert.equal(single.code, 0, single.stderr);
     const merged = path.join(root, 'versions', 'slurm-v1');
     const reference = path.join(root, 'versions', 'single');
-    const idsOf = async (v: string) => [...(await readIdMap(path.join(v, 'idmap.parquet'))).externalId].sort();
+    const idsOf = async (v: string) =>
+      [...(await readIdMap(path.join(v, 'idmap.parquet'))).externalId].sort();
     const mergedIds = await idsOf(merged);
     assert.equal(mergedIds.length, ROWS);
     assert.deepEqual(mergedIds, await idsOf(reference));

@@ -16,7 +16,10 @@ export function docShellBlock(page: string, heading: string): string {
   const text = readFileSync(path.join(packageRoot, 'docs', page), 'utf8');
   const at = text.split('\n').findIndex((line) => line === heading);
   if (at < 0) throw new Error(`docs/${page}: no heading "${heading}"`);
-  const rest = text.split('\n').slice(at + 1).join('\n');
+  const rest = text
+    .split('\n')
+    .slice(at + 1)
+    .join('\n');
   const m = /^```sh\n([\s\S]*?)^```$/m.exec(rest);
   if (!m) throw new Error(`docs/${page}: no sh block under "${heading}"`);
   return m[1]!;

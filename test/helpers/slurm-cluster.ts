@@ -7,14 +7,33 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The commands the cluster and the tests need, from Debian's slurmctld, slurmd, slurm-client, munge. */
-const NEEDED = ['munged', 'munge', 'slurmctld', 'slurmd', 'sbatch', 'srun', 'sinfo', 'squeue', 'scancel', 'scontrol'];
+const NEEDED = [
+  'munged',
+  'munge',
+  'slurmctld',
+  'slurmd',
+  'sbatch',
+  'srun',
+  'sinfo',
+  'squeue',
+  'scancel',
+  'scontrol',
+];
 export const SLURM_PACKAGES = 'slurmctld slurmd slurm-client munge';
 
 /** Why this machine cannot run the cluster, or undefined when it can. */
@@ -62,7 +81,13 @@ function tail(file: string): string {
 }
 
 /** Starts `command` in its own process group, stdout and stderr to `log`. */
-function startDaemon(name: string, command: string, args: string[], log: string, env: NodeJS.ProcessEnv): Daemon {
+function startDaemon(
+  name: string,
+  command: string,
+  args: string[],
+  log: string,
+  env: NodeJS.ProcessEnv,
+): Daemon {
   const fd = openSync(log, 'a');
   const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd], env });
   const daemon: Daemon = { name, child, log, exited: false };
@@ -239,7 +264,13 @@ export async function startSlurmCluster(dir: string): Promise<SlurmCluster> {
       startDaemon('slurmctld', 'slurmctld', ['-D', '-f', conf], path.join(dir, 'log', 'slurmctld.out'), env),
     );
     daemons.push(
-      startDaemon('slurmd', 'slurmd', ['-D', '-f', conf, '-N', host], path.join(dir, 'log', 'slurmd.out'), env),
+      startDaemon(
+        'slurmd',
+        'slurmd',
+        ['-D', '-f', conf, '-N', host],
+        path.join(dir, 'log', 'slurmd.out'),
+        env,
+      ),
     );
     await until('idle node in sinfo', daemons, () => {
       const res = spawnSync('sinfo', ['-h', '-N', '-o', '%T'], { encoding: 'utf8', env, timeout: 30_000 });
