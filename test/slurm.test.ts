@@ -6,11 +6,21 @@
  * verify; with one array task cancelled the merge refuses the incomplete set (exit 3) and nothing
  * is published. The cluster is always stopped, and no process of it is left.
  *
- * Without Slurm (or root) the tests fail when CI is set and are skipped with the reason otherwise.
+ * Without the Slurm packages the cluster tests fail when CI is set and are skipped with the reason
+ * otherwise; without root they are skipped with that reason.
  */
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -21,13 +31,16 @@ import { packageRoot } from '../src/core/util/paths.js';
 import { writeChunks } from './helpers/chunks.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { docShellBlock, indexctlBinDir, runShellBlock } from './helpers/doc-blocks.js';
-import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from './helpers/slurm-cluster.js';
+import { notRoot, slurmMissing, startSlurmCluster, type SlurmCluster } from './helpers/slurm-cluster.js';
 import { tmpDir } from './helpers/tmp.js';
 
-const unavailable = slurmUnavailable();
-if (unavailable && process.env.CI) {
-  throw new Error(`test/slurm.test.ts: ${unavailable} (CI is set, so this fails rather than skips)`);
+// Missing packages fail CI (scripts/setup.sh --test installs them) and skip elsewhere, as
+// scripts/clang-format-check.js treats clang-format; not being root skips everywhere.
+const missing = slurmMissing();
+if (missing && process.env.CI) {
+  throw new Error(`test/slurm.test.ts: ${missing} (CI is set, so this fails rather than skips)`);
 }
+const unavailable = missing ?? notRoot();
 
 const DIM = 16;
 // 8192 rows in 4 row groups of 2048 (DuckDB's smallest): each of 4 shards holds one row group.
@@ -124,6 +137,24 @@ describe('Slurm: train, sbatch --array of shard builds, merge, publish', { skip:
     }
   });
 
+  it('an array task that fails: sbatch --wait returns its exit code, the block stops before the merge', async () => {
+    const { work, root, run } = runFlow('slurm-failed');
+    // Shard 2's directory holds someone else's file: its build refuses it (exit 2).
+    mkdirSync(path.join(work, 'shards', 'shard-2'), { recursive: true });
+    writeFileSync(path.join(work, 'shards', 'shard-2', 'notes.txt'), 'keep me');
+    const res = await run;
+
+    assert.equal(res.code, 2, `sbatch --wait: the highest task exit code\n${res.stderr}`);
+    const log = readdirSync(path.join(work, 'logs')).find((f) => /^shard-\d+_2\.out$/.test(f));
+    assert.ok(log, 'array task 2 ran and logged');
+    assert.match(
+      readFileSync(path.join(work, 'logs', log), 'utf8'),
+      /shard-2: not empty and not a shard directory \(has notes\.txt\)/,
+    );
+    for (const i of [0, 1, 3]) assert.ok(existsSync(path.join(work, 'shards', `shard-${i}`, 'shard.json')));
+    assert.equal(existsSync(root), false, 'no merge or publish ran');
+  });
+
   it('an array task cancelled before it ran: sbatch --wait says 0, the merge refuses (exit 3), nothing published', async () => {
     // The block's array goes to a partition that is down (SBATCH_PARTITION reaches sbatch only, not
     // the sruns), so task 2 can be cancelled before any task runs; then the partition comes up.
@@ -151,6 +182,45 @@ describe('Slurm: train, sbatch --array of shard builds, merge, publish', { skip:
       const entries = existsSync(path.join(root, sub)) ? readdirSync(path.join(root, sub)) : [];
       assert.deepEqual(entries, [], `${sub}/ is empty`);
     }
+  });
+});
+
+describe('scripts/slurm/shard-array.sbatch outside Slurm: its argument checks', () => {
+  const script = path.join(packageRoot, 'scripts/slurm/shard-array.sbatch');
+  const runScript = (args: string[], taskId?: string) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${indexctlBinDir(dir)}:${process.env.PATH}` };
+    delete env.SLURM_ARRAY_TASK_ID;
+    if (taskId !== undefined) env.SLURM_ARRAY_TASK_ID = taskId;
+    return spawnSync('bash', [script, ...args], { encoding: 'utf8', env });
+  };
+
+  it('refuses a wrong argument count, a bad N, a task outside 0..N-1 and a run outside an array (exit 2)', () => {
+    const refused = (res: ReturnType<typeof runScript>, message: RegExp) => {
+      assert.equal(res.status, 2, res.stderr);
+      assert.match(res.stderr, message);
+    };
+    refused(
+      runScript(['a', 'b', 'c'], '0'),
+      /usage: sbatch --array=0-\$\(\(N - 1\)\) .* \(got 3 arguments\)/,
+    );
+    refused(runScript(['a', 'b', 'c', 'four'], '0'), /N=four: want the number of shards, a positive integer/);
+    refused(runScript(['a', 'b', 'c', '4'], '4'), /array task 4 is not a shard of N=4 \(want --array=0-3\)/);
+    const outside = runScript(['a', 'b', 'c', '4']);
+    assert.notEqual(outside.status, 0);
+    assert.match(outside.stderr, /not an array task: submit with sbatch --array=0-3/);
+  });
+
+  it('task I builds shard I/N into SHARD_ROOT/shard-I', async () => {
+    const chunks = path.join(dir, 'script-chunks.parquet');
+    await writeChunks(chunks, { rows: 4096, dim: DIM, rowGroupSize: 2048 });
+    const trained = path.join(dir, 'script-trained.faiss');
+    const train = runCli(['train', '--chunks', chunks, '--factory', 'Flat', '--out', trained]);
+    assert.equal(train.code, 0, train.stderr);
+    const res = runScript([chunks, trained, path.join(dir, 'script-shards'), '2'], '1');
+    assert.equal(res.status, 0, res.stderr);
+    const shard = JSON.parse(readFileSync(path.join(dir, 'script-shards', 'shard-1', 'shard.json'), 'utf8'));
+    assert.equal(`${shard.shard}/${shard.shards}`, '1/2');
+    assert.deepEqual(shard.inputs[0].row_groups, [1]);
   });
 });
 

@@ -36,15 +36,18 @@ const NEEDED = [
 ];
 export const SLURM_PACKAGES = 'slurmctld slurmd slurm-client munge';
 
-/** Why this machine cannot run the cluster, or undefined when it can. */
-export function slurmUnavailable(): string | undefined {
+/** Why this machine lacks the Slurm and munge commands, or undefined when it has them all. */
+export function slurmMissing(): string | undefined {
   const missing = NEEDED.filter((cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
-  if (missing.length > 0) {
-    return `Slurm is not installed (no ${missing.join(', ')} on PATH): apt-get install ${SLURM_PACKAGES}, or scripts/setup.sh --test`;
-  }
-  // slurmd launches job steps as the submitting user, which takes root.
-  if (process.getuid?.() !== 0) return 'the single-node Slurm cluster needs root (slurmd starts job steps)';
-  return undefined;
+  if (missing.length === 0) return undefined;
+  return `Slurm is not installed (no ${missing.join(', ')} on PATH): apt-get install ${SLURM_PACKAGES}, or scripts/setup.sh --test`;
+}
+
+/** slurmd starts job steps as the submitting user, which takes root. */
+export function notRoot(): string | undefined {
+  return process.getuid?.() === 0
+    ? undefined
+    : 'the single-node Slurm cluster needs root (slurmd starts job steps)';
 }
 
 export interface SlurmCluster {
@@ -200,6 +203,8 @@ export async function startSlurmCluster(dir: string): Promise<SlurmCluster> {
       'SelectTypeParameters=CR_CPU',
       'ReturnToService=2',
       'KillWait=5',
+      // sbatch --wait polls after 2 s, then every 8 s while MinJobAge/2 <= 8 (every 32 s by default).
+      'MinJobAge=16',
       `NodeName=${host} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${memoryMiB} State=UNKNOWN`,
       `PartitionName=test Nodes=${host} Default=YES MaxTime=INFINITE State=UP`,
       '',
