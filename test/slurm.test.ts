@@ -3,13 +3,16 @@
  * slurmctld, slurmd; test/helpers/slurm-cluster.ts) runs docs/scaling.md's Slurm block as written:
  * `srun indexctl train`, `sbatch --wait --array` of scripts/slurm/shard-array.sbatch, `srun merge`,
  * `srun publish`. The published version equals `build --trained` of the same input and passes
- * verify; with one array task cancelled the merge refuses the incomplete set (exit 3) and nothing
- * is published. The cluster is always stopped, and no process of it is left.
+ * verify. An array task that fails stops the block at `sbatch --wait` (its exit code); one cancelled
+ * while pending is not seen by `sbatch --wait`, and the merge refuses the incomplete set (exit 3):
+ * nothing is published either way. The job script's own argument checks run without Slurm. The
+ * cluster is always stopped, and no process of it is left.
  *
  * Without the Slurm packages the cluster tests fail when CI is set and are skipped with the reason
  * otherwise; without root they are skipped with that reason.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   lstatSync,
@@ -20,7 +23,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
