@@ -5,7 +5,8 @@
 #                              libfaiss-dev), npm packages, the native addon, the TypeScript build
 #   scripts/setup.sh --test    also what the tests need: python3-faiss (the reference
 #                              implementation), numpy, python3-prometheus-client (a real
-#                              Prometheus text parser), clang-format, xxhash
+#                              Prometheus text parser), clang-format, xxhash, and Slurm and
+#                              munge (test/slurm.test.ts starts its own private cluster)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,8 @@ as_root() {
 
 # Debian packages: the system FAISS (fallback and reference), BLAS, and the FAISS source build's tools.
 packages=(libfaiss-dev libopenblas-dev cmake g++ make dpkg-dev python3)
-[ "$want_test" = 1 ] && packages+=(python3-faiss python3-numpy python3-prometheus-client clang-format xxhash)
+[ "$want_test" = 1 ] && packages+=(python3-faiss python3-numpy python3-prometheus-client clang-format xxhash
+  slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

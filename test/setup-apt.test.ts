@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { packageRoot } from '../src/core/util/paths.js';
+import { SLURM_PACKAGES } from './helpers/slurm-cluster.js';
 
 const lock = '/var/lib/dpkg/lock-frontend';
 const usable =
@@ -41,5 +42,16 @@ describe('scripts/apt-install.sh', () => {
     );
     assert.doesNotMatch(run.stderr, /Could not get lock/);
     assert.match(holderOut, /released/);
+  });
+});
+
+describe('scripts/setup.sh --test', () => {
+  it('installs the Slurm and munge packages test/slurm.test.ts starts its cluster from', () => {
+    const setup = readFileSync(path.join(packageRoot, 'scripts/setup.sh'), 'utf8');
+    const list = /\[ "\$want_test" = 1 \] && packages\+=\(([^)]*)\)/.exec(setup);
+    assert.ok(list, 'the --test package list in scripts/setup.sh');
+    const listed = list[1]!.split(/\s+/).filter(Boolean);
+    const missing = SLURM_PACKAGES.split(' ').filter((p) => !listed.includes(p));
+    assert.deepEqual(missing, [], `scripts/setup.sh --test lists ${listed.join(' ')}`);
   });
 });
