@@ -1,12 +1,12 @@
 // removeIds(ids) and coarseDistances(x), for incremental builds (src/core/build/incremental.ts).
 //
 // FAISS 1.7.3's IndexIDMap2::remove_ids compacts id_map, but an IVF inner index removes its entries
-// without renumbering the rows the others keep in the inverted lists: afterwards a search maps inner
-// rows through the compacted id_map to the wrong external ids, and a later add reuses row numbers
-// still held. For an IDMap2 over an IVF (possibly behind a pre-transform) the removal is therefore
-// done here: every list is compacted in order with its rows renumbered old -> new, then id_map and
-// rev_map are rebuilt. Flat-code inner indexes compact their codes in order, which matches id_map,
-// so FAISS's own removal is right for them.
+// without renumbering the rows the others keep in the inverted lists: afterwards a search maps
+// inner rows through the compacted id_map to the wrong external ids, and a later add reuses row
+// numbers still held. For an IDMap2 over an IVF (possibly behind a pre-transform) the removal is
+// therefore done here: every list is compacted in order with its rows renumbered old -> new, then
+// id_map and rev_map are rebuilt. Flat-code inner indexes compact their codes in order, which
+// matches id_map, so FAISS's own removal is right for them.
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexPreTransform.h>
@@ -36,12 +36,13 @@ faiss::IndexIVF* InnerIvf(faiss::Index* inner, faiss::IndexPreTransform** transf
   return dynamic_cast<faiss::IndexIVF*>(*transform != nullptr ? (*transform)->index : inner);
 }
 
-size_t RemoveRenumbered(faiss::IndexIDMap2* map, faiss::IndexIVF* ivf, faiss::IndexPreTransform* transform,
-                        const faiss::IDSelector& selector) {
+size_t RemoveRenumbered(faiss::IndexIDMap2* map, faiss::IndexIVF* ivf,
+                        faiss::IndexPreTransform* transform, const faiss::IDSelector& selector) {
   auto* lists = dynamic_cast<faiss::ArrayInvertedLists*>(ivf->invlists);
   if (lists == nullptr) {
-    FAISS_THROW_FMT("cannot remove from %s: its inverted lists (%s) cannot remove entries in FAISS 1.7.3",
-                    ClassName(map).c_str(), Demangle(typeid(*ivf->invlists)).c_str());
+    FAISS_THROW_FMT(
+        "cannot remove from %s: its inverted lists (%s) cannot remove entries in FAISS 1.7.3",
+        ClassName(map).c_str(), Demangle(typeid(*ivf->invlists)).c_str());
   }
   const size_t rows = map->id_map.size();
   std::vector<idx_t> renumber(rows);
@@ -60,8 +61,8 @@ size_t RemoveRenumbered(faiss::IndexIDMap2* map, faiss::IndexIVF* ivf, faiss::In
   for (size_t l = 0; l < lists->nlist; l++) {
     for (idx_t row : lists->ids[l]) {
       if (row < 0 || static_cast<size_t>(row) >= rows) {
-        FAISS_THROW_FMT("inverted list %zu holds row %lld outside [0, %zu): the index is damaged", l,
-                        static_cast<long long>(row), rows);
+        FAISS_THROW_FMT("inverted list %zu holds row %lld outside [0, %zu): the index is damaged",
+                        l, static_cast<long long>(row), rows);
       }
     }
   }
@@ -124,7 +125,8 @@ Napi::Value IndexWrap::CoarseDistances(const Napi::CallbackInfo& info) {
     auto* map = dynamic_cast<faiss::IndexIDMap*>(index);
     faiss::IndexPreTransform* transform = nullptr;
     faiss::IndexIVF* ivf = InnerIvf(map != nullptr ? map->index : index, &transform);
-    if (ivf == nullptr) FAISS_THROW_FMT("coarseDistances needs an IVF index, this is %s", ClassName(index).c_str());
+    if (ivf == nullptr)
+      FAISS_THROW_FMT("coarseDistances needs an IVF index, this is %s", ClassName(index).c_str());
     const float* xs = x.Data();
     std::unique_ptr<const float[]> transformed;
     if (transform != nullptr) {
@@ -136,7 +138,8 @@ Napi::Value IndexWrap::CoarseDistances(const Napi::CallbackInfo& info) {
     std::vector<float> centroid(ivf->d);
     float* dst = out.Data();
     for (int64_t i = 0; i < n; i++) {
-      if (labels[i] < 0) FAISS_THROW_FMT("vector %lld has no coarse centroid", static_cast<long long>(i));
+      if (labels[i] < 0)
+        FAISS_THROW_FMT("vector %lld has no coarse centroid", static_cast<long long>(i));
       ivf->quantizer->reconstruct(labels[i], centroid.data());
       dst[i] = std::sqrt(faiss::fvec_L2sqr(xs + i * ivf->d, centroid.data(), ivf->d));
     }

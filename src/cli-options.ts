@@ -181,7 +181,10 @@ export const build = command({
       "with --base: warn when the new vectors lie this many times as far from their coarse centroids as the base's (default 1.15)",
       decimal(1, 1000),
     ),
-    switchFlag('--retrain-on-drift', 'with --base: above the drift threshold, train afresh (a full build of --chunks)'),
+    switchFlag(
+      '--retrain-on-drift',
+      'with --base: above the drift threshold, train afresh (a full build of --chunks)',
+    ),
     optional(
       '--shard <I/N>',
       'build shard I of N (0-based; row group g goes to shard g mod N) into --out, for indexctl merge; needs --trained',

@@ -40,7 +40,10 @@ describe('removeIds renumbers IVF rows', () => {
       const found = selfIds(index, kept);
       const wrong = keptRows.filter((row, j) => found[j] !== ids[row]);
       // PQ/SQ codes are lossy: a near twin can win; a stale row map gets most of them wrong.
-      assert.ok(wrong.length <= keptRows.length * 0.05, `${wrong.length} of ${keptRows.length} found under another id`);
+      assert.ok(
+        wrong.length <= keptRows.length * 0.05,
+        `${wrong.length} of ${keptRows.length} found under another id`,
+      );
       assert.deepEqual(
         [...index.idMap()].filter((id) => gone.has(id)),
         [],
@@ -59,8 +62,14 @@ describe('removeIds renumbers IVF rows', () => {
     const index = FaissIndex.fromFactory(16, 'IVF4,PQ8x4fs').wrapIdMap2();
     const v = seededVectors(400, 16, 3);
     index.train(v);
-    index.addWithIds(v, BigInt64Array.from({ length: 400 }, (_, i) => BigInt(i)));
-    assert.throws(() => index.removeIds(BigInt64Array.of(1n, 2n)), /inverted lists \(BlockInvertedLists\) cannot remove/);
+    index.addWithIds(
+      v,
+      BigInt64Array.from({ length: 400 }, (_, i) => BigInt(i)),
+    );
+    assert.throws(
+      () => index.removeIds(BigInt64Array.of(1n, 2n)),
+      /inverted lists \(BlockInvertedLists\) cannot remove/,
+    );
     assert.equal(index.ntotal, 400);
     index.dispose();
   });

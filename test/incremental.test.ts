@@ -65,17 +65,28 @@ function manifestOf(root: string, v: string): Manifest {
 function baseRoot(name: string, factory: string): { root: string; trained: string } {
   const root = path.join(dir, name);
   const trained = path.join(root, 'trained.faiss');
-  ok(runCli(['train', '--chunks', v1Chunks, '--factory', factory, '--out', trained, '--train-sample', '2000']), 'train');
-  ok(runCli(['--root', root, 'build', '--chunks', v1Chunks, '--trained', trained, '--version', 'v1']), 'build v1');
+  ok(
+    runCli(['train', '--chunks', v1Chunks, '--factory', factory, '--out', trained, '--train-sample', '2000']),
+    'train',
+  );
+  ok(
+    runCli(['--root', root, 'build', '--chunks', v1Chunks, '--trained', trained, '--version', 'v1']),
+    'build v1',
+  );
   return { root, trained };
 }
 
 function searchAll(index: FaissIndex, rows: number[]): string[] {
   return rows.map((row) => {
-    const q = newRows.vectors.slice(row * DIM, (row + 1) * DIM).map((x, j) => x + (j % 3 === 0 ? 0.01 : -0.005));
+    const q = newRows.vectors
+      .slice(row * DIM, (row + 1) * DIM)
+      .map((x, j) => x + (j % 3 === 0 ? 0.01 : -0.005));
     const r = index.search(q, 10);
     // Ids with their distances: equal distances (ties) could come in another order inside a list.
-    return [...r.labels].map((id, i) => `${r.distances[i]!.toFixed(5)}:${id}`).sort().join(' ');
+    return [...r.labels]
+      .map((id, i) => `${r.distances[i]!.toFixed(5)}:${id}`)
+      .sort()
+      .join(' ');
   });
 }
 
@@ -87,12 +98,23 @@ describe('build --base: equals build --trained on the same chunks', () => {
         runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--version', 'v2', '--json']),
         'build --base',
       );
-      ok(runCli(['--root', root, 'build', '--chunks', newChunks, '--trained', trained, '--version', 'full']), 'full');
+      ok(
+        runCli(['--root', root, 'build', '--chunks', newChunks, '--trained', trained, '--version', 'full']),
+        'full',
+      );
       ok(runCli(['--root', root, 'verify', 'v2', '--level', '3']), 'verify v2');
       const report = JSON.parse(out) as { incremental: Record<string, unknown> };
       assert.deepEqual(
         { ...report.incremental, drift: undefined },
-        { base_version: 'v1', removed: 400, added: 360, changed: 400, unchanged: 3200, retrained: false, drift: undefined },
+        {
+          base_version: 'v1',
+          removed: 400,
+          added: 360,
+          changed: 400,
+          unchanged: 3200,
+          retrained: false,
+          drift: undefined,
+        },
       );
       const m = manifestOf(root, 'v2');
       assert.equal(m.base_version, 'v1');
@@ -127,7 +149,11 @@ describe('build --base: equals build --trained on the same chunks', () => {
     const api = await loadXxh64();
     const want = [...newRows.ids.keys()]
       .map((r) => {
-        const bytes = new Uint8Array(newRows.vectors.buffer, newRows.vectors.byteOffset + r * DIM * 4, DIM * 4);
+        const bytes = new Uint8Array(
+          newRows.vectors.buffer,
+          newRows.vectors.byteOffset + r * DIM * 4,
+          DIM * 4,
+        );
         return `${newRows.ids[r]}:${api.h64Raw(bytes, 0n)}`;
       })
       .sort();
@@ -148,8 +174,17 @@ describe('build --base: equals build --trained on the same chunks', () => {
     m.files['catalog.duckdb'] = files['catalog.duckdb']!;
     await writeManifestAtomic(v1, m);
     ok(runCli(['--root', root, 'verify', 'v1', '--level', '1']), 'verify v1');
-    ok(runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--version', 'v2']), 'build --base');
-    assert.deepEqual(manifestOf(root, 'v2').incremental, { ...manifestOf(root, 'v2').incremental, removed: 400, changed: 400, added: 360, unchanged: 3200 });
+    ok(
+      runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--version', 'v2']),
+      'build --base',
+    );
+    assert.deepEqual(manifestOf(root, 'v2').incremental, {
+      ...manifestOf(root, 'v2').incremental,
+      removed: 400,
+      changed: 400,
+      added: 360,
+      unchanged: 3200,
+    });
   });
 });
 
@@ -160,8 +195,14 @@ describe('build --base: indexes FAISS cannot remove from accept additions only',
   ] as const) {
     it(`${factory}: additions build; a removal or change is exit 2 with the reason, nothing staged`, () => {
       const root = path.join(dir, factory.replace(/\W/g, '_'));
-      ok(runCli(['--root', root, 'build', '--chunks', v1Chunks, '--factory', factory, '--version', 'v1']), 'v1');
-      ok(runCli(['--root', root, 'build', '--chunks', addOnly, '--base', 'v1', '--version', 'v2']), 'additions');
+      ok(
+        runCli(['--root', root, 'build', '--chunks', v1Chunks, '--factory', factory, '--version', 'v1']),
+        'v1',
+      );
+      ok(
+        runCli(['--root', root, 'build', '--chunks', addOnly, '--base', 'v1', '--version', 'v2']),
+        'additions',
+      );
       assert.deepEqual(
         { ...manifestOf(root, 'v2').incremental, drift: null },
         { removed: 0, added: 400, changed: 0, unchanged: 4000, retrained: false, drift: null },
@@ -190,13 +231,38 @@ describe('build --base: bad bases and flags', () => {
     await writeChunks(narrow, { rows: 500, dim: 8 });
     const res = runCli(['--root', root, 'build', '--chunks', narrow, '--base', 'v1', '--version', 'x']);
     assert.equal(res.code, 5, res.stderr);
-    assert.match(res.stderr, /narrow\.parquet: dimension 8, but base version v1 holds vectors of dimension 16/);
+    assert.match(
+      res.stderr,
+      /narrow\.parquet: dimension 8, but base version v1 holds vectors of dimension 16/,
+    );
   });
 
   it('--base with --trained, or another --factory, is exit 2', () => {
-    const res = runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--trained', 't', '--version', 'x']);
+    const res = runCli([
+      '--root',
+      root,
+      'build',
+      '--chunks',
+      newChunks,
+      '--base',
+      'v1',
+      '--trained',
+      't',
+      '--version',
+      'x',
+    ]);
     assert.equal(res.code, 2, res.stderr);
-    const other = runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--factory', 'Flat']);
+    const other = runCli([
+      '--root',
+      root,
+      'build',
+      '--chunks',
+      newChunks,
+      '--base',
+      'v1',
+      '--factory',
+      'Flat',
+    ]);
     assert.equal(other.code, 2, other.stderr);
     assert.match(other.stderr, /base version v1 is IVF16,Flat/);
   });
@@ -205,7 +271,10 @@ describe('build --base: bad bases and flags', () => {
     flipByte(path.join(root, 'versions', 'v1', 'faiss.index'), 200);
     const res = runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--version', 'x']);
     assert.equal(res.code, 4, res.stderr);
-    assert.match(res.stderr, /refusing to build incrementally from v1: verify level 1 failed .*files\.checksum.*faiss\.index/);
+    assert.match(
+      res.stderr,
+      /refusing to build incrementally from v1: verify level 1 failed .*files\.checksum.*faiss\.index/,
+    );
     assert.deepEqual(listing(root, 'versions'), ['v1']);
     assert.deepEqual(listing(root, 'staging'), []);
   });
@@ -223,15 +292,40 @@ describe('build --base: drift', () => {
   });
 
   it('a shifted distribution: warned on stderr and in the report; --retrain-on-drift trains afresh', () => {
-    const res = runCli(['--root', root, 'build', '--chunks', shifted, '--base', 'v1', '--version', 'moved', '--json']);
+    const res = runCli([
+      '--root',
+      root,
+      'build',
+      '--chunks',
+      shifted,
+      '--base',
+      'v1',
+      '--version',
+      'moved',
+      '--json',
+    ]);
     ok(res, 'moved');
-    assert.match(res.stderr, /warning: drift: the added and changed vectors lie \d+\.\d+x as far .*\(threshold 1\.15\)/);
+    assert.match(
+      res.stderr,
+      /warning: drift: the added and changed vectors lie \d+\.\d+x as far .*\(threshold 1\.15\)/,
+    );
     assert.equal(JSON.parse(res.stdout).warnings.length, 1);
     const d = manifestOf(root, 'moved').incremental!.drift!;
     assert.ok(d.exceeded && d.ratio > 1.15, JSON.stringify(d));
     assert.equal(manifestOf(root, 'moved').incremental!.retrained, false);
 
-    const again = runCli(['--root', root, 'build', '--chunks', shifted, '--base', 'v1', '--version', 'retrained', '--retrain-on-drift']);
+    const again = runCli([
+      '--root',
+      root,
+      'build',
+      '--chunks',
+      shifted,
+      '--base',
+      'v1',
+      '--version',
+      'retrained',
+      '--retrain-on-drift',
+    ]);
     ok(again, 'retrained');
     assert.match(again.stderr, /trained afresh/);
     const m = manifestOf(root, 'retrained');
@@ -240,7 +334,19 @@ describe('build --base: drift', () => {
     assert.equal(m.attrs?.trained_checksum, undefined);
     assert.equal(m.vectors_count, 4400);
     // A threshold above the measured ratio: no warning.
-    const high = runCli(['--root', root, 'build', '--chunks', shifted, '--base', 'v1', '--version', 'high', '--drift-threshold', String(Math.ceil(d.ratio + 1))]);
+    const high = runCli([
+      '--root',
+      root,
+      'build',
+      '--chunks',
+      shifted,
+      '--base',
+      'v1',
+      '--version',
+      'high',
+      '--drift-threshold',
+      String(Math.ceil(d.ratio + 1)),
+    ]);
     ok(high, 'high');
     assert.doesNotMatch(high.stderr, /warning/);
   });

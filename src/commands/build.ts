@@ -36,7 +36,9 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
       chunks: o.chunks,
       factory: trained ? trained.sidecar.factory : o.factory,
       // With --base the metric is the base's: only a --metric other than the default is checked against it.
-      ...(o.base !== undefined && o.metric === 'l2' ? {} : { metric: trained ? trained.sidecar.metric : o.metric }),
+      ...(o.base !== undefined && o.metric === 'l2'
+        ? {}
+        : { metric: trained ? trained.sidecar.metric : o.metric }),
       ...(trained ? { trained } : {}),
       ...(o.base !== undefined ? { base: o.base } : {}),
       ...(o.driftThreshold !== undefined ? { driftThreshold: o.driftThreshold } : {}),

@@ -50,7 +50,9 @@ export async function readEmbeddingHashes(
       { name: EMBEDDING_HASH_TABLE },
     );
     if (tables.getRowsJS().length === 0) return undefined;
-    const n = Number((await connection.runAndReadAll(`SELECT count(*) FROM ${EMBEDDING_HASH_TABLE}`)).getRowsJS()[0]![0]);
+    const n = Number(
+      (await connection.runAndReadAll(`SELECT count(*) FROM ${EMBEDDING_HASH_TABLE}`)).getRowsJS()[0]![0],
+    );
     const out: EmbeddingHashes = { ids: new BigInt64Array(n), hashes: new BigUint64Array(n) };
     const result = await connection.stream(`SELECT id, hash FROM ${EMBEDDING_HASH_TABLE} ORDER BY id`);
     let row = 0;
@@ -66,7 +68,9 @@ export async function readEmbeddingHashes(
     }
     return out;
   } catch (err) {
-    throw new IndexCorruptionError(`${file}: cannot read ${EMBEDDING_HASH_TABLE}: ${message(err)}`, { cause: err });
+    throw new IndexCorruptionError(`${file}: cannot read ${EMBEDDING_HASH_TABLE}: ${message(err)}`, {
+      cause: err,
+    });
   } finally {
     disconnect(handle);
   }
