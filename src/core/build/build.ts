@@ -217,6 +217,12 @@ async function prepareIncremental(
 ): Promise<Incremental> {
   const progress = options.onProgress ?? (() => {});
   const metric = base.metric;
+  const seconds: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    seconds[name] = (performance.now() - t) / 1000;
+    t = performance.now();
+  };
   const known = await baseHashes(
     base,
     (file, idColumn, embeddingColumn) =>
@@ -232,16 +238,26 @@ async function prepareIncremental(
     options.duckdb,
     options.signal,
   );
+  lap('base_hashes');
   const delta = await diffAgainstBase(chunks, known, options.signal, (done) =>
     progress({ phase: 'diff', done, total: chunks.rows }),
   );
+  lap('diff');
   checkRemovable(base, shape, delta.counts);
   const index = await FaissIndex.readAsync(path.join(base.dir, 'faiss.index'));
+  lap('read_base_index');
   try {
     const drift = measureDrift(index, delta, options.driftThreshold ?? DEFAULT_DRIFT_THRESHOLD, chunks.dim);
+    lap('drift');
     const retrained = (drift?.exceeded ?? false) && options.retrainOnDrift === true;
     if (retrained) index.dispose();
-    return { base, delta, record: { ...delta.counts, retrained, drift }, index: retrained ? undefined : index };
+    return {
+      base,
+      delta,
+      record: { ...delta.counts, retrained, drift },
+      index: retrained ? undefined : index,
+      seconds,
+    };
   } catch (err) {
     index.dispose();
     throw err;
@@ -305,7 +321,7 @@ async function fillStaging(
   inputStat: Stats | undefined,
   incremental: Incremental | undefined,
 ): Promise<BuildReport> {
-  const seconds: Record<string, number> = {};
+  const seconds: Record<string, number> = { ...incremental?.seconds };
   const progress = options.onProgress ?? (() => {});
   // DuckDB's spills go into staging/, removed with it on failure and before the commit on success.
   const spill = path.join(staging, '.duckdb-spill');
