@@ -61,6 +61,20 @@ function manifestOf(root: string, v: string): Manifest {
   return JSON.parse(readFileSync(path.join(root, 'versions', v, 'manifest.json'), 'utf8')) as Manifest;
 }
 
+/** Runs SQL on a sealed version's catalog, then re-seals its checksum (as another tool's catalog would be). */
+async function alterCatalog(root: string, v: string, sql: string[]): Promise<void> {
+  const vdir = path.join(root, 'versions', v);
+  const db = await DuckDBInstance.create(path.join(vdir, 'catalog.duckdb'));
+  const c = await db.connect();
+  for (const q of sql) await c.run(q);
+  await c.run('CHECKPOINT');
+  c.closeSync();
+  db.closeSync();
+  const m = manifestOf(root, v);
+  m.files['catalog.duckdb'] = (await computeFileEntries(vdir, ['catalog.duckdb']))['catalog.duckdb']!;
+  await writeManifestAtomic(vdir, m);
+}
+
 /** A root holding V1 built from T (trained on V1's chunks) with `factory`. */
 function baseRoot(name: string, factory: string): { root: string; trained: string } {
   const root = path.join(dir, name);
@@ -118,6 +132,8 @@ describe('build --base: equals build --trained on the same chunks', () => {
       );
       const m = manifestOf(root, 'v2');
       assert.equal(m.base_version, 'v1');
+      // The index was trained as V1's was: the training facts carry over.
+      assert.equal(m.attrs?.trained_checksum, manifestOf(root, 'v1').attrs?.trained_checksum);
       assert.equal(m.incremental?.changed, 400);
       assert.equal(m.vectors_count, 3960);
       const idsOf = async (v: string) =>
@@ -135,6 +151,42 @@ describe('build --base: equals build --trained on the same chunks', () => {
       }
     });
   }
+
+  it('PCA8,IVF16,Flat: removal works behind the pre-transform: every chunk found under its own id', async () => {
+    const root = path.join(dir, 'pca');
+    ok(runCli(['--root', root, 'build', '--chunks', v1Chunks, '--factory', 'PCA8,IVF16,Flat', '--version', 'v1']), 'v1');
+    ok(runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--version', 'v2']), 'build --base');
+    assert.equal(manifestOf(root, 'v2').incremental?.removed, 400);
+    const index = FaissIndex.read(path.join(root, 'versions', 'v2', 'faiss.index'));
+    try {
+      index.setParameters('nprobe=16');
+      const { labels } = index.search(newRows.vectors, 1);
+      const wrong = [...newRows.ids].filter((id, r) => labels[r] !== id);
+      assert.deepEqual(wrong, []);
+    } finally {
+      index.dispose();
+    }
+  });
+
+  it('a cosine base: NEW is normalized as V1 was, so unchanged rows hash alike', () => {
+    const root = path.join(dir, 'cosine');
+    ok(runCli(['--root', root, 'build', '--chunks', v1Chunks, '--factory', 'Flat', '--metric', 'cosine', '--version', 'v1']), 'v1');
+    ok(runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--version', 'v2']), 'build --base');
+    const m = manifestOf(root, 'v2');
+    assert.equal(m.metric, 'cosine');
+    assert.equal(m.incremental?.unchanged, 3200);
+    const res = runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--metric', 'ip']);
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /--metric ip: base version v1 uses metric cosine/);
+  });
+
+  it('verify checks chunk_embedding_hash: a row short is exit 3 naming the table', async () => {
+    const root = path.join(dir, 'IVF16_Flat');
+    await alterCatalog(root, 'full', ['DELETE FROM chunk_embedding_hash WHERE id = 7']);
+    const res = runCli(['--root', root, 'verify', 'full', '--level', '2']);
+    assert.equal(res.code, 3, res.stdout + res.stderr);
+    assert.match(res.stdout + res.stderr, /chunk_embedding_hash has 3959 rows for 3960 vectors/);
+  });
 
   it('the catalog holds every chunk embedding hash: xxh64 of the row float32 bytes', async () => {
     const root = path.join(dir, 'IVF16_Flat');
@@ -162,17 +214,7 @@ describe('build --base: equals build --trained on the same chunks', () => {
 
   it('a base without chunk_embedding_hash (older versions): its chunks.parquet is hashed instead', async () => {
     const { root } = baseRoot('older', 'IVF16,Flat');
-    const v1 = path.join(root, 'versions', 'v1');
-    const db = await DuckDBInstance.create(path.join(v1, 'catalog.duckdb'));
-    const c = await db.connect();
-    await c.run('DROP TABLE chunk_embedding_hash');
-    await c.run('CHECKPOINT');
-    c.closeSync();
-    db.closeSync();
-    const m = manifestOf(root, 'v1');
-    const files = await computeFileEntries(v1, ['catalog.duckdb']);
-    m.files['catalog.duckdb'] = files['catalog.duckdb']!;
-    await writeManifestAtomic(v1, m);
+    await alterCatalog(root, 'v1', ['DROP TABLE chunk_embedding_hash']);
     ok(runCli(['--root', root, 'verify', 'v1', '--level', '1']), 'verify v1');
     ok(
       runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--version', 'v2']),
@@ -192,6 +234,7 @@ describe('build --base: indexes FAISS cannot remove from accept additions only',
   for (const [factory, reason] of [
     ['HNSW8', /cannot remove vectors from an HNSW graph/],
     ['IVF16,PQ4x4fs', /cannot remove from fast-scan \(block\) inverted lists/],
+    ['IVF16,PQ4x4,RFlat', /cannot remove from a refine stage/],
   ] as const) {
     it(`${factory}: additions build; a removal or change is exit 2 with the reason, nothing staged`, () => {
       const root = path.join(dir, factory.replace(/\W/g, '_'));
