@@ -42,12 +42,14 @@ import {
   DEFAULT_DRIFT_THRESHOLD,
   applyDelta,
   baseHashes,
+  cannotRemove,
   checkFitsBase,
   checkRemovable,
   diffAgainstBase,
   measureDrift,
   openBase,
   type BaseVersion,
+  type Delta,
   type Incremental,
   type IncrementalRecord,
 } from './incremental.js';
@@ -239,12 +241,21 @@ async function prepareIncremental(
     options.signal,
   );
   lap('base_hashes');
-  const delta = await diffAgainstBase(chunks, known, options.signal, (done) =>
-    progress({ phase: 'diff', done, total: chunks.rows }),
-  );
-  lap('diff');
-  checkRemovable(base, shape, delta.counts);
-  const index = await FaissIndex.readAsync(path.join(base.dir, 'faiss.index'));
+  // V1's index is read (on a worker thread) while NEW is diffed; not for a base that may refuse.
+  const reading = cannotRemove(shape) ? undefined : FaissIndex.readAsync(path.join(base.dir, 'faiss.index'));
+  reading?.catch(() => undefined);
+  let delta: Delta;
+  try {
+    delta = await diffAgainstBase(chunks, known, options.signal, (done) =>
+      progress({ phase: 'diff', done, total: chunks.rows }),
+    );
+    lap('diff');
+    checkRemovable(base, shape, delta.counts);
+  } catch (err) {
+    (await reading?.catch(() => undefined))?.dispose();
+    throw err;
+  }
+  const index = await (reading ?? FaissIndex.readAsync(path.join(base.dir, 'faiss.index')));
   lap('read_base_index');
   try {
     const drift = measureDrift(index, delta, options.driftThreshold ?? DEFAULT_DRIFT_THRESHOLD, chunks.dim);

@@ -137,21 +137,28 @@ export function checkFitsBase(base: BaseVersion, chunks: ChunksReader): void {
  */
 export function checkRemovable(base: BaseVersion, shape: FactoryShape, counts: DeltaCounts): void {
   if (counts.removed + counts.changed === 0) return;
-  const first = shape.components.find((c) => c.kind !== 'transform');
-  let why: string | undefined;
-  if (first && /^(HNSW|NSG)/.test(first.text)) {
-    why = `FAISS cannot remove vectors from an ${first.text.replace(/\d.*$/, '')} graph`;
-  } else if (shape.components.some((c) => c.kind === 'codes' && /fs(r?)$/.test(c.text))) {
-    why = 'FAISS 1.7.3 cannot remove from fast-scan (block) inverted lists';
-  } else if (shape.components.some((c) => c.text === 'RFlat' || c.text.startsWith('Refine('))) {
-    why = 'FAISS 1.7.3 cannot remove from a refine stage';
-  }
+  const why = cannotRemove(shape);
   if (why) {
     throw new UsageError(
       `--base ${base.name} (${base.factory}): ${counts.removed} removed and ${counts.changed} changed chunks ` +
         `would have to be taken out, but ${why}; such a base accepts additions only: build afresh without --base`,
     );
   }
+}
+
+/** Why FAISS 1.7.3 cannot remove from this index, or undefined when it can. */
+export function cannotRemove(shape: FactoryShape): string | undefined {
+  const first = shape.components.find((c) => c.kind !== 'transform');
+  if (first && /^(HNSW|NSG)/.test(first.text)) {
+    return `FAISS cannot remove vectors from an ${first.text.replace(/\d.*$/, '')} graph`;
+  }
+  if (shape.components.some((c) => c.kind === 'codes' && /fs(r?)$/.test(c.text))) {
+    return 'FAISS 1.7.3 cannot remove from fast-scan (block) inverted lists';
+  }
+  if (shape.components.some((c) => c.text === 'RFlat' || c.text.startsWith('Refine('))) {
+    return 'FAISS 1.7.3 cannot remove from a refine stage';
+  }
+  return undefined;
 }
 
 /** The base's hashes sorted by id: its catalog's table, else (older versions) its chunks.parquet hashed. */
