@@ -6,7 +6,13 @@
 import { build } from '../src/core/build/build.js';
 import { peakRssMB } from './rss.js';
 
-const [chunks, factory, root, version, base] = process.argv.slice(2) as [string, string, string, string, string?];
+const [chunks, factory, root, version, base] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string?,
+];
 const started = performance.now();
 const report = await build({ root, chunks, factory, version, ...(base ? { base } : {}) });
 const seconds = (performance.now() - started) / 1000;

@@ -58,7 +58,14 @@ function child(chunks: string, root: string, version: string, baseVersion?: stri
   warmPageCache(chunks);
   const res = spawnSync(
     process.execPath,
-    [path.join(here, 'build-child.js'), chunks, factory, root, version, ...(baseVersion ? [baseVersion] : [])],
+    [
+      path.join(here, 'build-child.js'),
+      chunks,
+      factory,
+      root,
+      version,
+      ...(baseVersion ? [baseVersion] : []),
+    ],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
   if (res.status !== 0) throw new Error(`build ${version} failed: ${res.stderr}`);

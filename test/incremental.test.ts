@@ -154,8 +154,24 @@ describe('build --base: equals build --trained on the same chunks', () => {
 
   it('PCA8,IVF16,Flat: removal works behind the pre-transform: every chunk found under its own id', async () => {
     const root = path.join(dir, 'pca');
-    ok(runCli(['--root', root, 'build', '--chunks', v1Chunks, '--factory', 'PCA8,IVF16,Flat', '--version', 'v1']), 'v1');
-    ok(runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--version', 'v2']), 'build --base');
+    ok(
+      runCli([
+        '--root',
+        root,
+        'build',
+        '--chunks',
+        v1Chunks,
+        '--factory',
+        'PCA8,IVF16,Flat',
+        '--version',
+        'v1',
+      ]),
+      'v1',
+    );
+    ok(
+      runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--version', 'v2']),
+      'build --base',
+    );
     assert.equal(manifestOf(root, 'v2').incremental?.removed, 400);
     const index = FaissIndex.read(path.join(root, 'versions', 'v2', 'faiss.index'));
     try {
@@ -170,8 +186,26 @@ describe('build --base: equals build --trained on the same chunks', () => {
 
   it('a cosine base: NEW is normalized as V1 was, so unchanged rows hash alike', () => {
     const root = path.join(dir, 'cosine');
-    ok(runCli(['--root', root, 'build', '--chunks', v1Chunks, '--factory', 'Flat', '--metric', 'cosine', '--version', 'v1']), 'v1');
-    ok(runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--version', 'v2']), 'build --base');
+    ok(
+      runCli([
+        '--root',
+        root,
+        'build',
+        '--chunks',
+        v1Chunks,
+        '--factory',
+        'Flat',
+        '--metric',
+        'cosine',
+        '--version',
+        'v1',
+      ]),
+      'v1',
+    );
+    ok(
+      runCli(['--root', root, 'build', '--chunks', newChunks, '--base', 'v1', '--version', 'v2']),
+      'build --base',
+    );
     const m = manifestOf(root, 'v2');
     assert.equal(m.metric, 'cosine');
     assert.equal(m.incremental?.unchanged, 3200);
