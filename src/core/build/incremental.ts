@@ -212,16 +212,16 @@ export async function diffAgainstBase(
     for (let r = 0; r < batch.rows; r++) {
       const id = batch.ids[r]!;
       const at = findId(base.ids, id);
-      const row = batch.vectors.subarray(r * dim, (r + 1) * dim);
       if (at >= 0) seen[at] = 1;
       if (at >= 0 && base.hashes[at] === own[r]) {
         unchanged++;
-        if ((batch.rowOffset + r) % sampleEvery === 0) samplePieces.push(row.slice());
+        if ((batch.rowOffset + r) % sampleEvery === 0) samplePieces.push(batch.vectors.slice(r * dim, (r + 1) * dim));
         continue;
       }
       if (at >= 0) changed++;
       addIds.push(id);
-      addPieces.push(row.slice());
+      // Copied: the reader reuses its buffer for the next batch.
+      addPieces.push(batch.vectors.slice(r * dim, (r + 1) * dim));
     }
     onRows(batch.rowOffset + batch.rows);
   }
