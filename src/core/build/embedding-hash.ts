@@ -1,7 +1,7 @@
 /**
  * Per-chunk embedding hashes: XXH64 (seed 0) of each row's float32 bytes exactly as added to the
  * index (after the cosine normalization), so an incremental build (incremental.ts) can tell a
- * changed embedding from an unchanged one without reading the base's vectors. About 0.45 s per
+ * changed embedding from an unchanged one without reading the base's vectors. About 0.4-0.6 s per
  * million 384-d rows (docs/PERFORMANCE.md), computed during the add pass.
  */
 import type { EmbeddingHashes } from '../catalog/embedding-hash.js';
