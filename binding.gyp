@@ -10,6 +10,7 @@
         "native/io.cc",
         "native/merge.cc",
         "native/params.cc",
+        "native/remove.cc",
         "native/reserve.cc",
         "native/structure.cc",
         "native/structure_codes.cc",

@@ -1,13 +1,20 @@
 /**
  * One `build` through the library, in its own process so its peak RSS is its own.
- * usage: node dist/bench/build-child.js CHUNKS FACTORY ROOT VERSION -> one JSON line
+ * usage: node dist/bench/build-child.js CHUNKS FACTORY ROOT VERSION [BASE] -> one JSON line
+ * (with BASE: an incremental build, `build --base BASE`)
  */
 import { build } from '../src/core/build/build.js';
 import { peakRssMB } from './rss.js';
 
-const [chunks, factory, root, version] = process.argv.slice(2) as [string, string, string, string];
+const [chunks, factory, root, version, base] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string?,
+];
 const started = performance.now();
-const report = await build({ root, chunks, factory, version });
+const report = await build({ root, chunks, factory, version, ...(base ? { base } : {}) });
 const seconds = (performance.now() - started) / 1000;
 const bytes = Object.values(report.manifest!.files).reduce((sum, f) => sum + f.bytes, 0);
 console.log(
@@ -20,5 +27,6 @@ console.log(
     vectors: report.plan.vectors,
     dim: report.plan.dim,
     maxrss_mb: peakRssMB(),
+    ...(report.incremental ? { incremental: report.incremental } : {}),
   }),
 );

@@ -104,6 +104,7 @@ Napi::Object IndexWrap::Init(Napi::Env env, Napi::Object exports) {
                       InstanceMethod<&IndexWrap::Search>("search"),
                       InstanceMethod<&IndexWrap::Reconstruct>("reconstruct"),
                       InstanceMethod<&IndexWrap::RemoveIds>("removeIds"),
+                      InstanceMethod<&IndexWrap::CoarseDistances>("coarseDistances"),
                       InstanceMethod<&IndexWrap::CheckConsistency>("checkConsistency"),
                       InstanceMethod<&IndexWrap::IdMap>("idMap"),
                       InstanceMethod<&IndexWrap::Info>("info"),
@@ -248,16 +249,6 @@ Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
   auto out = Napi::Float32Array::New(env, index->d);
   Guard(env, [&] { index->reconstruct(key, out.Data()); });
   return out;
-}
-
-Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  faiss::Index* index = RequireIdle(env);
-  auto ids = BigInt64ArrayArg(info, 0, "ids");
-  faiss::IDSelectorArray selector(ids.ElementLength(), ids.Data());
-  size_t removed = Guard(env, [&] { return index->remove_ids(selector); });
-  AccountMemory(env);
-  return Napi::Number::New(env, static_cast<double>(removed));
 }
 
 Napi::Value IndexWrap::CheckConsistency(const Napi::CallbackInfo& info) {

@@ -57,6 +57,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value WriteAsync(const Napi::CallbackInfo& info);
   // structure.cc
   Napi::Value CheckStructure(const Napi::CallbackInfo& info);
+  // remove.cc
+  Napi::Value CoarseDistances(const Napi::CallbackInfo& info);
   // merge.cc
   Napi::Value MergeFrom(const Napi::CallbackInfo& info);
 

@@ -175,6 +175,21 @@ export const build = command({
       text,
     ),
     optional(
+      '--base <version>',
+      "build incrementally from this version: its index minus the removed and changed chunks (by id and embedding hash) plus the added and changed; factory and metric are the base's",
+      verbatim,
+      { conflicts: ['trained', 'shard'] },
+    ),
+    optional(
+      '--drift-threshold <ratio>',
+      "with --base: warn when the new vectors lie this many times as far from their coarse centroids as the base's (default 1.15)",
+      decimal(1, 1000),
+    ),
+    switchFlag(
+      '--retrain-on-drift',
+      'with --base: above the drift threshold, train afresh (a full build of --chunks)',
+    ),
+    optional(
       '--shard <I/N>',
       'build shard I of N (0-based; row group g goes to shard g mod N) into --out, for indexctl merge; needs --trained',
       text,
@@ -187,6 +202,7 @@ export const build = command({
     'indexctl build --chunks chunks.parquet --factory auto --memory-budget 8G --dry-run',
     'indexctl build --chunks chunks.parquet --factory IVF1024,PQ48x4fs,RFlat --version nightly-001 --json',
     'indexctl build --chunks chunks.parquet --trained trained.faiss --shard 0/4 --out shards/0',
+    'indexctl build --chunks new.parquet --base v1 --version v2',
   ],
   load: () => import('./commands/build.js') as Promise<CommandModule>,
 });

@@ -118,6 +118,19 @@ const peerFigures: Record<string, (stdout: string, argv: string[]) => void> = {
     for (const cell of column(stdout, 'python build s')) assert.match(cell, number);
     for (const cell of column(stdout, 'write_index s (python)')) assert.match(cell, /^[\d.]+ \([\d.]+\)$/);
   },
+  'dist/bench/drift.js': (stdout) => {
+    const ratios = column(stdout, 'drift ratio');
+    assert.equal(ratios.length, 8, `one row per case:\n${stdout}`);
+    for (const cell of ratios) assert.match(cell, number);
+  },
+  'dist/bench/incremental.js': (stdout) => {
+    assert.deepEqual(column(stdout, 'build'), ['full', '--base']);
+    for (const cell of column(stdout, 'wall s')) assert.match(cell, number);
+    assert.match(
+      stdout,
+      /^incremental \/ full wall time: [\d.]+; removed \d+, added \d+, changed \d+, drift ratio [\d.]+$/m,
+    );
+  },
   'dist/bench/tune.js': (stdout) => {
     const recall = column(stdout, 'recall@10 indexctl / python');
     assert.equal(recall.length, 8, `four settings per index:\n${stdout}`);

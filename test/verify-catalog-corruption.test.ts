@@ -65,7 +65,11 @@ async function catalogBlocks(version: string): Promise<Blocks> {
       [bigint, bigint],
     ];
     const data = new Map<string, number[]>();
-    for (const table of ['chunk_meta', ...(version === 'plain' ? [] : ['faiss_idmap_mat'])]) {
+    for (const table of [
+      'chunk_embedding_hash',
+      'chunk_meta',
+      ...(version === 'plain' ? [] : ['faiss_idmap_mat']),
+    ]) {
       const ids = await rows(
         `SELECT DISTINCT block_id FROM pragma_storage_info('${table}') WHERE block_id >= 0 ORDER BY 1`,
       );
@@ -181,7 +185,7 @@ describe('catalog.storage: every block of catalog.duckdb in use is read', () => 
     assert.match(
       check(report, 'catalog.storage').detail,
       new RegExp(
-        `^read in full: chunk_meta ${ROWS} rows x 6 columns, faiss_idmap_mat ${ROWS} rows x 2 columns; ` +
+        `^read in full: chunk_embedding_hash ${ROWS} rows x 2 columns, chunk_meta ${ROWS} rows x 6 columns, faiss_idmap_mat ${ROWS} rows x 2 columns; ` +
           `through index chunk_meta_id \\(${ROWS} keys\\), faiss_idmap_mat_external_id \\(${ROWS} keys\\); ` +
           `\\d+ of \\d+ blocks of 256 KiB in use$`,
       ),

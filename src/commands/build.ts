@@ -14,6 +14,7 @@ export type BuildJson = BuildReport & {
 };
 
 const UNITS = {
+  diff: 'rows',
   sample: 'rows',
   train: 'vectors',
   add: 'vectors',
@@ -34,8 +35,14 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
       duckdb: ctx.globals.duckdb,
       chunks: o.chunks,
       factory: trained ? trained.sidecar.factory : o.factory,
-      metric: trained ? trained.sidecar.metric : o.metric,
+      // With --base the metric is the base's: only a --metric other than the default is checked against it.
+      ...(o.base !== undefined && o.metric === 'l2'
+        ? {}
+        : { metric: trained ? trained.sidecar.metric : o.metric }),
       ...(trained ? { trained } : {}),
+      ...(o.base !== undefined ? { base: o.base } : {}),
+      ...(o.driftThreshold !== undefined ? { driftThreshold: o.driftThreshold } : {}),
+      retrainOnDrift: o.retrainOnDrift,
       materialize: o.materialize,
       linkChunks: o.linkChunks,
       dryRun: o.dryRun,
@@ -52,6 +59,8 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
       signal: ctx.signal,
     }),
   );
+  // Warnings are diagnostics: on stderr whatever the output mode, and in the report (--json).
+  for (const warning of report.warnings) ctx.io.stderr.write(`warning: ${warning}\n`);
   if (o.publish && !report.dryRun) {
     const published = await publish({
       root: ctx.globals.root,
@@ -95,6 +104,14 @@ function render(r: BuildReport): string {
     }
     const t = Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`);
     lines.push(`  time      ${t.join(', ')}`);
+  }
+  if (r.incremental) {
+    const i = r.incremental;
+    lines.push(
+      `  base      ${i.base_version}: ${i.removed} removed, ${i.added} added, ${i.changed} changed, ${i.unchanged} unchanged` +
+        (i.retrained ? ' (trained afresh: drift)' : ''),
+    );
+    if (i.drift) lines.push(`  drift     ${i.drift.ratio.toFixed(3)} (threshold ${i.drift.threshold})`);
   }
   return lines.join('\n');
 }

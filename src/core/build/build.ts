@@ -32,12 +32,28 @@ import { writeIdMap } from '../parquet/idmap-writer.js';
 import { sampledEmbedder, type EmbedderRecord } from '../sample/embedder-record.js';
 import { resolveDataset, writeDatasetFile, type Dataset } from '../parquet/dataset.js';
 import { assembleManifest } from '../manifest/assemble.js';
-import { checkFactoryForDim, faissReason, parseFactory } from './factory-check.js';
+import { checkFactoryForDim, faissReason, parseFactory, type FactoryShape } from './factory-check.js';
 import { tryFactory } from './factory-probe.js';
 import { checkEnoughToTrain, createWrappedIndex, innerFactory, minimumTrainVectors } from './factory.js';
 import { checkBudget, planBuild, type BuildMetric, type BuildPlan } from './plan.js';
 import { SampleGatherer, sampleRows } from './train-sample.js';
 import { checkTrainedFits, copyTrained, type Trained } from '../shard/trained.js';
+import { HashCollector } from './embedding-hash.js';
+import {
+  DEFAULT_DRIFT_THRESHOLD,
+  applyDelta,
+  baseHashes,
+  cannotRemove,
+  checkFitsBase,
+  checkRemovable,
+  diffAgainstBase,
+  measureDrift,
+  openBase,
+  type BaseVersion,
+  type Delta,
+  type Incremental,
+  type IncrementalRecord,
+} from './incremental.js';
 
 export interface BuildOptions {
   root: string;
@@ -66,6 +82,15 @@ export interface BuildOptions {
   /** Start from this trained index (indexctl train) instead of training: src/core/shard/trained.ts. */
   trained?: Trained;
   /**
+   * Build incrementally from this version (incremental.ts): its index with the removed and changed
+   * chunks taken out and the added and changed put in. Factory and metric are the base's.
+   */
+  base?: string;
+  /** Drift ratio above which an incremental build warns (default DEFAULT_DRIFT_THRESHOLD). */
+  driftThreshold?: number;
+  /** With `base`: when drift exceeds the threshold, train afresh (an ordinary full build of NEW). */
+  retrainOnDrift?: boolean;
+  /**
    * DuckDB memory and thread limits for reading the chunks and building the catalog. Under
    * `memoryBudgetBytes` the memory limit defaults to what the FAISS plan leaves (duckdb-limits.ts).
    */
@@ -76,7 +101,7 @@ export interface BuildOptions {
 }
 
 export interface BuildProgress {
-  phase: 'sample' | 'train' | 'add' | 'write' | 'checksum' | 'commit';
+  phase: 'diff' | 'sample' | 'train' | 'add' | 'write' | 'checksum' | 'commit';
   done: number;
   total: number;
 }
@@ -89,6 +114,10 @@ export interface BuildReport {
   dir?: string;
   manifest?: Manifest;
   seconds: Record<string, number>;
+  /** With --base: the base, the counts and the drift check (also in the manifest). */
+  incremental?: IncrementalRecord & { base_version: string };
+  /** Things the operator should know that did not stop the build (drift above the threshold). */
+  warnings: string[];
 }
 
 /**
@@ -99,8 +128,25 @@ export const DEFAULT_SEAL_WAIT_SECONDS = 600;
 
 export async function build(options: BuildOptions): Promise<BuildReport> {
   const version = checkVersionName(options.version ?? defaultVersionName());
-  const metric = options.metric ?? 'l2';
-  const factory = options.factory === 'auto' ? 'auto' : innerFactory(options.factory);
+  if (options.base !== undefined && options.trained) {
+    throw new UsageError(
+      "--base and --trained exclude each other: an incremental build starts from the base version's own index",
+    );
+  }
+  if (options.base === undefined && (options.retrainOnDrift || options.driftThreshold !== undefined)) {
+    throw new UsageError('--retrain-on-drift and --drift-threshold need --base');
+  }
+  // Checked before the input is opened: a missing base is exit 6, a damaged one 4, nothing staged.
+  const base =
+    options.base === undefined
+      ? undefined
+      : await openBase(options.root, checkVersionName(options.base), {
+          ...(options.duckdb ? { duckdb: options.duckdb } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+  if (base) checkBaseFlags(base, options);
+  const metric = base?.metric ?? options.metric ?? 'l2';
+  const factory = base ? base.factory : options.factory === 'auto' ? 'auto' : innerFactory(options.factory);
   // A string that is wrong whatever the data is refused before the file is even opened (exit 2).
   const given = factory === 'auto' ? undefined : parseFactory(factory);
   // Checked before DuckDB opens: a bad limit is a usage error, not a failure to read the file.
@@ -110,9 +156,11 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   // The footer is read under the explicit (or default) limit; once the FAISS plan is known, the
   // budget decides what DuckDB gets for the scan and the catalog.
   const chunks = await openInput({ ...options, chunks: dataset }, metric);
+  let incremental: Incremental | undefined;
   try {
     checkMetadataColumns(chunks, options.metadataColumns ?? {});
     if (options.trained) checkTrainedFits(options.trained, chunks.file, chunks.dim, metric);
+    if (base) checkFitsBase(base, chunks);
     const planInput = {
       vectors: chunks.rows,
       dim: chunks.dim,
@@ -140,10 +188,92 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     checkBudget(plan);
     if (!trial.isTrained && !options.trained) checkEnoughToTrain(shape, chunks.dim, plan.trainSample, chunks.file);
     const duckdb = limitsWithinBudget(options.duckdb, options.memoryBudgetBytes, plan.estimatedPeakBytes);
-    if (options.dryRun) return { version, dryRun: true, plan, seconds: {} };
-    return await buildStaged({ ...options, duckdb }, version, { dataset, chunks, stats: inputStats }, plan);
+    if (options.dryRun) return { version, dryRun: true, plan, seconds: {}, warnings: [] };
+    if (base) incremental = await prepareIncremental({ ...options, duckdb }, base, shape, chunks);
+    return await buildStaged({ ...options, duckdb }, version, { dataset, chunks, stats: inputStats }, plan, incremental);
   } finally {
     chunks.close();
+    incremental?.index?.dispose();
+  }
+}
+
+/** --factory and --metric, when given with --base, must be the base's (exit 2). */
+function checkBaseFlags(base: BaseVersion, options: BuildOptions): void {
+  if (options.factory !== 'auto' && innerFactory(options.factory) !== base.factory) {
+    throw new UsageError(
+      `--factory ${options.factory}: base version ${base.name} is ${base.factory} (leave --factory out with --base)`,
+    );
+  }
+  if (options.metric !== undefined && options.metric !== base.metric) {
+    throw new UsageError(`--metric ${options.metric}: base version ${base.name} uses metric ${base.metric}`);
+  }
+}
+
+/**
+ * The diff against the base, the refusal of removals an index cannot do, and the drift check, all
+ * before anything is staged. V1's index is read here (it is needed for the drift measure).
+ */
+async function prepareIncremental(
+  options: BuildOptions,
+  base: BaseVersion,
+  shape: FactoryShape,
+  chunks: ChunksReader,
+): Promise<Incremental> {
+  const progress = options.onProgress ?? (() => {});
+  const metric = base.metric;
+  const seconds: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    seconds[name] = (performance.now() - t) / 1000;
+    t = performance.now();
+  };
+  const known = await baseHashes(
+    base,
+    (file, idColumn, embeddingColumn) =>
+      openInput(
+        {
+          chunks: file,
+          ...(options.duckdb ? { duckdb: options.duckdb } : {}),
+          ...(idColumn ? { idColumn } : {}),
+          ...(embeddingColumn ? { embeddingColumn } : {}),
+        },
+        metric,
+      ),
+    options.duckdb,
+    options.signal,
+  );
+  lap('base_hashes');
+  // V1's index is read (on a worker thread) while NEW is diffed; not for a base that may refuse.
+  const reading = cannotRemove(shape) ? undefined : FaissIndex.readAsync(path.join(base.dir, 'faiss.index'));
+  reading?.catch(() => undefined);
+  let delta: Delta;
+  try {
+    delta = await diffAgainstBase(chunks, known, options.signal, (done) =>
+      progress({ phase: 'diff', done, total: chunks.rows }),
+    );
+    lap('diff');
+    checkRemovable(base, shape, delta.counts);
+  } catch (err) {
+    (await reading?.catch(() => undefined))?.dispose();
+    throw err;
+  }
+  const index = await (reading ?? FaissIndex.readAsync(path.join(base.dir, 'faiss.index')));
+  lap('read_base_index');
+  try {
+    const drift = measureDrift(index, delta, options.driftThreshold ?? DEFAULT_DRIFT_THRESHOLD, chunks.dim);
+    lap('drift');
+    const retrained = (drift?.exceeded ?? false) && options.retrainOnDrift === true;
+    if (retrained) index.dispose();
+    return {
+      base,
+      delta,
+      record: { ...delta.counts, retrained, drift },
+      index: retrained ? undefined : index,
+      seconds,
+    };
+  } catch (err) {
+    index.dispose();
+    throw err;
   }
 }
 
@@ -159,6 +289,7 @@ async function buildStaged(
   version: string,
   input: Input,
   plan: BuildPlan,
+  incremental: Incremental | undefined,
 ): Promise<BuildReport> {
   await ensureRoot(options.root);
   // Checked again at the seal, under the lock: another build of this name may seal first.
@@ -171,7 +302,7 @@ async function buildStaged(
   try {
     // FAISS's write_index and DuckDB report a full or read-only disk as text: named here, exit 74.
     const report = await guardWrite(`cannot build ${version}`, staging, () =>
-      fillStaging(options, version, input, plan, staging),
+      fillStaging(options, version, input, plan, staging, incremental),
     );
     report.dir = await seal(options, version, staging);
     return report;
@@ -206,9 +337,10 @@ async function fillStaging(
   input: Input,
   plan: BuildPlan,
   staging: string,
+  incremental: Incremental | undefined,
 ): Promise<BuildReport> {
   const { chunks, dataset } = input;
-  const seconds: Record<string, number> = {};
+  const seconds: Record<string, number> = { ...incremental?.seconds };
   const progress = options.onProgress ?? (() => {});
   // DuckDB's spills go into staging/, removed with it on failure and before the commit on success.
   const spill = path.join(staging, '.duckdb-spill');
@@ -234,16 +366,26 @@ async function fillStaging(
   // A copy that fails while the add runs (ENOSPC, EIO) is reported when awaited below; until then a
   // handler must exist, or Node ends the process on an unhandled rejection.
   placing.catch(() => undefined);
-  const index = options.trained ? copyTrained(options.trained) : createWrappedIndex(plan.dim, plan.factory, plan.metric);
+  // An incremental build changes V1's index in place (it is disposed by build()); otherwise a new one.
+  const reused = incremental?.index;
+  const index =
+    reused ??
+    (options.trained ? copyTrained(options.trained) : createWrappedIndex(plan.dim, plan.factory, plan.metric));
+  const hashes = reused ? undefined : new HashCollector(chunks.rows, chunks.dim);
   try {
-    // FAISS decides whether the index needs training (SQ8, PCA64,Flat and LSHrt do; HNSW32 does not).
-    if (!index.isTrained) {
-      const sample = await timed('sample', () =>
-        gatherSample(chunks, plan, options.seed ?? 0, progress, options.signal),
-      );
-      await timed('train', () => trainIndex(index, sample, plan, chunks.file));
+    if (reused) {
+      await timed('apply_delta', () => applyDelta(reused, incremental!.delta, incremental!.base));
+      progress({ phase: 'add', done: chunks.rows, total: chunks.rows });
+    } else {
+      // FAISS decides whether the index needs training (SQ8, PCA64,Flat and LSHrt do; HNSW32 does not).
+      if (!index.isTrained) {
+        const sample = await timed('sample', () =>
+          gatherSample(chunks, plan, options.seed ?? 0, progress, options.signal),
+        );
+        await timed('train', () => trainIndex(index, sample, plan, chunks.file));
+      }
+      await timed('add', () => addAll(index, chunks, progress, options.signal, hashes!));
     }
-    await timed('add', () => addAll(index, chunks, progress, options.signal));
     progress({ phase: 'write', done: 0, total: 3 });
     await timed('write_index', () => index.writeAsync(path.join(staging, 'faiss.index')));
     failpoint('build:index-written');
@@ -258,11 +400,12 @@ async function fillStaging(
         materialize: options.materialize ?? false,
         ...(options.duckdb ? { duckdb: options.duckdb } : {}),
         columns: { ...options.metadataColumns, id: chunks.idColumn, embedding: chunks.embeddingColumn },
+        embeddingHashes: hashes ? hashes.result : incremental!.delta.hashes,
       }),
     );
     failpoint('build:catalog-written');
   } finally {
-    index.dispose();
+    if (!reused) index.dispose();
     // On a failure the copy may still be writing into staging/, which the caller removes next.
     await placing.catch(() => undefined);
   }
@@ -287,7 +430,9 @@ async function fillStaging(
           ? { metadata_columns: options.metadataColumns }
           : {}),
         ...(embedder ? { embedder } : {}),
-        ...(options.trained
+        ...(reused
+          ? pick(incremental!.base.manifest.attrs ?? {}, ['train_sample', 'train_seed', 'trained_checksum'])
+          : options.trained
           ? {
               train_sample: options.trained.sidecar.train_rows,
               train_seed: options.trained.sidecar.train_seed,
@@ -296,6 +441,7 @@ async function fillStaging(
           : { train_sample: plan.trainSample, train_seed: options.seed ?? 0 }),
         materialized: options.materialize ?? false,
       },
+      ...(incremental ? { baseVersion: incremental.base.name, incremental: incremental.record } : {}),
       onChecksumProgress: (_name, done, total) => progress({ phase: 'checksum', done, total }),
       ...(options.signal ? { signal: options.signal } : {}),
     }),
@@ -303,7 +449,29 @@ async function fillStaging(
   await writeManifestAtomic(staging, manifest);
   failpoint('build:manifest-written');
   progress({ phase: 'commit', done: 1, total: 1 });
-  return { version, dryRun: false, plan, manifest, seconds };
+  return {
+    version,
+    dryRun: false,
+    plan,
+    manifest,
+    seconds,
+    ...(incremental ? { incremental: { base_version: incremental.base.name, ...incremental.record } } : {}),
+    warnings: incremental ? driftWarnings(incremental) : [],
+  };
+}
+
+function driftWarnings({ base, record }: Incremental): string[] {
+  const d = record.drift;
+  if (!d?.exceeded) return [];
+  return [
+    `drift: the added and changed vectors lie ${d.ratio.toFixed(2)}x as far from their coarse centroids as ` +
+      `${base.name}'s (threshold ${d.threshold})` +
+      (record.retrained ? '; trained afresh (--retrain-on-drift)' : '; recall may suffer: consider --retrain-on-drift'),
+  ];
+}
+
+function pick(from: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in from).map((k) => [k, from[k]]));
 }
 
 /**
@@ -337,6 +505,7 @@ async function addAll(
   chunks: ChunksReader,
   progress: (e: BuildProgress) => void,
   signal: AbortSignal | undefined,
+  hashes: HashCollector,
 ): Promise<void> {
   index.reserve(chunks.rows);
   let spare: { vectors: Float32Array; ids: BigInt64Array } | undefined;
@@ -359,6 +528,8 @@ async function addAll(
       // thrown) at the top of the next turn, but until then it needs a handler, or Node ends the
       // process on an unhandled rejection with staging/ and the lock left behind.
       pending.catch(() => undefined);
+      // Hashed while FAISS adds the same rows (both only read them): chunk_embedding_hash (embedding-hash.ts).
+      await hashes.offer(ids, vectors, batch.rowOffset);
       if (batch.rowOffset === 0) {
         await pending;
         await holdpoint('build:adding', signal);

@@ -12,6 +12,7 @@ import path from 'node:path';
 
 import type { DuckDBConnection } from '@duckdb/node-api';
 
+import { storeEmbeddingHashes, type EmbeddingHashes } from './embedding-hash.js';
 import { outOfMemory, type DuckDBLimits } from './duckdb-limits.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { fsyncDir, fsyncFile, tempPathFor } from '../util/fsync.js';
@@ -41,6 +42,8 @@ export interface CreateCatalogOptions {
   columns?: Partial<Record<ChunkColumn, string>>;
   /** DuckDB memory and thread limits (duckdb-limits.ts). */
   duckdb?: DuckDBLimits;
+  /** Each chunk's embedding hash (build): stored as table chunk_embedding_hash (embedding-hash.ts). */
+  embeddingHashes?: EmbeddingHashes;
 }
 
 export interface CreatedCatalog {
@@ -166,6 +169,7 @@ export async function createCatalog(
     // Not UNIQUE: duplicate chunk ids are verify's to report (catalog.chunks_count), not a reason
     // for the catalog of an adopted version to fail to build.
     await connection.run(`CREATE INDEX ${HYDRATION_TABLE}_id ON ${HYDRATION_TABLE} (id)`);
+    if (options.embeddingHashes) await storeEmbeddingHashes(connection, options.embeddingHashes);
     const materialized = options.materialize === true;
     if (materialized) {
       await connection.run(

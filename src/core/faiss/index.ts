@@ -204,8 +204,18 @@ export class FaissIndex {
   }
 
   /** Removes the given ids; returns how many were removed. */
+  /**
+   * Removes these external ids; returns how many were held. Over an IVF the native side renumbers
+   * the rows kept in the inverted lists (FAISS 1.7.3's IndexIDMap2 leaves them stale: native/remove.cc).
+   */
   removeIds(ids: BigInt64Array): number {
     return this.native.removeIds(checkIds(ids, undefined));
+  }
+
+  /** Each vector's L2 distance to its nearest coarse centroid (IVF indexes only): the drift measure. */
+  coarseDistances(x: Float32Array): Float32Array {
+    checkVectors(x, this.d, 'vectors');
+    return this.native.coarseDistances(x);
   }
 
   /** IndexIDMap2::check_consistency; throws FaissError (FAISS's message) when id_map and rev_map disagree. */

@@ -42,6 +42,7 @@ export interface NativeIndex {
   search(q: Float32Array, k: number): NativeSearchResult;
   reconstruct(id: bigint): Float32Array;
   removeIds(ids: BigInt64Array): number;
+  coarseDistances(x: Float32Array): Float32Array;
   checkConsistency(): boolean;
   idMap(): BigInt64Array;
   info(): NativeIndexInfo;

@@ -2,7 +2,7 @@
 import { packageVersion } from '../build-info.js';
 import { FaissIndex } from '../faiss/index.js';
 import { CHECKSUMMED_FILES } from '../layout.js';
-import { computeFileEntries, type Manifest, type Metric } from './schema.js';
+import { computeFileEntries, type IncrementalManifest, type Manifest, type Metric } from './schema.js';
 
 export interface ManifestFacts {
   version: string;
@@ -11,6 +11,9 @@ export interface ManifestFacts {
   dim: number;
   vectors: number;
   attrs?: Record<string, unknown>;
+  /** An incremental build's base and what it changed (build --base). */
+  baseVersion?: string;
+  incremental?: IncrementalManifest;
   onChecksumProgress?: (name: string, done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -34,6 +37,8 @@ export async function assembleManifest(versionDir: string, facts: ManifestFacts)
     index_checksum: files['faiss.index']!.checksum,
     files,
     tuning: null,
+    ...(facts.baseVersion !== undefined ? { base_version: facts.baseVersion } : {}),
+    ...(facts.incremental ? { incremental: facts.incremental } : {}),
     attrs: {
       tool: `indexctl ${packageVersion()}`,
       faiss: `${info.faissVersion} ${info.simd}`,

@@ -83,6 +83,29 @@ export const tuningSchema = z.looseObject({
   measured_ts: z.number().nonnegative().nullish(),
 });
 
+/** What `build --base` changed against its base version (docs/spec.md "Incremental builds"). */
+const count = z.int().nonnegative();
+export const incrementalSchema = z.object({
+  removed: count,
+  added: count,
+  changed: count,
+  unchanged: count,
+  retrained: z.boolean(),
+  drift: z
+    .object({
+      base_mean: z.number().nonnegative(),
+      new_mean: z.number().nonnegative(),
+      ratio: z.number().nonnegative(),
+      threshold: z.number().positive(),
+      exceeded: z.boolean(),
+      base_rows: count,
+      new_rows: count,
+    })
+    .nullable(),
+});
+
+export type IncrementalManifest = z.infer<typeof incrementalSchema>;
+
 export const manifestSchema = z.looseObject({
   schema_version: z.literal(MANIFEST_SCHEMA_VERSION),
   version: z.string().regex(versionNamePattern, 'a version name'),
@@ -97,6 +120,9 @@ export const manifestSchema = z.looseObject({
   index_checksum: checksum,
   files: z.record(fileName, fileEntrySchema),
   tuning: tuningSchema.nullish(),
+  /** The version an incremental build started from, and what it changed. */
+  base_version: z.string().regex(versionNamePattern, 'a version name').optional(),
+  incremental: incrementalSchema.optional(),
   attrs: z.record(z.string(), z.unknown()).optional(),
 });
 
