@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 
-import { loadXxh64, xxh64FileDigestSync } from './checksum.js';
+import { xxh64FileDigestSync } from './checksum.js';
 import { IndexCorruptionError } from './errors.js';
 import type { PoolReply, PoolRequest, WireError } from './checksum-protocol.js';
 
@@ -21,12 +21,11 @@ function wireError(err: unknown): WireError {
 }
 
 const port = parentPort!;
-const hasher = await loadXxh64();
 port.on('message', ({ id, file }: PoolRequest) => {
   let reported = 0;
   let reply: PoolReply;
   try {
-    const digest = xxh64FileDigestSync(file, hasher, (bytes) => {
+    const digest = xxh64FileDigestSync(file, (bytes) => {
       if (bytes - reported < PROGRESS_EVERY) return;
       reported = bytes;
       port.postMessage({ id, progress: bytes } satisfies PoolReply);
