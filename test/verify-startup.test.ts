@@ -1,9 +1,10 @@
 /**
  * `verify --level 1` (manifest and checksums) loads only what it uses: no DuckDB, no FAISS addon,
- * no parquet-wasm; only the XXH64 kernel (src/core/xxh64-kernel.ts). Those loads were most of a level-1 run's fixed cost (issue 16
- * item 7; bench/verify-startup.ts measures it against xxhsum). Files of 64 MiB and more are hashed
- * on worker threads, small ones on the main thread. Seen through a preload that logs every
- * process.dlopen and WebAssembly compile, with its thread (test/helpers/load-log.ts), in the real CLI.
+ * no parquet-wasm; only the XXH64 kernel (src/core/xxh64-kernel.ts). Those loads were most of a
+ * level-1 run's fixed cost (issue 16 item 7; bench/verify-startup.ts measures it against xxhsum).
+ * Files of 64 MiB and more are hashed on worker threads, small ones on the main thread. Seen through
+ * a preload that logs every process.dlopen and WebAssembly compile, with its thread
+ * (test/helpers/load-log.ts), in the real CLI.
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -86,7 +87,7 @@ describe('verify loads per level what the level needs', () => {
     const threads = threadsOf(big.lines);
     assert.ok(
       [...threads].some((t) => t !== '0'),
-      `xxhash-wasm compiled on a worker thread:\n${big.lines.join('\n')}`,
+      `the XXH64 kernel compiled on a worker thread:\n${big.lines.join('\n')}`,
     );
     const report = JSON.parse(big.stdout) as { checks: { name: string; target?: string; detail: string }[] };
     const sum = report.checks.find((c) => c.target === 'chunks.parquet');
