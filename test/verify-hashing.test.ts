@@ -4,6 +4,7 @@
  * and damaged versions alike, and a cancelled verify stops its workers and throws the reason.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -82,6 +83,17 @@ describe('verify on checksum workers', () => {
     const report = await both({ version, level: 1 });
     assert.equal(report.exitCode, 4);
     assert.match(sumOf(report, 'faiss.index')?.detail ?? '', /missing \(see files\.present\)/);
+  });
+
+  it('a FIFO in place of a file is not opened (it would block a worker): files.present fails (4)', async () => {
+    const { version, vdir } = await copy();
+    rmSync(path.join(vdir, 'chunks.parquet'));
+    const made = spawnSync('mkfifo', [path.join(vdir, 'chunks.parquet')]);
+    assert.equal(made.status, 0, String(made.stderr));
+    const report = await both({ version, level: 1 });
+    assert.equal(report.exitCode, 4);
+    assert.match(report.checks[1]?.detail ?? '', /not regular files: chunks\.parquet$/);
+    assert.match(sumOf(report, 'chunks.parquet')?.detail ?? '', /is not a regular file/);
   });
 
   it('a manifest that does not parse: the workers started before it are stopped, nothing hangs', async () => {

@@ -5,7 +5,7 @@
  * ones here with xxh64File. Nothing is judged early: each files.checksum check still compares the
  * file's size, then its digest, with the manifest, and a digest nobody asks for is thrown away.
  */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
@@ -32,6 +32,15 @@ export interface VersionHashingOptions {
   signal?: AbortSignal;
 }
 
+/** A file the checks will find missing or unreadable is theirs to report, in their order. */
+function statOrNothing(file: string): Stats | undefined {
+  try {
+    return statSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
 export class VersionHashing {
   private readonly pool: ChecksumPool | undefined;
   private readonly pooled = new Map<string, Promise<FileDigest>>();
@@ -51,7 +60,7 @@ export class VersionHashing {
     // Only regular files: opening a FIFO would block a worker forever; files.present reports it.
     const sizes = new Map<string, number>();
     for (const name of names) {
-      const s = statSync(path.join(dir, name), { throwIfNoEntry: false });
+      const s = statOrNothing(path.join(dir, name));
       if (s?.isFile() && s.size >= from) sizes.set(name, s.size);
     }
     // faiss.index first (levels 2 and 3 start reading it in the probe once it passes), then largest
