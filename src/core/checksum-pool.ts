@@ -1,8 +1,8 @@
 /**
- * XXH64 of several files at once, each on its own worker thread (checksum-worker.ts): on a 2-core
- * machine two large files hash in the time of one, where one thread reading and hashing in turn
- * could not beat single-threaded `xxhsum` (docs/PERFORMANCE.md "verify start-up"). Files wait in
- * one queue, in the order given, for the first free worker; the calling thread only passes messages.
+ * XXH64 of files on worker threads (checksum-worker.ts), so that the calling thread is free for
+ * other work meanwhile (verify loads the manifest schema) and, with more cores, several files hash at
+ * once. Files wait in one queue, in the order given, for the first free worker; the calling thread
+ * only passes messages.
  *
  * A worker costs tens of milliseconds to start, so callers use the pool for large files only
  * (verify: PARALLEL_HASH_FROM) and hash small ones in place with xxh64File.

@@ -1,11 +1,12 @@
 /**
- * A checksum worker thread (started by checksum-pool.ts): hashes one file at a time with plain
- * synchronous reads, the fastest loop measured (docs/PERFORMANCE.md), since this thread has no event
- * loop to keep responsive. Progress goes back every PROGRESS_EVERY bytes, not every read.
+ * A checksum worker thread (started by checksum-pool.ts): hashes the files it is sent one after the
+ * other with xxh64File's double-buffered reads, so this thread hashes one chunk while a thread-pool
+ * thread reads the next: each worker keeps two cores' worth of threads busy. Progress goes back
+ * every PROGRESS_EVERY bytes, not every read.
  */
 import { parentPort } from 'node:worker_threads';
 
-import { xxh64FileDigestSync } from './checksum.js';
+import { xxh64FileDigest } from './checksum.js';
 import { IndexCorruptionError } from './errors.js';
 import type { PoolReply, PoolRequest, WireError } from './checksum-protocol.js';
 
@@ -21,18 +22,24 @@ function wireError(err: unknown): WireError {
 }
 
 const port = parentPort!;
-port.on('message', ({ id, file }: PoolRequest) => {
+
+async function hash({ id, file }: PoolRequest): Promise<PoolReply> {
   let reported = 0;
-  let reply: PoolReply;
   try {
-    const digest = xxh64FileDigestSync(file, (bytes) => {
-      if (bytes - reported < PROGRESS_EVERY) return;
-      reported = bytes;
-      port.postMessage({ id, progress: bytes } satisfies PoolReply);
+    const digest = await xxh64FileDigest(file, {
+      onProgress: (bytes) => {
+        if (bytes - reported < PROGRESS_EVERY) return;
+        reported = bytes;
+        port.postMessage({ id, progress: bytes } satisfies PoolReply);
+      },
     });
-    reply = { id, digest };
+    return { id, digest };
   } catch (err) {
-    reply = { id, error: wireError(err) };
+    return { id, error: wireError(err) };
   }
-  port.postMessage(reply);
+}
+
+// The pool sends one file at a time and the next only after the reply, so requests never overlap.
+port.on('message', (request: PoolRequest) => {
+  void hash(request).then((reply) => port.postMessage(reply));
 });

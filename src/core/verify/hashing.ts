@@ -1,6 +1,6 @@
 /**
- * How verify hashes a version's files: the large ones on worker threads (checksum-pool.ts), started
- * as soon as the version directory is known, before the manifest is even read, so the workers'
+ * How verify hashes a version's files: the large ones on a worker thread (checksum-pool.ts), started
+ * as soon as the version directory is known, before the manifest is even read, so the worker's
  * start-up and the first gigabytes overlap loading the manifest schema on this thread; the small
  * ones here with xxh64File. Nothing is judged early: each files.checksum check still compares the
  * file's size, then its digest, with the manifest, and a digest nobody asks for is thrown away.
@@ -68,7 +68,10 @@ export class VersionHashing {
     const rank = (name: string): number => (name === VERSION_FILES.index ? Infinity : sizes.get(name)!);
     const large = [...sizes.keys()].sort((a, b) => rank(b) - rank(a));
     if (cores < 2 || large.length === 0) return;
-    this.pool = new ChecksumPool(Math.min(cores, large.length));
+    // A worker's double-buffered reads keep two threads busy (its own hashing, a thread-pool read):
+    // one worker per two cores. Two sync-read workers on this 2-core VM were slower under load,
+    // each worker's start-up costing CPU (docs/PERFORMANCE.md "verify start-up").
+    this.pool = new ChecksumPool(Math.min(Math.floor(cores / 2), large.length));
     for (const name of large) {
       this.pooled.set(
         name,
