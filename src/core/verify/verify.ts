@@ -68,8 +68,9 @@ export interface VerifyOptions {
   /** Cancellation: the probe is killed, hashing stops, and verify throws the signal's reason. */
   signal?: AbortSignal;
   /**
-   * Files of at least this many bytes are hashed on worker threads, one per core, concurrently;
-   * default PARALLEL_HASH_FROM (64 MiB). Infinity hashes every file on the calling thread.
+   * Files of at least this many bytes are hashed on worker threads (one per two cores), started
+   * before the manifest is read; default PARALLEL_HASH_FROM (64 MiB). Infinity hashes every file
+   * on the calling thread.
    */
   parallelHashFrom?: number;
 }
