@@ -1,10 +1,9 @@
 /**
  * `verify --level 1` (manifest and checksums) loads only what it uses: no DuckDB, no FAISS addon,
- * no parquet-wasm; only the XXH64 kernel (src/core/xxh64-kernel.ts). Those loads were most of a
- * level-1 run's fixed cost (issue 16 item 7; bench/verify-startup.ts measures it against xxhsum).
- * Files of 64 MiB and more are hashed on worker threads, small ones on the main thread. Seen through
- * a preload that logs every process.dlopen and WebAssembly compile, with its thread
- * (test/helpers/load-log.ts), in the real CLI.
+ * no parquet-wasm; only xxhash-wasm. Those loads were most of a level-1 run's fixed cost (issue 16
+ * item 7; bench/verify-startup.ts measures it against xxhsum). Files of 64 MiB and more are hashed
+ * on worker threads, small ones on the main thread. Seen through a preload that logs every
+ * process.dlopen and WebAssembly compile, with its thread (test/helpers/load-log.ts), in the real CLI.
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -50,7 +49,7 @@ describe('verify loads per level what the level needs', () => {
     await reseal(big);
   });
 
-  it('level 1 dlopens no native addon (no duckdb.node, no FAISS) and compiles only the small XXH64 kernel', () => {
+  it('level 1 dlopens no native addon (no duckdb.node, no FAISS) and compiles only xxhash-wasm', () => {
     const { code, lines, stderr } = loadsOf('1');
     assert.equal(code, 0, stderr);
     assert.deepEqual(
@@ -58,11 +57,11 @@ describe('verify loads per level what the level needs', () => {
       [],
       'level 1 checksums files: it must not load DuckDB or FAISS',
     );
-    // The XXH64 kernel is a few hundred bytes; parquet-wasm is megabytes.
+    // xxhash-wasm is one small module; parquet-wasm is megabytes.
     const wasm = lines.filter((l) => / WebAssembly\./.test(l));
     for (const l of wasm) {
       const bytes = Number(/ (\d+) bytes/.exec(l)?.[1] ?? NaN);
-      assert.ok(bytes < 100_000, `a WebAssembly module past the XXH64 kernel's size was compiled: ${l}`);
+      assert.ok(bytes < 100_000, `a WebAssembly module past xxhash-wasm's size was compiled: ${l}`);
     }
   });
 
@@ -87,7 +86,7 @@ describe('verify loads per level what the level needs', () => {
     const threads = threadsOf(big.lines);
     assert.ok(
       [...threads].some((t) => t !== '0'),
-      `the XXH64 kernel compiled on a worker thread:\n${big.lines.join('\n')}`,
+      `xxhash-wasm compiled on a worker thread:\n${big.lines.join('\n')}`,
     );
     const report = JSON.parse(big.stdout) as { checks: { name: string; target?: string; detail: string }[] };
     const sum = report.checks.find((c) => c.target === 'chunks.parquet');

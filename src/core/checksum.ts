@@ -4,15 +4,13 @@
  *
  * Speed comes from how the file is read, not from the hash (docs/PERFORMANCE.md): buffers are reused
  * (fresh memory is slow to first touch), small enough to stay in cache, and filled by plain reads;
- * streams are 7x slower. Files are read straight into the memory the hash runs on (xxh64-kernel.ts),
- * not copied there. See bench/checksum.ts for the figures.
+ * streams are 7x slower. See bench/checksum.ts for the figures.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type xxhash from 'xxhash-wasm';
+import xxhash from 'xxhash-wasm';
 
 import { IndexCorruptionError } from './errors.js';
-import { Xxh64Stream } from './xxh64-kernel.js';
 
 export type Xxh64Api = Awaited<ReturnType<typeof xxhash>>;
 
@@ -27,8 +25,7 @@ let api: Promise<Xxh64Api> | undefined;
 
 /** The xxhash-wasm instance, compiled once per process. */
 export function loadXxh64(): Promise<Xxh64Api> {
-  // Imported here: file checksums use xxh64-kernel.ts; only small in-memory inputs come this way.
-  api ??= import('xxhash-wasm').then((m) => m.default());
+  api ??= xxhash();
   return api;
 }
 
@@ -73,7 +70,7 @@ export function pageAlignedBuffer(bytes: number): Buffer {
 
 // Reused across calls: fresh memory costs more to touch than hashing it (docs/PERFORMANCE.md). One is
 // enough for the sync path, which cannot run twice at once.
-let syncStream: Xxh64Stream | undefined;
+let syncBuffer: Buffer | undefined;
 
 function unreadable(file: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException).code;
@@ -94,14 +91,17 @@ export interface FileDigest {
 /**
  * XXH64 of a file, synchronously (read, then hash, on one thread): for callers that cannot await,
  * and for the checksum workers (checksum-pool.ts), whose thread does nothing else. `onChunk` is
- * told the bytes hashed so far after each read.
+ * told the bytes hashed so far after each read. Needs the wasm instance from `await loadXxh64()`.
  */
-export function xxh64FileDigestSync(file: string, onChunk?: (bytes: number) => void): FileDigest {
+export function xxh64FileDigestSync(
+  file: string,
+  hasher: Xxh64Api,
+  onChunk?: (bytes: number) => void,
+): FileDigest {
   const fd = openSync(file, 'r');
-  const stream = (syncStream ??= new Xxh64Stream(SYNC_CHUNK, 1));
-  const buf = stream.region(0);
+  const buf = (syncBuffer ??= pageAlignedBuffer(SYNC_CHUNK));
   try {
-    stream.reset();
+    const state = hasher.create64(0n);
     let pos = 0;
     for (;;) {
       let n: number;
@@ -111,19 +111,19 @@ export function xxh64FileDigestSync(file: string, onChunk?: (bytes: number) => v
         throw unreadable(file, err);
       }
       if (n === 0) break;
-      stream.update(0, n);
+      state.update(n === buf.length ? buf : buf.subarray(0, n));
       pos += n;
       onChunk?.(pos);
     }
-    return { checksum: formatChecksum(stream.digest()), bytes: pos };
+    return { checksum: formatChecksum(state.digest()), bytes: pos };
   } finally {
     closeSync(fd);
   }
 }
 
 /** XXH64 of a file, synchronously; see xxh64FileDigestSync. */
-export function xxh64FileSync(file: string): string {
-  return xxh64FileDigestSync(file).checksum;
+export function xxh64FileSync(file: string, hasher: Xxh64Api): string {
+  return xxh64FileDigestSync(file, hasher).checksum;
 }
 
 export interface ChecksumOptions {
@@ -134,7 +134,7 @@ export interface ChecksumOptions {
 
 /** 2-4 MiB measured fastest for the double-buffered loop (1 MiB: more round trips; 8 MiB: out of cache). */
 const ASYNC_CHUNK = 2 << 20;
-const freeStreams: Xxh64Stream[] = [];
+const freePairs: [Buffer, Buffer][] = [];
 
 /**
  * XXH64 of a file, the fast path: double-buffered `FileHandle.read`, so the kernel copies the next
@@ -149,9 +149,9 @@ export async function xxh64File(file: string, options: ChecksumOptions = {}): Pr
 /** xxh64File, with the number of bytes hashed. */
 export async function xxh64FileDigest(file: string, options: ChecksumOptions = {}): Promise<FileDigest> {
   options.signal?.throwIfAborted();
+  const hasher = await loadXxh64();
   const handle = await open(file, 'r');
-  const stream = freeStreams.pop() ?? new Xxh64Stream(ASYNC_CHUNK, 2);
-  const bufs = [stream.region(0), stream.region(1)] as const;
+  const bufs = freePairs.pop() ?? [pageAlignedBuffer(ASYNC_CHUNK), pageAlignedBuffer(ASYNC_CHUNK)];
   const readAt = (buf: Buffer, pos: number): Promise<number> =>
     handle.read(buf, 0, buf.length, pos).then(
       (r) => r.bytesRead,
@@ -161,7 +161,7 @@ export async function xxh64FileDigest(file: string, options: ChecksumOptions = {
     );
   let pending: Promise<number> | undefined;
   try {
-    stream.reset();
+    const state = hasher.create64(0n);
     let pos = 0;
     let i = 0;
     pending = readAt(bufs[0], 0);
@@ -169,19 +169,19 @@ export async function xxh64FileDigest(file: string, options: ChecksumOptions = {
       const n = await pending;
       pending = undefined;
       if (n === 0) break;
-      const cur = i;
+      const cur = bufs[i]!;
       pos += n;
       i ^= 1;
       pending = readAt(bufs[i]!, pos);
-      stream.update(cur, n);
+      state.update(n === cur.length ? cur : cur.subarray(0, n));
       options.onProgress?.(pos);
       options.signal?.throwIfAborted();
     }
-    return { checksum: formatChecksum(stream.digest()), bytes: pos };
+    return { checksum: formatChecksum(state.digest()), bytes: pos };
   } finally {
     // A read still in flight owns a buffer and the descriptor: let it land before reusing either.
     if (pending) await pending.catch(() => undefined);
-    if (freeStreams.length < 2) freeStreams.push(stream);
+    if (freePairs.length < 2) freePairs.push(bufs);
     await handle.close();
   }
 }
