@@ -3,7 +3,9 @@
  * level 1 is a checksum pass, so past a fixed start-up cost it should run as fast as the C tool.
  * Both are timed as whole processes, page cache warm, interleaved runs, medians. A third row runs
  * verify with DuckDB's addon preloaded (`node --import @duckdb/node-api`), the start-up level 1 paid
- * before it stopped loading the level-2/3 checks (issue 16 item 7).
+ * before it stopped loading the level-2/3 checks (issue 16 item 7). Where the time goes: `node -e 0`
+ * (node's own start-up), `indexctl --version` (node and the CLI's module graph, no command), verify's
+ * own `seconds` (from the manifest read to the report) and `xxhsum -H1` per large file.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/verify-startup.js [--rows 1000000] [--runs 5] [--tiny]
  *
@@ -71,7 +73,7 @@ function main(): void {
   const files = names.map((n) => path.join(dir, n));
   const bytes = names.reduce((sum, n) => sum + manifest.files[n]!.bytes, 0);
   const verifyArgs = [bin, '--root', root, 'verify', version, '--level', '1', '--json'];
-  const contenders: [string, () => void][] = [
+  const contenders: [string, () => string][] = [
     ['xxhsum -H1 (C)', () => run('xxhsum', ['-H1', ...files])],
     ['indexctl verify --level 1', () => run(process.execPath, verifyArgs)],
     [
@@ -79,7 +81,10 @@ function main(): void {
       () => run(process.execPath, ['--import', '@duckdb/node-api', ...verifyArgs]),
     ],
     ['node -e 0 (start-up floor)', () => run(process.execPath, ['-e', '0'])],
+    ['indexctl --version (node + the CLI module graph)', () => run(process.execPath, [bin, '--version'])],
   ];
+  const inProcess: number[] = [];
+  const perFile = new Map<string, number[]>();
   // Both agree on every file, or the timing means nothing.
   const sums = run('xxhsum', ['-H1', ...files])
     .trim()
@@ -91,12 +96,20 @@ function main(): void {
   }
   for (const f of files) warmPageCache(f);
   const times = contenders.map(() => [] as number[]);
+  const large = files.filter((f, i) => manifest.files[names[i]!]!.bytes >= 64 << 20);
   // Interleaved so drift on a shared VM hits every contender alike.
   for (let r = 0; r < runs; r++) {
-    for (const [i, [, fn]] of contenders.entries()) {
+    for (const [i, [name, fn]] of contenders.entries()) {
       const t0 = process.hrtime.bigint();
-      fn();
+      const out = fn();
       times[i]!.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      if (name === 'indexctl verify --level 1')
+        inProcess.push((JSON.parse(out) as { seconds: number }).seconds);
+    }
+    for (const f of large) {
+      const t0 = process.hrtime.bigint();
+      run('xxhsum', ['-H1', f]);
+      perFile.set(f, [...(perFile.get(f) ?? []), Number(process.hrtime.bigint() - t0) / 1e9]);
     }
   }
   const base = median(times[0]!);
@@ -108,6 +121,10 @@ function main(): void {
   for (const [i, [name]] of contenders.entries()) {
     const s = median(times[i]!);
     console.log(`| ${name} | ${s.toFixed(3)} | ${(s / base).toFixed(2)} |`);
+  }
+  console.log(`| verify's own \`seconds\` (manifest read to report) | ${median(inProcess).toFixed(3)} | |`);
+  for (const [f, ts] of perFile) {
+    console.log(`| xxhsum -H1 ${path.basename(f)} alone | ${median(ts).toFixed(3)} | |`);
   }
 }
 

@@ -94,13 +94,15 @@ describe('progress', () => {
 });
 
 describe('commands through main(argv, io)', () => {
-  it('search and status print plain text to a pipe and boxed tables to a terminal', async () => {
+  it('search, status and verify print plain text to a pipe and boxed tables to a terminal', async () => {
     const dir = tmpDir();
     const root = path.join(dir, 'root');
     await buildVersions(root, [{ name: 'v1' }]);
     for (const argv of [
       ['--root', root, 'search', 'v1', '--id', '3007', '--k', '3'],
       ['--root', root, 'status'],
+      // verify imports the table module only for a terminal.
+      ['--root', root, 'verify', 'v1', '--level', '1'],
     ]) {
       const pipe = io({ isTTY: false });
       assert.equal(await main(argv, pipe), 0, pipe.err());

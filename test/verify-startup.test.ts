@@ -1,17 +1,19 @@
 /**
  * `verify --level 1` (manifest and checksums) loads only what it uses: no DuckDB, no FAISS addon,
  * no parquet-wasm; only xxhash-wasm. Those loads were most of a level-1 run's fixed cost (issue 16
- * item 7; bench/verify-startup.ts measures it against xxhsum). Seen through a preload that logs
- * every process.dlopen and WebAssembly compile (test/helpers/load-log.ts), in the real CLI.
+ * item 7; bench/verify-startup.ts measures it against xxhsum). Files of 64 MiB and more are hashed
+ * on worker threads, small ones on the main thread. Seen through a preload that logs every
+ * process.dlopen and WebAssembly compile, with its thread (test/helpers/load-log.ts), in the real CLI.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 
 import { packageRoot } from '../src/core/util/paths.js';
 import { runCli } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
+import { cloneVersion, flipByte, reseal } from './helpers/tamper.js';
 import { buildVersions } from './helpers/versions.js';
 
 const dir = tmpDir('indexctl-verify-startup-');
@@ -19,19 +21,32 @@ const root = path.join(dir, 'root');
 const preload = path.join(packageRoot, 'dist/test/helpers/load-log.js');
 
 /** The lines the preload logged for one `verify` run at `level`. */
-function loadsOf(level: string): { code: number | null; lines: string[]; stderr: string } {
-  const log = path.join(dir, `loads-${level}.log`);
+function loadsOf(
+  level: string,
+  version = 'v1',
+): { code: number | null; lines: string[]; stderr: string; stdout: string } {
+  const log = path.join(dir, `loads-${version}-${level}.log`);
   writeFileSync(log, '');
-  const res = runCli(['--root', root, 'verify', 'v1', '--level', level, '--json'], {
+  const res = runCli(['--root', root, 'verify', version, '--level', level, '--json'], {
     nodeArgs: ['--import', preload],
     env: { LOAD_LOG: log },
   });
-  return { code: res.code, lines: readFileSync(log, 'utf8').split('\n').filter(Boolean), stderr: res.stderr };
+  return {
+    code: res.code,
+    lines: readFileSync(log, 'utf8').split('\n').filter(Boolean),
+    stderr: res.stderr,
+    stdout: res.stdout,
+  };
 }
 
 describe('verify loads per level what the level needs', () => {
   before(async () => {
     await buildVersions(root, [{ name: 'v1' }]);
+    // v1 with 64 MiB more in chunks.parquet (resealed; level 1 does not parse it): large enough
+    // for a checksum worker. faiss.index and the rest stay small.
+    const big = await cloneVersion(root, 'v1', 'big');
+    appendFileSync(path.join(big, 'chunks.parquet'), Buffer.alloc(64 << 20, 0x5a));
+    await reseal(big);
   });
 
   it('level 1 dlopens no native addon (no duckdb.node, no FAISS) and compiles only xxhash-wasm', () => {
@@ -56,6 +71,45 @@ describe('verify loads per level what the level needs', () => {
     assert.ok(
       lines.some((l) => / dlopen .*duckdb[^/]*\.node$/.test(l)),
       `duckdb.node among:\n${lines.join('\n')}`,
+    );
+  });
+
+  it('level 1 hashes a file of 64 MiB or more on a worker thread, the small ones on the main thread', () => {
+    const small = loadsOf('1');
+    assert.equal(small.code, 0, small.stderr);
+    const threadsOf = (lines: string[]) =>
+      new Set(lines.filter((l) => / WebAssembly\./.test(l)).map((l) => / thread (\d+) /.exec(l)?.[1]));
+    assert.deepEqual(threadsOf(small.lines), new Set(['0']), small.lines.join('\n'));
+
+    const big = loadsOf('1', 'big');
+    assert.equal(big.code, 0, big.stderr);
+    const threads = threadsOf(big.lines);
+    assert.ok(
+      [...threads].some((t) => t !== '0'),
+      `xxhash-wasm compiled on a worker thread:\n${big.lines.join('\n')}`,
+    );
+    const report = JSON.parse(big.stdout) as { checks: { name: string; target?: string; detail: string }[] };
+    const sum = report.checks.find((c) => c.target === 'chunks.parquet');
+    assert.match(sum?.detail ?? '', /^xxh64:[0-9a-f]{16} \(\d+ bytes\)$/);
+  });
+
+  it('a flipped byte in the part a worker hashed is a checksum mismatch (exit 4) naming the file', () => {
+    const file = path.join(root, 'versions', 'big', 'chunks.parquet');
+    flipByte(file);
+    const res = runCli(['--root', root, 'verify', 'big', '--level', '1', '--json']);
+    flipByte(file);
+    assert.equal(res.code, 4, res.stderr);
+    const report = JSON.parse(res.stdout) as {
+      checks: { name: string; target?: string; outcome: string; detail: string }[];
+    };
+    const failed = report.checks.filter((c) => c.outcome === 'fail');
+    assert.deepEqual(
+      failed.map((c) => `${c.name} ${c.target}`),
+      ['files.checksum chunks.parquet'],
+    );
+    assert.match(
+      failed[0]!.detail,
+      /chunks\.parquet: checksum mismatch: expected xxh64:[0-9a-f]{16}, actual xxh64:/,
     );
   });
 });

@@ -7,14 +7,19 @@ import { verify, type CheckResult, type VerifyProgress, type VerifyReport } from
 import type { CommandOptions, verify as verifyCommand } from '../cli-options.js';
 import { paint } from '../reporters/colour.js';
 import { withProgress, type ProgressLine } from '../reporters/progress.js';
-import { renderTable } from '../reporters/table.js';
-import type { OutputStream } from '../reporters/terminal.js';
+import type { renderTable } from '../reporters/table.js';
+import { outputMode, type OutputStream } from '../reporters/terminal.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
 export type VerifyJson = VerifyReport & { schema: 'indexctl.verify/1' };
 
 export async function run(ctx: CommandContext<CommandOptions<typeof verifyCommand>>): Promise<CommandOutput> {
   const o = ctx.options;
+  // cli-table3 draws for a terminal only: in a pipe or with --json, a level-1 run never loads it.
+  const table =
+    outputMode(ctx.io.stdout, ctx.globals.json) === 'human'
+      ? (await import('../reporters/table.js')).renderTable
+      : undefined;
   const report: VerifyReport = await withProgress(ctx.io.stderr, ctx.globals, (progress) =>
     verify({
       root: ctx.globals.root,
@@ -33,7 +38,7 @@ export async function run(ctx: CommandContext<CommandOptions<typeof verifyComman
     }),
   );
   const json: VerifyJson = { schema: 'indexctl.verify/1', ...report };
-  return { json, render: (out) => renderReport(report, out), exitCode: report.exitCode };
+  return { json, render: (out) => renderReport(report, out, table), exitCode: report.exitCode };
 }
 
 /** verify's two phases on a progress line: bytes hashed of the files' total, then checks done. */
@@ -61,9 +66,10 @@ function summary(report: VerifyReport): string {
 /**
  * On a terminal, a table whose detail column wraps to the width; in a pipe, one log line per check
  * (`PASS  files.checksum faiss.index   5.3 ms  xxh64:...`) so grep sees a whole check on one line.
+ * `table` is reporters/table.ts's renderTable, which run() imports only for a terminal.
  */
-export function renderReport(report: VerifyReport, out: OutputStream): string {
-  if (!out.isTTY) {
+export function renderReport(report: VerifyReport, out: OutputStream, table?: typeof renderTable): string {
+  if (!out.isTTY || !table) {
     const lines = report.checks.map((c) =>
       [
         c.outcome.toUpperCase().padEnd(4),
@@ -74,7 +80,7 @@ export function renderReport(report: VerifyReport, out: OutputStream): string {
     );
     return [...lines, summary(report)].join('\n');
   }
-  const table = renderTable(
+  const rendered = table(
     ['check', 'target', 'outcome', 'ms', 'detail'],
     report.checks.map((c) => [
       c.name,
@@ -86,5 +92,5 @@ export function renderReport(report: VerifyReport, out: OutputStream): string {
     out,
     { align: ['left', 'left', 'left', 'right', 'left'], flex: 4 },
   );
-  return `${table}\n${summary(report)}`;
+  return `${rendered}\n${summary(report)}`;
 }

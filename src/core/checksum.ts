@@ -82,11 +82,22 @@ function unreadable(file: string, err: unknown): Error {
   });
 }
 
+/** A file's checksum and the bytes that were hashed to get it. */
+export interface FileDigest {
+  checksum: string;
+  bytes: number;
+}
+
 /**
- * XXH64 of a file, synchronously (read, then hash, on one thread): for callers that cannot await.
- * Needs the wasm instance from `await loadXxh64()`.
+ * XXH64 of a file, synchronously (read, then hash, on one thread): for callers that cannot await,
+ * and for the checksum workers (checksum-pool.ts), whose thread does nothing else. `onChunk` is
+ * told the bytes hashed so far after each read. Needs the wasm instance from `await loadXxh64()`.
  */
-export function xxh64FileSync(file: string, hasher: Xxh64Api): string {
+export function xxh64FileDigestSync(
+  file: string,
+  hasher: Xxh64Api,
+  onChunk?: (bytes: number) => void,
+): FileDigest {
   const fd = openSync(file, 'r');
   const buf = (syncBuffer ??= pageAlignedBuffer(SYNC_CHUNK));
   try {
@@ -102,11 +113,17 @@ export function xxh64FileSync(file: string, hasher: Xxh64Api): string {
       if (n === 0) break;
       state.update(n === buf.length ? buf : buf.subarray(0, n));
       pos += n;
+      onChunk?.(pos);
     }
-    return formatChecksum(state.digest());
+    return { checksum: formatChecksum(state.digest()), bytes: pos };
   } finally {
     closeSync(fd);
   }
+}
+
+/** XXH64 of a file, synchronously; see xxh64FileDigestSync. */
+export function xxh64FileSync(file: string, hasher: Xxh64Api): string {
+  return xxh64FileDigestSync(file, hasher).checksum;
 }
 
 export interface ChecksumOptions {
@@ -126,6 +143,11 @@ const freePairs: [Buffer, Buffer][] = [];
  * never held for more than one 2 MiB hash (a fraction of a millisecond).
  */
 export async function xxh64File(file: string, options: ChecksumOptions = {}): Promise<string> {
+  return (await xxh64FileDigest(file, options)).checksum;
+}
+
+/** xxh64File, with the number of bytes hashed. */
+export async function xxh64FileDigest(file: string, options: ChecksumOptions = {}): Promise<FileDigest> {
   options.signal?.throwIfAborted();
   const hasher = await loadXxh64();
   const handle = await open(file, 'r');
@@ -155,7 +177,7 @@ export async function xxh64File(file: string, options: ChecksumOptions = {}): Pr
       options.onProgress?.(pos);
       options.signal?.throwIfAborted();
     }
-    return formatChecksum(state.digest());
+    return { checksum: formatChecksum(state.digest()), bytes: pos };
   } finally {
     // A read still in flight owns a buffer and the descriptor: let it land before reusing either.
     if (pending) await pending.catch(() => undefined);

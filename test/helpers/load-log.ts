@@ -1,14 +1,16 @@
 /**
  * A preload (`node --import dist/test/helpers/load-log.js`) that appends to $LOAD_LOG one line per
  * native addon dlopen and per WebAssembly compile, so a test or bench can see what a command loaded
- * (test/verify-startup.test.ts: `verify --level 1` loads no DuckDB).
+ * (test/verify-startup.test.ts: `verify --level 1` loads no DuckDB). Worker threads run the preload
+ * too; each line names its thread (`thread 0` is the main one).
  */
 import { appendFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 
 const log = process.env.LOAD_LOG;
 
 function note(kind: string, what: string): void {
-  if (log) appendFileSync(log, `${process.pid} ${kind} ${what}\n`);
+  if (log) appendFileSync(log, `${process.pid} thread ${threadId} ${kind} ${what}\n`);
 }
 
 function size(source: unknown): string {

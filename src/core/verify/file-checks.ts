@@ -5,16 +5,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { xxh64File, type ChecksumOptions } from '../checksum.js';
+import { xxh64FileDigest } from '../checksum.js';
 import { CHECKSUMMED_FILES, VERSION_FILES } from '../layout.js';
-import {
-  ManifestError,
-  manifestPath,
-  parseAnyManifest,
-  type LegacyManifest,
-  type Manifest,
-  type ManifestFileEntry,
-} from '../manifest/schema.js';
+import type { LegacyManifest, Manifest, ManifestFileEntry } from '../manifest/schema.js';
+import type { FileHashing } from './hashing.js';
 import { Check, type CheckResult } from './types.js';
 
 /** The manifest's top-level checksum fields and the file each repeats. */
@@ -37,7 +31,10 @@ export interface ManifestCheck {
  * a flipped byte in an ASCII manifest is never valid UTF-8, even where it would still parse (inside
  * a string value, as U+FFFD).
  */
-async function readManifestText(file: string): Promise<string> {
+async function readManifestText(
+  file: string,
+  ManifestError: typeof import('../manifest/schema.js').ManifestError,
+): Promise<string> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -71,13 +68,18 @@ function firstInvalidUtf8(bytes: Buffer): number {
   return lo;
 }
 
-/** `manifest.schema`: parses with the schema, then checks the fields that repeat one another. */
+/**
+ * `manifest.schema`: parses with the schema, then checks the fields that repeat one another. The
+ * schema (zod, a hundred modules) is imported here, not up front, so that verify's checksum workers
+ * are already running while it loads (hashing.ts).
+ */
 export async function checkManifest(dir: string, version: string): Promise<ManifestCheck> {
+  const { ManifestError, manifestPath, parseAnyManifest } = await import('../manifest/schema.js');
   const check = new Check('manifest.schema');
   let manifest: Manifest;
   try {
     const file = manifestPath(dir);
-    const parsed = parseAnyManifest(await readManifestText(file), file);
+    const parsed = parseAnyManifest(await readManifestText(file, ManifestError), file);
     if (parsed.kind === 'legacy')
       return { legacy: parsed.legacy, result: check.skip('a legacy manifest: see manifest.legacy') };
     manifest = parsed.manifest;
@@ -152,14 +154,14 @@ export async function checkPresent(dir: string, names: readonly string[]): Promi
 }
 
 /**
- * `files.checksum` for one file: the size first (a truncated file fails without being read), then
- * XXH64 of the bytes against the manifest.
+ * `files.checksum` for one file: the size first (a truncated file fails on its size, even if a
+ * worker already read it), then XXH64 of the bytes against the manifest.
  */
 export async function checkChecksum(
   dir: string,
   name: string,
   entry: ManifestFileEntry | undefined,
-  hashing: ChecksumOptions = {},
+  hashing: FileHashing = {},
 ): Promise<CheckResult> {
   const check = new Check('files.checksum', name);
   const file = path.join(dir, name);
@@ -179,7 +181,14 @@ export async function checkChecksum(
     return check.fail(`${file}: ${size} bytes, manifest says ${entry.bytes} (${how})`, 4);
   }
   try {
-    const actual = await xxh64File(file, hashing);
+    const digest = await (hashing.digest ? hashing.digest() : xxh64FileDigest(file, hashing));
+    if (digest.bytes !== size) {
+      return check.fail(
+        `${file}: ${digest.bytes} bytes read, ${size} at stat: changed while verify read it`,
+        4,
+      );
+    }
+    const actual = digest.checksum;
     if (actual !== entry.checksum) {
       return check.fail(`${file}: checksum mismatch: expected ${entry.checksum}, actual ${actual}`, 4);
     }

@@ -15,10 +15,8 @@ import { mulberry32 } from '../util/random.js';
 import { ProbeCrash, type IndexProbe } from './probe-client.js';
 import type { IndexFacts } from './probe-protocol.js';
 import { SHOW } from './idmap-checks.js';
-import { Check, firstOf, type CheckResult } from './types.js';
+import { Check, DEFAULT_MIN_RECALL, firstOf, type CheckResult } from './types.js';
 
-/** recall@1 an untuned approximate index must reach on its own stored vectors. */
-export const DEFAULT_MIN_RECALL = 0.9;
 /** k of an approximate search without a tuned k, and how deep a missed sample's own id is looked for. */
 const K = 10;
 /** Rounding allowance, relative to the sample's squared norm, for calling a distance a tie. */

@@ -2,6 +2,9 @@
 import { FaissError, IndexctlError } from '../errors.js';
 
 export type Outcome = 'pass' | 'fail' | 'skip';
+
+/** recall@1 an untuned approximate index must reach on its own stored vectors (smoke.1nn). */
+export const DEFAULT_MIN_RECALL = 0.9;
 export type CheckExitCode = 3 | 4 | 6;
 
 export interface CheckResult {

@@ -24,18 +24,16 @@ import path from 'node:path';
 
 import type { Catalog } from '../catalog/open.js';
 import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
-import type { ChecksumOptions } from '../checksum.js';
 import { UsageError } from '../errors.js';
-import { VERSION_FILES, requireCurrent, requireVersionDir } from '../layout.js';
-import type { Manifest } from '../manifest/schema.js';
+import { CHECKSUMMED_FILES, VERSION_FILES, requireCurrent, requireVersionDir } from '../layout.js';
 import { checkChecksum, checkManifest, checkPresent, expectedFiles } from './file-checks.js';
+import { VersionHashing } from './hashing.js';
 import { IndexProbe, probeBounds, type ProbeEnv } from './probe-client.js';
 import { holdpoint } from '../util/failpoint.js';
 import { Check, exitCodeOf, skipAll, type CheckResult, type VerifyReport } from './types.js';
 
 export type { CheckExitCode, CheckResult, Outcome, VerifyReport } from './types.js';
-// smoke.ts is light (types only from the catalog and probe), so this keeps level 1 lean.
-export { DEFAULT_MIN_RECALL } from './smoke.js';
+export { DEFAULT_MIN_RECALL } from './types.js';
 
 export interface VerifyOptions {
   root: string;
@@ -69,6 +67,12 @@ export interface VerifyOptions {
   onProgress?: (event: VerifyProgress) => void;
   /** Cancellation: the probe is killed, hashing stops, and verify throws the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Files of at least this many bytes are hashed on worker threads (one per two cores), started
+   * before the manifest is read; default PARALLEL_HASH_FROM (64 MiB). Infinity hashes every file
+   * on the calling thread.
+   */
+  parallelHashFrom?: number;
 }
 
 export interface VerifyProgress {
@@ -173,6 +177,31 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
   const root = path.resolve(options.root);
   const version = resolveVersion(root, options);
   const dir = requireVersionDir(root, version);
+  // The version's own files are known by name: their hashing starts before the manifest is read.
+  const hashing = new VersionHashing(dir, CHECKSUMMED_FILES, {
+    ...(options.parallelHashFrom !== undefined ? { parallelFrom: options.parallelHashFrom } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  try {
+    return await checkVersion(options, { start, level, samples, seed, root, version, dir, hashing });
+  } finally {
+    hashing.close();
+  }
+}
+
+interface VerifyTarget {
+  start: number;
+  level: 1 | 2 | 3;
+  samples: number;
+  seed: number;
+  root: string;
+  version: string;
+  dir: string;
+  hashing: VersionHashing;
+}
+
+async function checkVersion(options: VerifyOptions, target: VerifyTarget): Promise<VerifyReport> {
+  const { start, level, samples, seed, root, version, dir, hashing } = target;
   const checks: CheckResult[] = [];
   const report = (): VerifyReport => {
     const exitCode = exitCodeOf(checks);
@@ -189,6 +218,7 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
 
   const { manifest, legacy, result: schema } = await checkManifest(dir, version);
   if (legacy) {
+    hashing.close();
     checks.push(
       ...(await (
         await import('./deep-checks.js')
@@ -222,7 +252,11 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
   const names = expectedFiles(manifest).filter((n) => n !== VERSION_FILES.manifest);
   const sums = new Map<string, CheckResult>();
   const indexFile = path.join(dir, VERSION_FILES.index);
-  const hashing = checksumProgress(names, manifest, options);
+  const onProgress = options.onProgress;
+  hashing.report(
+    manifest.files,
+    onProgress && ((done, total) => onProgress({ phase: 'checksum', done, total })),
+  );
   sums.set(
     VERSION_FILES.index,
     await checkChecksum(
@@ -349,28 +383,4 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
     probe?.close();
     catalog?.close();
   }
-}
-
-/** Per-file checksum options whose progress adds up to bytes hashed of all the files' total. */
-function checksumProgress(
-  names: readonly string[],
-  manifest: Manifest,
-  options: VerifyOptions,
-): { of: (name: string) => ChecksumOptions } {
-  const total = names.reduce((sum, n) => sum + (manifest.files[n]?.bytes ?? 0), 0);
-  let finished = 0;
-  const signal = options.signal ? { signal: options.signal } : {};
-  return {
-    of: (name) => {
-      const before = finished;
-      finished += manifest.files[name]?.bytes ?? 0;
-      const onProgress = options.onProgress;
-      return {
-        ...signal,
-        ...(onProgress
-          ? { onProgress: (bytes: number) => onProgress({ phase: 'checksum', done: before + bytes, total }) }
-          : {}),
-      };
-    },
-  };
 }
