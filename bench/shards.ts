@@ -173,6 +173,8 @@ async function phase(
   }
   const seconds = (performance.now() - started) / 1000;
   procs.sort((a, b) => a.name.localeCompare(b.name));
+  // On stderr as it happens: a long run that dies later still leaves its finished phases.
+  console.error(`${run} / ${name}: ${seconds.toFixed(1)} s, ${JSON.stringify(procs)}`);
   const peaks = procs.map((p) => p.peakMB).sort((a, b) => b - a);
   const concurrentPeakMB = peaks.slice(0, concurrency).reduce((s, p) => s + p, 0);
   return {
