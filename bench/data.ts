@@ -14,15 +14,39 @@ export type BenchData = 'uniform' | 'lowrank';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 
-/** The chunks file of `rows` x 384 vectors of the given kind, made on first use. */
-export function chunksFile(dir: string, rows: number, data: BenchData = 'uniform'): string {
-  const file = path.join(dir, `chunks-${data === 'lowrank' ? 'lowrank-' : ''}${rows}x${D}.parquet`);
+/** The file's shape beyond its row count: 384-d in 10 row groups unless said otherwise. */
+export interface ChunksShape {
+  dim?: number;
+  rowGroups?: number;
+}
+
+/**
+ * Where the chunks file of these parameters lives. The defaults keep the names the other benches
+ * have always used, so their cached files stay valid.
+ */
+export function chunksPath(dir: string, rows: number, data: BenchData, shape: ChunksShape = {}): string {
+  const dim = shape.dim ?? D;
+  const groups = shape.rowGroups ?? 10;
+  const kind = data === 'lowrank' ? 'lowrank-' : '';
+  return path.join(dir, `chunks-${kind}${rows}x${dim}${groups === 10 ? '' : `-rg${groups}`}.parquet`);
+}
+
+/** The chunks file of `rows` vectors of the given kind and shape, made on first use. */
+export function chunksFile(
+  dir: string,
+  rows: number,
+  data: BenchData = 'uniform',
+  shape: ChunksShape = {},
+): string {
+  const file = chunksPath(dir, rows, data, shape);
   if (!existsSync(file)) {
-    const res = spawnSync(
-      process.execPath,
-      [path.join(here, 'ingest.js'), '--rows', String(rows), '--data', data, '--mode', 'make'],
-      { stdio: 'inherit', env: { ...process.env, BENCH_DIR: dir } },
-    );
+    const args = ['--rows', String(rows), '--data', data, '--mode', 'make'];
+    if (shape.dim !== undefined) args.push('--dim', String(shape.dim));
+    if (shape.rowGroups !== undefined) args.push('--row-groups', String(shape.rowGroups));
+    const res = spawnSync(process.execPath, [path.join(here, 'ingest.js'), ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_DIR: dir },
+    });
     if (!existsSync(file)) throw new Error(`could not make ${file} (ingest.js exited ${res.status})`);
   }
   return file;

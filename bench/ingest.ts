@@ -3,6 +3,7 @@
  * Float32Array, in MB/s of floats and peak RSS.
  *
  *   node dist/bench/ingest.js [--rows N] [--data uniform|lowrank] [--mode all|read-all|batches|parquet-wasm|make] [--tiny]
+ *     [--dim 384] [--row-groups 10]
  *
  * `--tiny` overrides --rows with 2000 (seconds; test/bench-smoke.test.ts checks the bench still runs).
  *
@@ -23,17 +24,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openAsBlob, renameSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { DuckDBInstance } from '@duckdb/node-api';
 import * as pw from 'parquet-wasm';
 
 import { openChunks, readAllChunks } from '../src/core/parquet/chunks-reader.js';
-import { warmPageCache } from './data.js';
+import { chunksPath, warmPageCache } from './data.js';
 import { peakRssMB } from './rss.js';
 
-const DIM = 384;
 const MODES = ['read-all', 'batches', 'parquet-wasm'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -58,8 +57,13 @@ const rows = process.argv.includes('--tiny') ? 2000 : Number(flag('--rows') ?? 1
 const mode = flag('--mode') ?? 'all';
 const data = flag('--data') ?? 'uniform';
 if (data !== 'uniform' && data !== 'lowrank') throw new Error(`--data must be uniform or lowrank`);
+const DIM = Number(flag('--dim') ?? 384);
+const rowGroups = Number(flag('--row-groups') ?? 10);
+if (!Number.isSafeInteger(DIM) || DIM <= 0) throw new Error(`--dim must be a positive integer`);
+if (!Number.isSafeInteger(rowGroups) || rowGroups <= 0)
+  throw new Error(`--row-groups must be a positive integer`);
 const benchDir = process.env.BENCH_DIR ?? '/tmp/indexctl-bench';
-const file = path.join(benchDir, `chunks-${data === 'lowrank' ? 'lowrank-' : ''}${rows}x${DIM}.parquet`);
+const file = chunksPath(benchDir, rows, data, { dim: DIM, rowGroups });
 const LATENT = 24;
 
 /** The embedding expression of the generator's SELECT (over columns i and, for lowrank, z and w). */
@@ -90,7 +94,7 @@ async function ensureFile(): Promise<void> {
        (i % 500)::INTEGER AS start_line, (i % 500 + 20)::INTEGER AS end_line,
        'function f' || i || '() { return ' || i || '; }' AS text
      FROM ${sourceSql()})
-     TO '${partial.replace(/'/g, "''")}' (FORMAT parquet, ROW_GROUP_SIZE ${Math.ceil(rows / 10)}, COMPRESSION snappy)`,
+     TO '${partial.replace(/'/g, "''")}' (FORMAT parquet, ROW_GROUP_SIZE ${Math.ceil(rows / rowGroups)}, COMPRESSION snappy)`,
   );
   connection.closeSync();
   instance.closeSync();
@@ -202,11 +206,16 @@ async function main(): Promise<void> {
   }
   if (mode !== 'all') throw new Error(`--mode must be all or one of ${MODES.join(', ')}`);
   const self = fileURLToPath(import.meta.url);
+  const shape = ['--dim', String(DIM), '--row-groups', String(rowGroups)];
   for (const m of MODES) {
-    const child = spawnSync(process.execPath, [self, '--rows', String(rows), '--data', data, '--mode', m], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawnSync(
+      process.execPath,
+      [self, '--rows', String(rows), '--data', data, '--mode', m, ...shape],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     if (child.status !== 0) throw new Error(`mode ${m} failed with status ${child.status}`);
     const json = child.stdout.trim().split('\n').at(-1)!;
     print(JSON.parse(json) as Result);

@@ -131,6 +131,20 @@ const peerFigures: Record<string, (stdout: string, argv: string[]) => void> = {
       /^incremental \/ full wall time: [\d.]+; removed \d+, added \d+, changed \d+, drift ratio [\d.]+$/m,
     );
   },
+  'dist/bench/shards.js': (stdout, argv) => {
+    // The peer of a sharded build is the single build from the same trained file.
+    const paths = column(stdout, 'path');
+    assert.equal(paths[0], 'train + build --trained (single)', `the single build first:\n${stdout}`);
+    const flag = (name: string, fallback: string) =>
+      argv.includes(name) ? argv[argv.indexOf(name) + 1]! : fallback;
+    for (const p of flag('--parallel', '4,2').split(',')) {
+      const run = `train + ${flag('--shards', '4')} shards, ${p} at a time + merge`;
+      assert.ok(paths.includes(run), `a row "${run}":\n${stdout}`);
+    }
+    for (const cell of column(stdout, 'wall s')) assert.match(cell, number);
+    for (const cell of column(stdout, 'sum of concurrent peaks MB')) assert.match(cell, /^[1-9]\d*$/);
+    assert.match(stdout, /^memory budget .*: largest sum of concurrent peaks \d+ MB, within it$/m);
+  },
   'dist/bench/tune.js': (stdout) => {
     const recall = column(stdout, 'recall@10 indexctl / python');
     assert.equal(recall.length, 8, `four settings per index:\n${stdout}`);
