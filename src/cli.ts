@@ -13,6 +13,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { keyOf, type OptionSpec } from './cli/option-spec.js';
 import { commands, globalOptions, type CommandSpec, type GlobalFlags } from './cli-options.js';
 import { checkMetricsFile, writeMetricsFile, type CommandResult } from './cli/metrics-file.js';
+import { defaultOpenMpWaitPolicy } from './cli/openmp-env.js';
 import type { CommandContext, CommandOutput, GlobalOptions } from './commands/context.js';
 import { versionLine } from './core/build-info.js';
 import { asEnvironmentIoError } from './core/util/env-io.js';
@@ -261,6 +262,7 @@ async function execute(parsed: ParsedCommand, io: CliIo, signal: AbortSignal): P
  * cleaned up, with 128 + signo, even if some handle (a FAISS batch, a probe) would keep it alive.
  */
 export async function runProcess(argv: string[]): Promise<number> {
+  defaultOpenMpWaitPolicy(process.env);
   const io = processIo();
   const cancellation = installSignalHandlers((text) => io.stderr.write(text));
   const code = await main(argv, io, cancellation);
