@@ -136,9 +136,10 @@ async function embeddingHashProblems(catalog: Catalog, manifest: Manifest): Prom
     { name: EMBEDDING_HASH_TABLE },
   );
   if (Number(table!.n) === 0) return [];
+  // An anti join, not a LEFT JOIN's count: an id the idmap holds twice must not count its hash twice.
   const [row] = await catalog.query(
-    `SELECT count(*) AS n, count(*) FILTER (WHERE i.external_id IS NULL) AS stray
-       FROM ${EMBEDDING_HASH_TABLE} h LEFT JOIN idmap i ON i.external_id = h.id`,
+    `SELECT (SELECT count(*) FROM ${EMBEDDING_HASH_TABLE}) AS n,
+            (SELECT count(*) FROM ${EMBEDDING_HASH_TABLE} h ANTI JOIN idmap i ON i.external_id = h.id) AS stray`,
   );
   const problems: string[] = [];
   const n = Number(row!.n);
