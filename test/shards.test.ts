@@ -8,10 +8,12 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
+import { openCatalog } from '../src/core/catalog/open.js';
 import { FaissIndex } from '../src/core/faiss/index.js';
 import { readAllChunks } from '../src/core/parquet/chunks-reader.js';
 import { readIdMap } from '../src/core/parquet/idmap-reader.js';
 import { writeChunks } from './helpers/chunks.js';
+import { copyToParquet } from './helpers/duckdb-parquet.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
 
@@ -21,6 +23,15 @@ const chunks = path.join(dir, 'chunks.parquet');
 const ROWS = 10240;
 await writeChunks(chunks, { rows: ROWS, dim: 16, rowGroupSize: 2048 });
 const all = await readAllChunks(chunks);
+// The same rows with `uri` named `path` (and, in `both`, kept as `uri` too).
+const renamed = path.join(dir, 'renamed-uri.parquet');
+const both = path.join(dir, 'both-uri.parquet');
+await copyToParquet(
+  renamed,
+  `SELECT * EXCLUDE (uri), 'renamed/' || uri AS path FROM read_parquet('${chunks}')`,
+  2048,
+);
+await copyToParquet(both, `SELECT *, 'renamed/' || uri AS path FROM read_parquet('${chunks}')`, 2048);
 
 function ok(res: CliResult, what: string): string {
   assert.equal(res.code, 0, `${what}: exit ${res.code}\n${res.stderr}`);
@@ -368,5 +379,71 @@ describe('a dataset (directory or glob) is split by row group across its files',
     assert.match(res.stderr, /--chunks: 1 file \(.*chunks\.parquet\), but the shards were built from 3 \(/);
     assert.deepEqual(versionsOf(root), []);
     assert.deepEqual(stagingOf(root), []);
+  });
+});
+
+describe('renamed hydration columns reach the merged catalog', () => {
+  const shardOf = (input: string, trained: string, shard: string, out: string, ...extra: string[]) =>
+    runCli(['build', '--chunks', input, '--trained', trained, '--shard', shard, '--out', out, ...extra]);
+
+  it('--uri-column on the shards: recorded in shard.json, the merged catalog hydrates from it', async () => {
+    const base = path.join(dir, 'renamed');
+    const trained = path.join(base, 'trained.faiss');
+    ok(
+      runCli([
+        'train',
+        '--chunks',
+        renamed,
+        '--factory',
+        'IVF16,Flat',
+        '--out',
+        trained,
+        '--train-sample',
+        '1000',
+      ]),
+      'train',
+    );
+    const missing = shardOf(renamed, trained, '0/2', path.join(base, 'no-flag'));
+    assert.equal(missing.code, 5, missing.stderr);
+    assert.match(missing.stderr, /missing column "uri".*--uri-column/);
+    const shards = [0, 1].map((i) => path.join(base, `shard-${i}`));
+    shards.forEach((s, i) =>
+      ok(shardOf(renamed, trained, `${i}/2`, s, '--uri-column', 'path'), `shard ${i}`),
+    );
+    const recorded = JSON.parse(readFileSync(path.join(shards[0]!, 'shard.json'), 'utf8'));
+    assert.deepEqual(recorded.metadata_columns, { uri: 'path' });
+
+    const root = path.join(base, 'root');
+    ok(runCli(['--root', root, 'merge', ...shards, '--version', 'merged']), 'merge');
+    ok(runCli(['--root', root, 'verify', 'merged', '--level', '3']), 'verify merged');
+    const vdir = path.join(root, 'versions', 'merged');
+    const manifest = JSON.parse(readFileSync(path.join(vdir, 'manifest.json'), 'utf8'));
+    assert.deepEqual(manifest.attrs.metadata_columns, { uri: 'path' });
+    const catalog = await openCatalog(vdir);
+    try {
+      assert.deepEqual(await catalog.query('SELECT uri FROM chunks WHERE id = 7'), [
+        { uri: 'renamed/src/f0.ts' },
+      ]);
+    } finally {
+      catalog.close();
+    }
+  });
+
+  it('shards that read different columns: merge exit 3 naming both, nothing published', () => {
+    const base = path.join(dir, 'mixed-columns');
+    const trained = path.join(base, 'trained.faiss');
+    ok(runCli(['train', '--chunks', both, '--factory', 'Flat', '--out', trained]), 'train');
+    const a = path.join(base, 'shard-0');
+    const b = path.join(base, 'shard-1');
+    ok(shardOf(both, trained, '0/2', a, '--uri-column', 'path'), 'shard 0 reads path');
+    ok(shardOf(both, trained, '1/2', b), 'shard 1 reads uri');
+    const root = path.join(base, 'root');
+    const res = runCli(['--root', root, 'merge', a, b, '--version', 'merged']);
+    assert.equal(res.code, 3, res.stderr);
+    assert.match(
+      res.stderr,
+      /shard-1: built reading columns id=id embedding=embedding, but .*shard-0 id=id embedding=embedding uri=path/,
+    );
+    assert.deepEqual(versionsOf(root), []);
   });
 });

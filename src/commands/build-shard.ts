@@ -7,6 +7,7 @@ import { parseShard } from '../core/shard/split.js';
 import { readTrained, type Trained } from '../core/shard/trained.js';
 import type { build as buildCommand, CommandOptions } from '../cli-options.js';
 import { progressLine } from '../reporters/progress.js';
+import { metadataColumns } from './column-flags.js';
 import type { CommandContext, CommandOutput } from './context.js';
 
 type Options = CommandOptions<typeof buildCommand>;
@@ -52,6 +53,7 @@ export async function runShard(ctx: CommandContext<Options>, trained: Trained): 
       out: o.out,
       idColumn: o.idColumn,
       embeddingColumn: o.embeddingColumn,
+      metadataColumns: metadataColumns(o),
       duckdb: ctx.globals.duckdb,
       onProgress: (done, total) => progress.update('add', done, total, 'vectors'),
       signal: ctx.signal,

@@ -1,4 +1,4 @@
-import { build, type BuildReport, type MetadataColumn } from '../core/build/build.js';
+import { build, type BuildReport } from '../core/build/build.js';
 import { formatBytes } from '../core/util/units.js';
 import { publish, type PublishReport } from '../core/lifecycle/publish.js';
 import type { build as buildCommand, CommandOptions } from '../cli-options.js';
@@ -6,6 +6,7 @@ import type { CommandContext, CommandOutput } from './context.js';
 import { withProgress } from '../reporters/progress.js';
 import { renderPublish } from './publish.js';
 import { runShard, trainedFor } from './build-shard.js';
+import { metadataColumns } from './column-flags.js';
 
 export type BuildJson = BuildReport & {
   schema: 'indexctl.build/1';
@@ -75,17 +76,6 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
   const json: BuildJson = { schema: 'indexctl.build/1', ...report };
   // --quiet: the new version's name, for `v=$(indexctl build --quiet ...)`; a plan is the output itself.
   return { json, render: () => render(report), ...(report.dryRun ? {} : { quiet: report.version }) };
-}
-
-/** The hydration columns the flags rename (defaults are left out: the file's names are canonical). */
-function metadataColumns(o: Options): Partial<Record<MetadataColumn, string>> {
-  const names: Record<MetadataColumn, string> = {
-    uri: o.uriColumn,
-    lang: o.langColumn,
-    start_line: o.startLineColumn,
-    end_line: o.endLineColumn,
-  };
-  return Object.fromEntries(Object.entries(names).filter(([column, name]) => name !== column));
 }
 
 function render(r: BuildReport): string {

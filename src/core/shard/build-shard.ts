@@ -7,7 +7,7 @@
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { checkMetadataColumns, openInput } from '../build/build.js';
+import { checkMetadataColumns, openInput, type MetadataColumn } from '../build/build.js';
 import { xxh64File } from '../checksum.js';
 import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { UsageError } from '../errors.js';
@@ -27,6 +27,8 @@ export interface ShardBuildOptions {
   out: string;
   idColumn?: string;
   embeddingColumn?: string;
+  /** Hydration columns renamed by `--uri-column` etc.: checked here, recorded for the merge's catalog. */
+  metadataColumns?: Partial<Record<MetadataColumn, string>>;
   duckdb?: DuckDBLimits;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -42,7 +44,8 @@ export async function buildShard(options: ShardBuildOptions): Promise<ShardManif
   const tmp = `${out}.tmp-${process.pid}`;
   try {
     // The merge seals a version from these rows: its catalog needs the hydration columns.
-    checkMetadataColumns(chunks, {});
+    const metadataColumns = options.metadataColumns ?? {};
+    checkMetadataColumns(chunks, metadataColumns);
     checkTrainedFits(trained, chunks.file, chunks.dim, metric);
     await checkReplaceable(out);
     const groupRows = await chunks.rowGroupRows();
@@ -74,6 +77,7 @@ export async function buildShard(options: ShardBuildOptions): Promise<ShardManif
           train_seed: trained.sidecar.train_seed,
           id_column: chunks.idColumn,
           embedding_column: chunks.embeddingColumn,
+          ...(Object.keys(metadataColumns).length > 0 ? { metadata_columns: metadataColumns } : {}),
           inputs,
           dataset: dataset.source,
           vectors,

@@ -116,7 +116,7 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
         createCatalog(staging, {
           materialize: options.materialize ?? false,
           ...(options.duckdb ? { duckdb: options.duckdb } : {}),
-          columns: { id: first.id_column, embedding: first.embedding_column },
+          columns: { ...first.metadata_columns, id: first.id_column, embedding: first.embedding_column },
         }),
       );
       const m = await timed('checksum', () =>
@@ -130,6 +130,9 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
             ...sourceAttrs(dataset),
             id_column: first.id_column,
             embedding_column: first.embedding_column,
+            ...(first.metadata_columns && Object.keys(first.metadata_columns).length > 0
+              ? { metadata_columns: first.metadata_columns }
+              : {}),
             train_sample: first.train_rows,
             train_seed: first.train_seed,
             trained_checksum: first.trained.checksum,
@@ -150,6 +153,14 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
   }
 }
 
+/** The columns a shard read, as one comparable line: `id=id embedding=embedding uri=path`. */
+function columnNames(m: ShardManifest): string {
+  const renamed = Object.entries(m.metadata_columns ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  return [['id', m.id_column], ['embedding', m.embedding_column], ...renamed]
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
+
 /** The shards in order 0..N-1: one training, one N, one input, each shard exactly once. */
 export function checkShardSet(shards: Shard[]): Shard[] {
   const first = shards[0]!;
@@ -166,6 +177,12 @@ export function checkShardSet(shards: Shard[]): Shard[] {
     if (m.shards !== n) {
       throw new InvariantViolationError(
         `${s.dir}: shard ${m.shard}/${m.shards}, but ${first.dir} is one of ${n} shards`,
+      );
+    }
+    const columns = columnNames(m);
+    if (columns !== columnNames(first.manifest)) {
+      throw new InvariantViolationError(
+        `${s.dir}: built reading columns ${columns}, but ${first.dir} ${columnNames(first.manifest)}; shards of one version read one set of columns`,
       );
     }
     const differs = inputDifference(m.inputs, first.manifest.inputs);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { IndexCorruptionError, NotFoundError } from '../errors.js';
+import type { MetadataColumn } from '../build/build.js';
 import type { BuildMetric } from '../build/plan.js';
 
 export const SHARD_SCHEMA = 'indexctl.shard/1';
@@ -36,6 +37,8 @@ export interface ShardManifest {
   train_seed: number;
   id_column: string;
   embedding_column: string;
+  /** The hydration columns `--uri-column` etc. renamed (absent when none was, and before they were recorded). */
+  metadata_columns?: Partial<Record<MetadataColumn, string>>;
   /**
    * The input's files in dataset order, each with its share (global row group g -> shard g mod N,
    * counted across the files in order). Shards written before datasets list one file.
