@@ -47,6 +47,9 @@ export async function holdpoint(name: FailpointName, signal: AbortSignal | undef
   const m = new RegExp(`^${name.replace(/[.:]/g, '\\$&')}:hold(?:=(\\d+))?$`).exec(wanted);
   if (!m) return;
   const ms = m[1] !== undefined ? Number(m[1]) : 120_000;
+  // A cancellation that came before the hold (an 'abort' listener added now would never fire): the
+  // command stops here as it would have at its next check, instead of holding past the grace period.
+  signal?.throwIfAborted();
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener(
