@@ -424,11 +424,7 @@ async function fillStaging(
       vectors: plan.vectors,
       attrs: {
         ...sourceAttrs(dataset),
-        id_column: chunks.idColumn,
-        embedding_column: chunks.embeddingColumn,
-        ...(options.metadataColumns && Object.keys(options.metadataColumns).length > 0
-          ? { metadata_columns: options.metadataColumns }
-          : {}),
+        ...columnAttrs(chunks.idColumn, chunks.embeddingColumn, options.metadataColumns),
         ...(embedder ? { embedder } : {}),
         ...(reused
           ? pick(incremental!.base.manifest.attrs ?? {}, ['train_sample', 'train_seed', 'trained_checksum'])
@@ -648,6 +644,22 @@ export function sourceAttrs(dataset: Pick<Dataset, 'source' | 'files'>): Record<
   return dataset.files.length === 1
     ? { source_chunks: dataset.files[0]! }
     : { source_chunks: dataset.source, source_files: [...dataset.files] };
+}
+
+/**
+ * The columns a version (or a shard) was read with, as the manifest's attrs and shard.json record
+ * them: `metadata_columns` only when a hydration column was renamed, so the usual input adds nothing.
+ */
+export function columnAttrs(
+  idColumn: string,
+  embeddingColumn: string,
+  metadataColumns: Partial<Record<MetadataColumn, string>> | undefined,
+): { id_column: string; embedding_column: string; metadata_columns?: Partial<Record<MetadataColumn, string>> } {
+  return {
+    id_column: idColumn,
+    embedding_column: embeddingColumn,
+    ...(metadataColumns && Object.keys(metadataColumns).length > 0 ? { metadata_columns: metadataColumns } : {}),
+  };
 }
 
 /** `sample`'s embedder when every file of the input records the same one. */

@@ -7,7 +7,7 @@
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { checkMetadataColumns, openInput, type MetadataColumn } from '../build/build.js';
+import { checkMetadataColumns, columnAttrs, openInput, type MetadataColumn } from '../build/build.js';
 import { xxh64File } from '../checksum.js';
 import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { UsageError } from '../errors.js';
@@ -75,9 +75,7 @@ export async function buildShard(options: ShardBuildOptions): Promise<ShardManif
           dim: chunks.dim,
           train_rows: trained.sidecar.train_rows,
           train_seed: trained.sidecar.train_seed,
-          id_column: chunks.idColumn,
-          embedding_column: chunks.embeddingColumn,
-          ...(Object.keys(metadataColumns).length > 0 ? { metadata_columns: metadataColumns } : {}),
+          ...columnAttrs(chunks.idColumn, chunks.embeddingColumn, metadataColumns),
           inputs,
           dataset: dataset.source,
           vectors,

@@ -8,7 +8,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
-import { checkUnchanged, placeDataset, seal, sourceAttrs, statInput } from '../build/build.js';
+import { checkUnchanged, columnAttrs, placeDataset, seal, sourceAttrs, statInput } from '../build/build.js';
 import { resolveDataset, type Dataset } from '../parquet/dataset.js';
 import { createCatalog } from '../catalog/create.js';
 import { xxh64File } from '../checksum.js';
@@ -128,11 +128,7 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
           vectors: ordered.reduce((n, s) => n + s.manifest.vectors, 0),
           attrs: {
             ...sourceAttrs(dataset),
-            id_column: first.id_column,
-            embedding_column: first.embedding_column,
-            ...(first.metadata_columns && Object.keys(first.metadata_columns).length > 0
-              ? { metadata_columns: first.metadata_columns }
-              : {}),
+            ...columnAttrs(first.id_column, first.embedding_column, first.metadata_columns),
             train_sample: first.train_rows,
             train_seed: first.train_seed,
             trained_checksum: first.trained.checksum,
