@@ -2,7 +2,7 @@
  * Keep attacking (issue 12): seeded mutants of faiss.index, idmap.parquet and catalog.duckdb of each
  * family (Flat, IVF-Flat, IVF-PQ, HNSW, IVF-PQ with RFlat refine), resealed so the checksums pass.
  * verify must never die by a signal, hang past the bound or exit 1; a mutant it passes must not make
- * search crash. The short CI version; the long one is test/mutation-run.ts (docs/robustness.md).
+ * search crash, and no mutant it rejects may crash search or openIndex either. The short CI version; the long one is test/mutation-run.ts (docs/robustness.md).
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
@@ -23,7 +23,7 @@ const SEED = 1;
 
 const fixture = await buildMutationFixture(tmpDir('indexctl-mutation-'));
 
-it(`${MUTANTS} seeded mutants (seed ${SEED}): verify exits 0/3/4 in bound, search survives what verify passes`, async () => {
+it(`${MUTANTS} seeded mutants (seed ${SEED}): verify exits 0/3/4 in bound, search and openIndex survive every mutant`, async () => {
   const report = await runCampaign({ fixture, mutants: MUTANTS, seed: SEED, concurrency: 2 });
   assert.equal(report.results.length, MUTANTS);
   assert.deepEqual(report.violations.map(describeViolation), [], formatSummary(report));

@@ -134,17 +134,20 @@ describe('index.structure: sound versions of every family pass, naming what was 
 });
 
 describe('index.structure: structural damage that read_index accepts is corruption (4)', () => {
-  it('HNSW: a level-0 link of 50,000,000 (the issue): search of that node SIGSEGVs; verify names the node', async () => {
+  it('HNSW: a level-0 link of 50,000,000 (the issue): verify names the node; search refuses it', async () => {
     const node = 1234;
     const { version, change } = await damaged('hnsw', 'hnsw_link', node, 7, 50_000_000);
     assert.ok(change.old !== undefined && change.old >= 0, 'slot 7 of node 1234 was a real link');
-    // The premise: the file is dangerous. Searching with the node's own vector walks its links.
+    // Searching with the node's own vector walks its links: before issue 20 that was SIGSEGV; now
+    // search runs the same walk before it searches (test/reader-safety.test.ts covers every reader).
     const search = spawnSync(
       process.execPath,
       [bin, '--root', root, 'search', version, '--id', String(idOf(node)), '--k', '10'],
       { encoding: 'utf8' },
     );
-    assert.equal(search.signal, 'SIGSEGV', `search exited ${search.status}: ${search.stderr}`);
+    assert.equal(search.signal, null, search.stderr);
+    assert.equal(search.status, 4, search.stderr);
+    assert.match(search.stderr, /index\.structure: HNSW node 1234 level 0 link 7 = 50000000/);
 
     const problem = `HNSW node ${node} level 0 link 7 = 50000000 outside [-1, ${ROWS})`;
     assertStructureFails(cliVerify(version), problem);

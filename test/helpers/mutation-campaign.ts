@@ -2,17 +2,21 @@
  * The mutation campaign: one small built version per index family, then for each mutant a copy of a
  * version with one file damaged by a seeded mutation (test/helpers/mutate.ts) and resealed, so that
  * the checksums pass and verify's logical checks are what stand between the damage and a reader.
- * Each mutant runs `indexctl verify V --level 3 --json` as a subprocess under a wall-clock bound and,
- * when verify passes it, `indexctl search` by id and by vector. The invariants:
+ * Each mutant runs `indexctl verify V --level 3 --json` as a subprocess under a wall-clock bound,
+ * then, whatever verify said, `indexctl search` by vector (by id too when verify passed it) and
+ * openIndex + search in a child. The invariants:
  *
  * - verify is never killed by a signal, never runs past the bound, and exits 0, 3 or 4 (never 1);
- * - a mutant verify passes never makes search die by a signal or hang, and search exits 0, 3, 4, 5 or 6.
+ * - no mutant, passed or rejected, makes search or openIndex die by a signal or hang; search exits
+ *   0, 3, 4, 5 or 6 and openIndex answers or throws the matching error (issue 20: the readers that
+ *   publish's gate does not stand in front of).
  *
  * Used by test/mutation.test.ts (short, CI) and test/mutation-run.ts (long campaigns, replay).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { build } from '../../src/core/build/build.js';
 import { FaissIndex } from '../../src/core/faiss/index.js';
@@ -82,6 +86,8 @@ export interface RunResult {
   stderr: string;
   /** verify only: the checks that failed, `name: detail` (what caught the mutant). */
   failed?: string[];
+  /** openIndex only: the class of the error it threw (none when the search answered). */
+  error?: string;
 }
 
 export interface MutantResult {
@@ -127,6 +133,15 @@ export interface CampaignReport {
 
 const VERIFY_CODES = new Set([0, 3, 4]);
 const SEARCH_CODES = new Set([0, 3, 4, 5, 6]);
+/** The library's errors for what search's exits 3, 4, 5 and 6 say; anything else is a bug. */
+const OPEN_ERRORS = new Set([
+  'InvariantViolationError',
+  'IndexCorruptionError',
+  'BadInputError',
+  'NotFoundError',
+]);
+/** openIndex({ root, version }) and a search, in a child (test/helpers/reader-child.ts). */
+const READER_CHILD = fileURLToPath(new URL('./reader-child.js', import.meta.url));
 const DEFAULT_MEMORY_LIMIT = 4 * 1024 ** 3;
 
 let prlimitAvailable: boolean | undefined;
@@ -139,8 +154,13 @@ function hasPrlimit(): boolean {
  * Runs the bin in its own process group (so the bound kills verify's index probe too) with the
  * environment defaults an operator has: no INDEXCTL_PROBE_TIMEOUT, which would hide a hang.
  */
-function runBounded(args: string[], boundMs: number, memoryLimit: number): Promise<RunResult> {
-  const argv = [process.execPath, bin, ...args];
+function runBounded(
+  args: string[],
+  boundMs: number,
+  memoryLimit: number,
+  script: string = bin,
+): Promise<RunResult> {
+  const argv = [process.execPath, script, ...args];
   const [command, ...rest] =
     memoryLimit > 0 && hasPrlimit() ? ['prlimit', `--data=${memoryLimit}`, ...argv] : argv;
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', OMP_NUM_THREADS: '1' };
@@ -179,7 +199,16 @@ function runBounded(args: string[], boundMs: number, memoryLimit: number): Promi
       const lines = stderr.trim().split('\n');
       const tail = (lines.length > 16 ? [...lines.slice(0, 8), '...', ...lines.slice(-6)] : lines).join('\n');
       const ms = Math.round(performance.now() - start);
-      resolve({ args, code, signal, timedOut, ms, stderr: tail, ...failedChecks(args, stdout) });
+      resolve({
+        args,
+        code,
+        signal,
+        timedOut,
+        ms,
+        stderr: tail,
+        ...failedChecks(args, stdout),
+        ...(script === READER_CHILD ? openOutcome(stdout) : {}),
+      });
     });
   });
 }
@@ -201,10 +230,25 @@ function failedChecks(args: string[], stdout: string): { failed?: string[] } {
   }
 }
 
-function violationOf(step: 'verify' | 'search', run: RunResult, allowed: Set<number>): string | undefined {
+/** What the openIndex child printed: the error's class, or none for a search that answered. */
+function openOutcome(stdout: string): { error?: string } {
+  try {
+    const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { error?: { name: string } };
+    return out.error ? { error: out.error.name } : {};
+  } catch {
+    return { error: 'no JSON on stdout' };
+  }
+}
+
+function violationOf(
+  step: 'verify' | 'search' | 'open',
+  run: RunResult,
+  allowed: Set<number>,
+): string | undefined {
   if (run.timedOut) return `${step}-hang`;
   if (run.signal !== null) return `${step}-signal`;
   if (run.code === null || !allowed.has(run.code)) return `${step}-exit-${run.code}`;
+  if (step === 'open' && run.error !== undefined && !OPEN_ERRORS.has(run.error)) return `open-${run.error}`;
   return undefined;
 }
 
@@ -226,7 +270,8 @@ export async function runMutant(
   file: MutatedFile,
   seed: number,
 ): Promise<MutantResult> {
-  const { root, queries } = options.fixture;
+  const { fixture } = options;
+  const { root } = fixture;
   const boundMs = (options.boundSeconds ?? 60) * 1000;
   const memoryLimit = options.memoryLimit ?? DEFAULT_MEMORY_LIMIT;
   const version = `m-${family}-${file.replace('.', '_')}-${seed}`;
@@ -248,11 +293,13 @@ export async function runMutant(
       search: [],
     };
     result.violation = violationOf('verify', result.verify, VERIFY_CODES);
-    if (result.violation === undefined && result.verify.code === 0) {
-      for (const query of [
-        ['--id', QUERY_ID],
-        ['--vector-file', queries],
-      ]) {
+    if (result.violation === undefined) {
+      // Readers that do not go through publish's gate: every mutant, whatever verify said of it,
+      // is searched by vector through the CLI and through openIndex in a child; those verify
+      // passed by id too. None may die by a signal, hang or fail with an internal error.
+      const queries: string[][] = [['--vector-file', fixture.queries]];
+      if (result.verify.code === 0) queries.unshift(['--id', QUERY_ID]);
+      for (const query of queries) {
         const run = await runBounded(
           ['--root', root, 'search', version, ...query, '--k', '10', '--json'],
           boundMs,
@@ -261,6 +308,14 @@ export async function runMutant(
         result.search.push(run);
         result.violation ??= violationOf('search', run, SEARCH_CODES);
       }
+      const open = await runBounded(
+        ['open', root, version, fixture.queries],
+        boundMs,
+        memoryLimit,
+        READER_CHILD,
+      );
+      result.search.push(open);
+      result.violation ??= violationOf('open', open, new Set([0]));
     }
     return result;
   } finally {

@@ -14,6 +14,7 @@ import { limitsWithinBudget, resolveDuckDBLimits, type DuckDBLimits } from '../c
 import { guardWrite } from '../util/env-io.js';
 import { BadInputError, FaissError, UsageError } from '../errors.js';
 import { FaissIndex } from '../faiss/index.js';
+import { readIndexChecked } from '../version/read-index.js';
 import { failpoint, holdpoint } from '../util/failpoint.js';
 import {
   checkVersionName,
@@ -244,7 +245,7 @@ async function prepareIncremental(
   );
   lap('base_hashes');
   // V1's index is read (on a worker thread) while NEW is diffed; not for a base that may refuse.
-  const reading = cannotRemove(shape) ? undefined : FaissIndex.readAsync(path.join(base.dir, 'faiss.index'));
+  const reading = cannotRemove(shape) ? undefined : readIndexChecked(path.join(base.dir, 'faiss.index'));
   reading?.catch(() => undefined);
   let delta: Delta;
   try {
@@ -257,7 +258,7 @@ async function prepareIncremental(
     (await reading?.catch(() => undefined))?.dispose();
     throw err;
   }
-  const index = await (reading ?? FaissIndex.readAsync(path.join(base.dir, 'faiss.index')));
+  const index = await (reading ?? readIndexChecked(path.join(base.dir, 'faiss.index')));
   lap('read_base_index');
   try {
     const drift = measureDrift(index, delta, options.driftThreshold ?? DEFAULT_DRIFT_THRESHOLD, chunks.dim);

@@ -2,14 +2,15 @@
  * Loading a sealed version's faiss.index for searching: read-only, IVF lists mmapped, checked
  * against the manifest. The file's size is always compared with the manifest (a stat: free, and it
  * catches a truncated copy); its checksum only on request, because a service opening a 1.5 GB index
- * at every start should not hash it each time. `indexctl verify` is the gate that checksums and
- * test-loads an index (in a child process) before `publish` makes it CURRENT.
+ * at every start should not hash it each time. Whatever the bytes, reading cannot crash the process:
+ * readVersionIndex checks the header before FAISS reads it and walks the structure before anything
+ * searches it (src/core/version/read-index.ts). `indexctl verify` remains the gate before publish.
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
 
 import { xxh64File } from '../checksum.js';
-import { FaissError, IndexCorruptionError, InvariantViolationError } from '../errors.js';
+import { IndexCorruptionError, InvariantViolationError } from '../errors.js';
 import type { FaissIndex } from '../faiss/index.js';
 import { readVersionIndex } from '../version/read-index.js';
 import { VERSION_FILES } from '../layout.js';
@@ -45,15 +46,8 @@ export async function loadVersionIndex(
       throw new IndexCorruptionError(`${file}: checksum ${actual}, the manifest records ${expected}`);
     }
   }
-  let index: FaissIndex;
-  try {
-    index = await readVersionIndex(dir);
-  } catch (err) {
-    if (err instanceof FaissError) {
-      throw new IndexCorruptionError(`${file}: FAISS cannot read it: ${err.message}`, { cause: err });
-    }
-    throw err;
-  }
+  // index.header, read_index, index.structure: IndexCorruptionError naming the check (read-index.ts).
+  const index = await readVersionIndex(dir);
   const problems: string[] = [];
   if (index.d !== manifest.vec_dim)
     problems.push(`dimension ${index.d}, manifest vec_dim ${manifest.vec_dim}`);

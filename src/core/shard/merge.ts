@@ -15,7 +15,8 @@ import { xxh64File } from '../checksum.js';
 import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { guardWrite } from '../util/env-io.js';
 import { IndexCorruptionError, InvariantViolationError, UsageError } from '../errors.js';
-import { FaissIndex } from '../faiss/index.js';
+import type { FaissIndex } from '../faiss/index.js';
+import { readIndexChecked } from '../version/read-index.js';
 import {
   checkVersionName,
   defaultVersionName,
@@ -305,10 +306,10 @@ async function checkDisjointIds(shards: Shard[]): Promise<void> {
 
 /** Shard 0 takes every other shard in order (the addon refuses an id in both, a last line). */
 async function mergeIndexes(shards: Shard[]): Promise<FaissIndex> {
-  const into = await FaissIndex.readAsync(path.join(shards[0]!.dir, 'faiss.index'));
+  const into = await readIndexChecked(path.join(shards[0]!.dir, 'faiss.index'));
   try {
     for (const [k, s] of shards.entries()) {
-      const index = k === 0 ? into : await FaissIndex.readAsync(path.join(s.dir, 'faiss.index'));
+      const index = k === 0 ? into : await readIndexChecked(path.join(s.dir, 'faiss.index'));
       try {
         if (index.ntotal !== s.manifest.vectors) {
           throw new IndexCorruptionError(
