@@ -177,6 +177,23 @@ for (const [version, { finding }] of Object.entries(DAMAGED)) {
   });
 }
 
+describe('a type the header walk does not know (IndexLSH) is read in the probe child first', () => {
+  it('a sound one searches; one whose read kills the reader is exit 4 (index.load), the tool survives', () => {
+    ok(cli('build', '--chunks', chunks, '--factory', 'LSH', '--version', 'lsh'), 'build LSH');
+    const search = ['search', 'lsh', '--id', String(idOf(NODE)), '--k', '3'];
+    ok(cli(...search), 'search LSH');
+    // The read that kills the process (what a crafted file of an unknown type could do to read_index).
+    const env = { INDEXCTL_FAILPOINT: 'probe:read' };
+    const res = runCli(['--root', root, ...search], { env, timeoutMs: 120_000 });
+    refused(res, /lsh\/faiss\.index: index\.load: crashed the FAISS reader \(signal SIGKILL/, 'search LSH');
+    // A type it knows is not sent to the probe: the same failpoint changes nothing.
+    ok(
+      runCli(['--root', root, 'search', 'ivf', '--id', String(idOf(NODE)), '--k', '3'], { env }),
+      'search ivf',
+    );
+  });
+});
+
 describe('merge: a shard whose faiss.index is damaged and whose shard.json was resealed', () => {
   it('is refused (4) naming the shard and the check', async () => {
     const base = path.join(dir, 'shards');

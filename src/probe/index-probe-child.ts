@@ -24,6 +24,7 @@ function errorText(err: unknown): string {
 function load(file: string, threads: number | undefined): IndexFacts {
   if (threads !== undefined) FaissIndex.setNumThreads(threads);
   const start = performance.now();
+  failpoint('probe:read');
   index = FaissIndex.read(file, { mmap: true, readOnly: true });
   const readMs = performance.now() - start;
   const walked = performance.now();

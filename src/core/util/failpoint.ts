@@ -21,6 +21,8 @@ export type FailpointName =
   | 'publish:logged'
   /** In the index probe, before a search: a search that kills the probe, for verify's crash report. */
   | 'verify:probe-search'
+  /** In the index probe, before read_index: a read that kills the probe (readers' probe route). */
+  | 'probe:read'
   /** Holdpoints (`:hold` only): mid-work, where a signal must cancel the command. */
   | 'build:adding'
   | 'tune:sweeping'
