@@ -9,7 +9,7 @@
  *   npx tsc -p tsconfig.json && node dist/bench/reader-checks.js [--rows 1000000] [--dim 128] [--factories Flat,IVF1024,Flat;HNSW32] [--runs 3] [--tiny]
  *
  * Versions are built once in $BENCH_DIR (default /tmp/indexctl-bench). `--tiny` uses 2000 rows and
- * one run, for test/bench-smoke.test.ts.
+ * one run and no cold runs, for test/bench-smoke.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
@@ -93,13 +93,15 @@ if (!existsSync(queries)) {
   writeFileSync(queries, Buffer.from(q.buffer));
 }
 const ms = (s: number) => `${(s * 1000).toFixed(1)} ms`;
-const cold = dropCaches();
+// --tiny (the smoke test) leaves the machine's page cache alone.
+const cold = !values.tiny && dropCaches();
 console.log(
-  `${rows} x ${dim}, ${runs} runs, medians; cold = page cache dropped: ${cold ? 'yes' : 'not permitted'}`,
+  `${rows} x ${dim}, ${runs} runs, medians; cold = page cache dropped: ${cold ? 'yes' : values.tiny ? 'no (--tiny)' : 'not permitted'}`,
 );
 console.log(
-  'factory | index MB | header | read | walk | walk / read | cold header + walk | cold read | search (CLI, warm)',
+  '| factory | index MB | header | read | walk | walk / read | cold header + walk | cold read | search (CLI, warm) |',
 );
+console.log(`|${'---|'.repeat(9)}`);
 for (const factory of factories) {
   const version = factory.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase();
   const dir = path.join(root, 'versions', version);
@@ -131,6 +133,9 @@ for (const factory of factories) {
       c ? ms(c.header + c.walk) : '-',
       c ? ms(c.read) : '-',
       `${median(search).toFixed(2)} s`,
-    ].join(' | '),
+    ]
+      .join(' | ')
+      .replace(/^/, '| ')
+      .replace(/$/, ' |'),
   );
 }

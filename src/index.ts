@@ -1,6 +1,7 @@
 /** The library: the same core the CLI commands are thin layers over. */
 export * from './core/errors.js';
 export { FaissIndex } from './core/faiss/index.js';
+export { readIndexChecked } from './core/version/read-index.js';
 export type {
   Metric,
   ParameterRange,

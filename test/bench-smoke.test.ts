@@ -145,6 +145,15 @@ const peerFigures: Record<string, (stdout: string, argv: string[]) => void> = {
     for (const cell of column(stdout, 'sum of concurrent peaks MB')) assert.match(cell, /^[1-9]\d*$/);
     assert.match(stdout, /^memory budget .*: largest sum of concurrent peaks \d+ MB, within it$/m);
   },
+  'dist/bench/reader-checks.js': (stdout, argv) => {
+    // No peer: the checks' cost against FAISS's own read_index, per factory.
+    const factories = argv.includes('--factories')
+      ? argv[argv.indexOf('--factories') + 1]!.split(';')
+      : [1, 2, 3];
+    const walk = column(stdout, 'walk');
+    assert.equal(walk.length, factories.length, stdout);
+    for (const cell of [...walk, ...column(stdout, 'read')]) assert.match(cell, /^[\d.]+ ms$/);
+  },
   'dist/bench/tune.js': (stdout) => {
     const recall = column(stdout, 'recall@10 indexctl / python');
     assert.equal(recall.length, 8, `four settings per index:\n${stdout}`);
