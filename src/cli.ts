@@ -19,7 +19,7 @@ import { versionLine } from './core/build-info.js';
 import { asEnvironmentIoError } from './core/util/env-io.js';
 import { ExitCode, IndexctlError, InterruptedError, UsageError } from './core/errors.js';
 import { integer, sizeBytes } from './cli/parsers.js';
-import { GRACE_MS, installSignalHandlers } from './cli/signals.js';
+import { GRACE_MS, hardExit, installSignalHandlers } from './cli/signals.js';
 import { outputMode, processIo, type CliIo } from './reporters/terminal.js';
 
 export type { CliIo } from './reporters/terminal.js';
@@ -253,6 +253,9 @@ async function execute(parsed: ParsedCommand, io: CliIo, signal: AbortSignal): P
     FaissIndex.setNumThreads(globals.threads);
   }
   const module = await parsed.spec.load();
+  // Loading a command's modules (DuckDB, Arrow, wasm) blocks for a second or more on a busy
+  // machine: a signal that came meanwhile stops it here, before any work starts.
+  signal.throwIfAborted();
   return module.run(ctx);
 }
 
@@ -267,7 +270,7 @@ export async function runProcess(argv: string[]): Promise<number> {
   const cancellation = installSignalHandlers((text) => io.stderr.write(text));
   const code = await main(argv, io, cancellation);
   cancellation.dispose();
-  if (cancellation.signal.aborted) process.exit(code);
+  if (cancellation.signal.aborted) hardExit(code);
   return code;
 }
 

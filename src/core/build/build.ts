@@ -159,6 +159,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   const chunks = await openInput({ ...options, chunks: dataset }, metric);
   let incremental: Incremental | undefined;
   try {
+    options.signal?.throwIfAborted();
     checkMetadataColumns(chunks, options.metadataColumns ?? {});
     if (options.trained) checkTrainedFits(options.trained, chunks.file, chunks.dim, metric);
     if (base) checkFitsBase(base, chunks);
@@ -176,7 +177,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     // the dimension against the string (exit 5), then FAISS itself, in a bounded child process.
     const shape = given ?? parseFactory(draft.factory);
     checkFactoryForDim(shape, chunks.dim, chunks.file);
-    const trial = await tryFactory(chunks.dim, draft.factory, metric, { file: chunks.file });
+    const trial = await tryFactory(chunks.dim, draft.factory, metric, { file: chunks.file, signal: options.signal });
     const plan: BuildPlan = {
       ...planBuild({
         ...planInput,
@@ -387,17 +388,24 @@ async function fillStaging(
       }
       await timed('add', () => addAll(index, chunks, progress, options.signal, hashes!));
     }
+    // Between stages, a cancellation stops the build at once (each stage is bounded on its own).
+    const stop = () => options.signal?.throwIfAborted();
+    stop();
     progress({ phase: 'write', done: 0, total: 3 });
     await timed('write_index', () => index.writeAsync(path.join(staging, 'faiss.index')));
     failpoint('build:index-written');
+    stop();
     await timed('write_idmap', () => writeIdMap(path.join(staging, 'idmap.parquet'), index.idMap()));
     failpoint('build:idmap-written');
+    stop();
     progress({ phase: 'write', done: 2, total: 3 });
     // A copy that failed because a file was rewritten under it is reported as the rewrite.
     await timed('copy_chunks_wait', () => placing.catch((err) => checkUnchanged(dataset.files, input.stats).then(() => Promise.reject(err))));
     await checkUnchanged(dataset.files, input.stats);
+    stop();
     await timed('catalog', () =>
       createCatalog(staging, {
+        signal: options.signal,
         materialize: options.materialize ?? false,
         ...(options.duckdb ? { duckdb: options.duckdb } : {}),
         columns: { ...options.metadataColumns, id: chunks.idColumn, embedding: chunks.embeddingColumn },

@@ -37,6 +37,8 @@ export interface FactoryTrialOptions {
   memoryBytes?: number;
   /** Named in messages: where the dimension came from. */
   file?: string;
+  /** Cancels the trial: the child is killed at once and the signal's reason thrown. */
+  signal?: AbortSignal | undefined;
 }
 
 const SIGNAL_NAMES: Partial<Record<NodeJS.Signals, string>> = {
@@ -70,6 +72,8 @@ export async function tryFactory(
 ): Promise<FactoryTrial> {
   const seconds = options.timeoutSeconds ?? FACTORY_TRIAL_SECONDS;
   const memory = options.memoryBytes ?? FACTORY_TRIAL_MEMORY;
+  const { signal } = options;
+  signal?.throwIfAborted();
   const child = spawn(process.execPath, [CHILD_SCRIPT, String(dim), factory, metric], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -84,6 +88,9 @@ export async function tryFactory(
     child.kill('SIGKILL');
   };
   const timer = setTimeout(() => kill(`no result within ${seconds} s`), seconds * 1000);
+  // Starting node and the addon takes a second on a busy machine: a cancellation does not wait.
+  const cancel = () => kill('cancelled');
+  signal?.addEventListener('abort', cancel, { once: true });
   const poll = setInterval(() => {
     const rss = child.pid !== undefined ? residentBytes(child.pid) : undefined;
     if (rss === undefined) return;
@@ -98,7 +105,9 @@ export async function tryFactory(
   ).finally(() => {
     clearTimeout(timer);
     clearInterval(poll);
+    signal?.removeEventListener('abort', cancel);
   });
+  if (signal?.aborted) throw signal.reason as Error;
   if (exit.error) throw exit.error;
 
   const replies = stdout

@@ -44,6 +44,12 @@ export interface CreateCatalogOptions {
   duckdb?: DuckDBLimits;
   /** Each chunk's embedding hash (build): stored as table chunk_embedding_hash (embedding-hash.ts). */
   embeddingHashes?: EmbeddingHashes;
+  /**
+   * Cancels the build of the catalog: the running statement is interrupted (DuckDB's
+   * `interrupt()`, which stops a COPY or an index build between vectors), the temporary file is
+   * removed, and the signal's reason is thrown.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 export interface CreatedCatalog {
@@ -156,7 +162,12 @@ export async function createCatalog(
   // Spills (the sort and index build of chunk_meta) go next to the catalog, inside the staging
   // directory during a build, and are removed whatever happens.
   const spill = `${temporary}.spill`;
+  const { signal } = options;
+  signal?.throwIfAborted();
   const handle = await connectCatalog(temporary, dir, 'read-write', {}, options.duckdb, spill);
+  // A cancellation must not wait for a statement that runs for seconds on a busy machine.
+  const interrupt = () => handle.connection.interrupt();
+  signal?.addEventListener('abort', interrupt, { once: true });
   let created: CreatedCatalog;
   try {
     const { connection } = handle;
@@ -183,13 +194,17 @@ export async function createCatalog(
       chunksCount: await count(connection, 'chunks'),
       idmapCount: await count(connection, 'idmap'),
     };
+    signal?.throwIfAborted();
     await connection.run('CHECKPOINT');
   } catch (err) {
+    signal?.removeEventListener('abort', interrupt);
     disconnect(handle);
     await removeTemporary();
     await rm(spill, { recursive: true, force: true });
+    if (signal?.aborted) throw signal.reason as Error;
     throw outOfMemory(err, options.duckdb, `building ${target}`) ?? err;
   }
+  signal?.removeEventListener('abort', interrupt);
   disconnect(handle);
   await rm(spill, { recursive: true, force: true });
   try {

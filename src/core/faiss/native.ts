@@ -77,6 +77,8 @@ export interface NativeAddon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   allocFloat32(length: number): Float32Array;
+  /** `_exit(code)`: ends the process without joining libuv's thread pool (src/cli/signals.ts). */
+  exitNow(code: number): never;
   buildInfo: NativeBuildInfo;
 }
 

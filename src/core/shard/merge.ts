@@ -115,6 +115,7 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
       const first = ordered[0]!.manifest;
       await timed('catalog', () =>
         createCatalog(staging, {
+          signal: options.signal,
           materialize: options.materialize ?? false,
           ...(options.duckdb ? { duckdb: options.duckdb } : {}),
           columns: { ...first.metadata_columns, id: first.id_column, embedding: first.embedding_column },

@@ -53,7 +53,10 @@ export async function train(options: TrainOptions): Promise<TrainReport> {
   const chunks = await openInput(options, metric);
   try {
     checkFactoryForDim(shape, chunks.dim, chunks.file);
-    const trial = await tryFactory(chunks.dim, factory, metric, { file: chunks.file });
+    const trial = await tryFactory(chunks.dim, factory, metric, {
+      file: chunks.file,
+      signal: options.signal,
+    });
     const plan = planBuild({
       vectors: chunks.rows,
       dim: chunks.dim,
