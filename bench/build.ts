@@ -4,7 +4,7 @@
  * already in memory, in one run. Also: ingestion MB/s, and indexctl's checksum speed against
  * `xxhsum -H1` on the same version files.
  *
- *   node dist/bench/build.js [--rows 1000000] [--hnsw-rows 100000] [--factories Flat,HNSW32] [--data lowrank] [--tiny]
+ *   node dist/bench/build.js [--rows 1000000] [--dim 384] [--hnsw-rows 100000] [--factories Flat,HNSW32] [--data lowrank] [--tiny]
  * `--tiny` overrides the sizes (2000 rows, HNSW 500): seconds, for test/bench-smoke.test.ts, which
  * checks that the bench and its Python peer still run.
  * The chunks files (low intrinsic dimension by default, `--data uniform` for independent floats; see
@@ -20,6 +20,7 @@ import { type BenchData, chunksFile, D, rawFiles, warmPageCache } from './data.j
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
+    dim: { type: 'string', default: String(D) },
     'hnsw-rows': { type: 'string', default: '100000' },
     factories: { type: 'string', default: 'Flat,HNSW32' },
     data: { type: 'string', default: 'lowrank' },
@@ -29,6 +30,7 @@ const { values } = parseArgs({
 });
 const flatRows = values.tiny ? 2000 : Number(values.rows);
 const hnswRows = values.tiny ? 500 : Number(values['hnsw-rows']);
+const dim = Number(values.dim);
 const here = path.dirname(new URL(import.meta.url).pathname);
 const repo = path.resolve(here, '../..');
 const python = process.env.INDEXCTL_PYTHON ?? '/usr/bin/python3';
@@ -51,7 +53,7 @@ console.log(
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const factory of values.factories!.split(',')) {
   const rows = factory.startsWith('HNSW') ? hnswRows : flatRows;
-  const chunks = chunksFile(values.dir!, rows, values.data as BenchData);
+  const chunks = chunksFile(values.dir!, rows, values.data as BenchData, dim === D ? {} : { dim });
   const raw = await rawFiles(chunks);
   const root = path.join(values.dir!, `build-root-${factory.replace(/\W/g, '_')}`);
   rmSync(root, { recursive: true, force: true });
@@ -67,7 +69,7 @@ for (const factory of values.factories!.split(',')) {
   const theirs = json(
     spawnSync(
       python,
-      [path.join(repo, 'bench/build_peer.py'), raw.vectors, raw.ids, String(D), factory, peerIndex],
+      [path.join(repo, 'bench/build_peer.py'), raw.vectors, raw.ids, String(dim), factory, peerIndex],
       {
         encoding: 'utf8',
       },
@@ -83,7 +85,7 @@ for (const factory of values.factories!.split(',')) {
   const xs = xxhsumSeconds(files);
   const phases = ours.phases as Record<string, number>;
   const bytes = ours.checksumBytes as number;
-  const ingestMBs = (rows * D * 4) / 1e6 / phases.add!;
+  const ingestMBs = (rows * dim * 4) / 1e6 / phases.add!;
   console.log(
     `| ${factory} | ${rows} | ${(ours.seconds as number).toFixed(1)} | ${(theirs.seconds as number).toFixed(1)} | ` +
       `${((ours.seconds as number) / (theirs.seconds as number)).toFixed(2)}x | ${ingestMBs.toFixed(0)} | ` +

@@ -78,7 +78,7 @@ export const globalOptions = [
     'DuckDB threads for every connection (default: $INDEXCTL_DUCKDB_THREADS, else min(4, cores))',
     integer(1, 1024),
   ),
-  switchFlag('--verbose', 'stack traces for internal errors'),
+  switchFlag('--verbose', 'stack traces for internal errors; build: the seconds of each stage'),
 ] as const;
 
 export type GlobalFlags = OptionsOf<typeof globalOptions>;

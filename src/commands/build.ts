@@ -7,6 +7,7 @@ import { withProgress } from '../reporters/progress.js';
 import { renderPublish } from './publish.js';
 import { runShard, trainedFor } from './build-shard.js';
 import { metadataColumns } from './column-flags.js';
+import { orderedStages } from '../core/build/stages.js';
 
 export type BuildJson = BuildReport & {
   schema: 'indexctl.build/1';
@@ -71,14 +72,22 @@ export async function run(ctx: CommandContext<Options>): Promise<CommandOutput> 
       signal: ctx.signal,
     });
     const json: BuildJson = { schema: 'indexctl.build/1', ...report, publish: published };
-    return { json, render: () => `${render(report)}\n${renderPublish(published)}`, quiet: report.version };
+    return {
+      json,
+      render: () => `${render(report, ctx.globals.verbose)}\n${renderPublish(published)}`,
+      quiet: report.version,
+    };
   }
   const json: BuildJson = { schema: 'indexctl.build/1', ...report };
   // --quiet: the new version's name, for `v=$(indexctl build --quiet ...)`; a plan is the output itself.
-  return { json, render: () => render(report), ...(report.dryRun ? {} : { quiet: report.version }) };
+  return {
+    json,
+    render: () => render(report, ctx.globals.verbose),
+    ...(report.dryRun ? {} : { quiet: report.version }),
+  };
 }
 
-function render(r: BuildReport): string {
+function render(r: BuildReport, verbose: boolean): string {
   const p = r.plan;
   const lines = [
     `${r.dryRun ? 'plan for' : 'built'} version ${r.version}${r.dir ? ` -> ${r.dir}` : ''}`,
@@ -92,8 +101,8 @@ function render(r: BuildReport): string {
     for (const [name, f] of Object.entries(r.manifest.files)) {
       lines.push(`  ${name.padEnd(15)} ${formatBytes(f.bytes).padStart(10)}  ${f.checksum}`);
     }
-    const t = Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`);
-    lines.push(`  time      ${t.join(', ')}`);
+    if (verbose) lines.push(...stageLines(r.seconds));
+    else lines.push(`  time      ${(r.seconds.total ?? 0).toFixed(1)} s (--verbose: each stage)`);
   }
   if (r.incremental) {
     const i = r.incremental;
@@ -104,4 +113,14 @@ function render(r: BuildReport): string {
     if (i.drift) lines.push(`  drift     ${i.drift.ratio.toFixed(3)} (threshold ${i.drift.threshold})`);
   }
   return lines.join('\n');
+}
+
+/** --verbose: one line per stage (docs/build.md#stages); overlapping stages add up to more than total. */
+function stageLines(seconds: Record<string, number>): string[] {
+  const rows = orderedStages(seconds);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return [
+    '  stages    seconds (some overlap others: see docs/build.md#stages)',
+    ...rows.map(([k, v]) => `    ${k.padEnd(width)} ${v.toFixed(3).padStart(8)}`),
+  ];
 }

@@ -40,6 +40,7 @@ import { checkBudget, planBuild, type BuildMetric, type BuildPlan } from './plan
 import { SampleGatherer, sampleRows } from './train-sample.js';
 import { checkTrainedFits, copyTrained, type Trained } from '../shard/trained.js';
 import { HashCollector } from './embedding-hash.js';
+import { StageClock } from './stages.js';
 import {
   DEFAULT_DRIFT_THRESHOLD,
   applyDelta,
@@ -128,6 +129,14 @@ export interface BuildReport {
 export const DEFAULT_SEAL_WAIT_SECONDS = 600;
 
 export async function build(options: BuildOptions): Promise<BuildReport> {
+  const started = performance.now();
+  const clock = new StageClock();
+  const report = await buildTimed(options, clock);
+  clock.since('total', started);
+  return { ...report, seconds: clock.seconds as Record<string, number> };
+}
+
+async function buildTimed(options: BuildOptions, clock: StageClock): Promise<BuildReport> {
   const version = checkVersionName(options.version ?? defaultVersionName());
   if (options.base !== undefined && options.trained) {
     throw new UsageError(
@@ -152,11 +161,13 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   const given = factory === 'auto' ? undefined : parseFactory(factory);
   // Checked before DuckDB opens: a bad limit is a usage error, not a failure to read the file.
   resolveDuckDBLimits(options.duckdb);
+  const opening = performance.now();
   const dataset = await resolveDataset(options.chunks, options.duckdb);
   const inputStats = await statInputs(dataset.files);
   // The footer is read under the explicit (or default) limit; once the FAISS plan is known, the
   // budget decides what DuckDB gets for the scan and the catalog.
   const chunks = await openInput({ ...options, chunks: dataset }, metric);
+  clock.since('open', opening);
   let incremental: Incremental | undefined;
   try {
     options.signal?.throwIfAborted();
@@ -177,7 +188,9 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     // the dimension against the string (exit 5), then FAISS itself, in a bounded child process.
     const shape = given ?? parseFactory(draft.factory);
     checkFactoryForDim(shape, chunks.dim, chunks.file);
-    const trial = await tryFactory(chunks.dim, draft.factory, metric, { file: chunks.file, signal: options.signal });
+    const trial = await clock.time('factory_trial', () =>
+      tryFactory(chunks.dim, draft.factory, metric, { file: chunks.file, signal: options.signal }),
+    );
     const plan: BuildPlan = {
       ...planBuild({
         ...planInput,
@@ -191,8 +204,8 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     if (!trial.isTrained && !options.trained) checkEnoughToTrain(shape, chunks.dim, plan.trainSample, chunks.file);
     const duckdb = limitsWithinBudget(options.duckdb, options.memoryBudgetBytes, plan.estimatedPeakBytes);
     if (options.dryRun) return { version, dryRun: true, plan, seconds: {}, warnings: [] };
-    if (base) incremental = await prepareIncremental({ ...options, duckdb }, base, shape, chunks);
-    return await buildStaged({ ...options, duckdb }, version, { dataset, chunks, stats: inputStats }, plan, incremental);
+    if (base) incremental = await prepareIncremental({ ...options, duckdb }, base, shape, chunks, clock);
+    return await buildStaged({ ...options, duckdb }, version, { dataset, chunks, stats: inputStats }, plan, incremental, clock);
   } finally {
     chunks.close();
     incremental?.index?.dispose();
@@ -220,13 +233,13 @@ async function prepareIncremental(
   base: BaseVersion,
   shape: FactoryShape,
   chunks: ChunksReader,
+  clock: StageClock,
 ): Promise<Incremental> {
   const progress = options.onProgress ?? (() => {});
   const metric = base.metric;
-  const seconds: Record<string, number> = {};
   let t = performance.now();
-  const lap = (name: string) => {
-    seconds[name] = (performance.now() - t) / 1000;
+  const lap = (name: 'base_hashes' | 'diff' | 'read_base_index' | 'drift') => {
+    clock.since(name, t);
     t = performance.now();
   };
   const known = await baseHashes(
@@ -271,7 +284,6 @@ async function prepareIncremental(
       delta,
       record: { ...delta.counts, retrained, drift },
       index: retrained ? undefined : index,
-      seconds,
     };
   } catch (err) {
     index.dispose();
@@ -292,6 +304,7 @@ async function buildStaged(
   input: Input,
   plan: BuildPlan,
   incremental: Incremental | undefined,
+  clock: StageClock,
 ): Promise<BuildReport> {
   await ensureRoot(options.root);
   // Checked again at the seal, under the lock: another build of this name may seal first.
@@ -304,9 +317,9 @@ async function buildStaged(
   try {
     // FAISS's write_index and DuckDB report a full or read-only disk as text: named here, exit 74.
     const report = await guardWrite(`cannot build ${version}`, staging, () =>
-      fillStaging(options, version, input, plan, staging, incremental),
+      fillStaging(options, version, input, plan, staging, incremental, clock),
     );
-    report.dir = await seal(options, version, staging);
+    report.dir = await seal(options, version, staging, clock);
     return report;
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
@@ -317,8 +330,11 @@ async function buildStaged(
 /** The data is flushed first, lock-free; the lock covers only the exists-check and the rename. */
 export async function seal(
   options: Pick<BuildOptions, 'root' | 'waitSeconds' | 'signal'>,
-  version: string, staging: string): Promise<string> {
+  version: string, staging: string, clock?: StageClock): Promise<string> {
+  const syncing = performance.now();
   await syncStagingDir(staging);
+  clock?.since('fsync', syncing);
+  const sealing = performance.now();
   const lock = await acquireWriterLock(options.root, {
     command: `build ${version} (seal)`,
     waitSeconds: options.waitSeconds ?? DEFAULT_SEAL_WAIT_SECONDS,
@@ -330,6 +346,7 @@ export async function seal(
     return await commitStagingDir(staging, options.root, version);
   } finally {
     lock.release();
+    clock?.since('seal', sealing);
   }
 }
 
@@ -340,19 +357,14 @@ async function fillStaging(
   plan: BuildPlan,
   staging: string,
   incremental: Incremental | undefined,
+  clock: StageClock,
 ): Promise<BuildReport> {
   const { chunks, dataset } = input;
-  const seconds: Record<string, number> = { ...incremental?.seconds };
   const progress = options.onProgress ?? (() => {});
   // DuckDB's spills go into staging/, removed with it on failure and before the commit on success.
   const spill = path.join(staging, '.duckdb-spill');
   await chunks.useTempDirectory(spill);
-  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const t = performance.now();
-    const out = await fn();
-    seconds[name] = (performance.now() - t) / 1000;
-    return out;
-  };
+  const timed = clock.time.bind(clock);
 
   // The chunks copy (kernel-side, on a libuv thread) overlaps training and adding; it is awaited,
   // and the input checked unchanged, once everything has been read from it.
@@ -363,7 +375,7 @@ async function fillStaging(
     spillDirectory: path.join(staging, '.duckdb-copy-spill'),
     label: chunks.file,
   }).then(
-    () => void (seconds.copy_chunks = (performance.now() - copyStart) / 1000),
+    () => clock.since('copy_chunks', copyStart),
   );
   // A copy that fails while the add runs (ENOSPC, EIO) is reported when awaited below; until then a
   // handler must exist, or Node ends the process on an unhandled rejection.
@@ -386,7 +398,7 @@ async function fillStaging(
         );
         await timed('train', () => trainIndex(index, sample, plan, chunks.file));
       }
-      await timed('add', () => addAll(index, chunks, progress, options.signal, hashes!));
+      await timed('add', () => addAll(index, chunks, progress, options.signal, hashes!, clock));
     }
     // Between stages, a cancellation stops the build at once (each stage is bounded on its own).
     const stop = () => options.signal?.throwIfAborted();
@@ -451,7 +463,7 @@ async function fillStaging(
       ...(options.signal ? { signal: options.signal } : {}),
     }),
   );
-  await writeManifestAtomic(staging, manifest);
+  await timed('manifest', () => writeManifestAtomic(staging, manifest));
   failpoint('build:manifest-written');
   progress({ phase: 'commit', done: 1, total: 1 });
   return {
@@ -459,7 +471,7 @@ async function fillStaging(
     dryRun: false,
     plan,
     manifest,
-    seconds,
+    seconds: {},
     ...(incremental ? { incremental: { base_version: incremental.base.name, ...incremental.record } } : {}),
     warnings: incremental ? driftWarnings(incremental) : [],
   };
@@ -511,12 +523,14 @@ async function addAll(
   progress: (e: BuildProgress) => void,
   signal: AbortSignal | undefined,
   hashes: HashCollector,
+  clock: StageClock,
 ): Promise<void> {
   index.reserve(chunks.rows);
   let spare: { vectors: Float32Array; ids: BigInt64Array } | undefined;
   let pending: Promise<void> | undefined;
+  const timing = { decode: 0, validate: 0 };
   try {
-    for await (const batch of chunks.batches()) {
+    for await (const batch of chunks.batches({ timing })) {
       await pending;
       // Between batches: the add in flight has finished, none is started after a cancellation.
       signal?.throwIfAborted();
@@ -528,13 +542,17 @@ async function addAll(
       vectors.set(batch.vectors);
       ids.set(batch.ids);
       const done = batch.rowOffset + batch.rows;
-      pending = index.addWithIdsAsync(vectors, ids).then(() => progress({ phase: 'add', done, total: chunks.rows }));
+      const adding = performance.now();
+      pending = index.addWithIdsAsync(vectors, ids).then(() => {
+        clock.since('faiss_add', adding);
+        progress({ phase: 'add', done, total: chunks.rows });
+      });
       // The add may fail while the reader decodes the next batch; it is awaited (and its error
       // thrown) at the top of the next turn, but until then it needs a handler, or Node ends the
       // process on an unhandled rejection with staging/ and the lock left behind.
       pending.catch(() => undefined);
       // Hashed while FAISS adds the same rows (both only read them): chunk_embedding_hash (embedding-hash.ts).
-      await hashes.offer(ids, vectors, batch.rowOffset);
+      await clock.time('hash', () => hashes.offer(ids, vectors, batch.rowOffset));
       if (batch.rowOffset === 0) {
         await pending;
         await holdpoint('build:adding', signal);
@@ -542,6 +560,8 @@ async function addAll(
     }
     await pending;
   } finally {
+    clock.add('decode', timing.decode);
+    clock.add('validate', timing.validate);
     // A reader failure (bad rows are reported when the pass ends) must not leave an add running.
     await pending?.catch(() => {});
   }

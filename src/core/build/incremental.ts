@@ -91,8 +91,6 @@ export interface Incremental {
   record: IncrementalRecord;
   /** V1's index, to be changed in place; undefined when the build retrains instead. */
   index: FaissIndex | undefined;
-  /** Seconds of the steps before staging (base hashes, diff, reading V1's index, drift). */
-  seconds: Record<string, number>;
 }
 
 /** The base must exist (6) and pass verify level 1, its files' checksums (else 4, 3). */

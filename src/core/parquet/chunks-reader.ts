@@ -71,6 +71,14 @@ export interface BatchOptions {
    * selected rows are validated.
    */
   ranges?: readonly (readonly [number, number])[];
+  /** Accumulates the pass's seconds: DuckDB decoding the rows, and the per-row checks (a build's stages). */
+  timing?: PassTiming;
+}
+
+/** Seconds of one pass spent in DuckDB's decode (result chunks to typed arrays) and in the row checks. */
+export interface PassTiming {
+  decode: number;
+  validate: number;
 }
 
 /** One file of the input, where its rows and row groups start in the dataset's numbering. */
@@ -312,7 +320,7 @@ class Reader implements ChunksReader {
     const vectors = new Float32Array(ids.length * dim);
     let filled = 0;
     let start = 0;
-    for await (const piece of this.pieces(options.ranges)) {
+    for await (const piece of this.pieces(options.ranges, options.timing)) {
       // A batch is a run of consecutive rows: a gap (rows not selected) ends it early.
       if (filled > 0 && piece.rowOffset !== start + filled) {
         yield {
@@ -405,7 +413,10 @@ class Reader implements ChunksReader {
    * One pass: validated pieces in dataset order, file by file. After the first bad row nothing more
    * is handed out, but the file's scan goes on to its end so the error can give its whole count.
    */
-  private async *pieces(ranges?: readonly (readonly [number, number])[]): AsyncGenerator<Piece> {
+  private async *pieces(
+    ranges?: readonly (readonly [number, number])[],
+    timing?: PassTiming,
+  ): AsyncGenerator<Piece> {
     if (this.closed) throw new UsageError(`${this.file}: the chunks reader is closed`);
     const connection = await this.instance.connect();
     try {
@@ -418,8 +429,10 @@ class Reader implements ChunksReader {
         for (const [from, to] of local) {
           const whole = from === 0 && to === input.rows;
           let rowOffset = from;
-          for await (const v of this.scan(connection, source, whole ? undefined : [from, to])) {
+          for await (const v of this.scan(connection, source, whole ? undefined : [from, to], timing)) {
+            const checking = performance.now();
             const piece = checker.check(v, input.firstRow + rowOffset);
+            if (timing) timing.validate += (performance.now() - checking) / 1000;
             if (piece) yield piece;
             rowOffset += v.rows;
           }
@@ -448,6 +461,7 @@ class Reader implements ChunksReader {
     connection: DuckDBConnection,
     source: ParquetSource,
     range: readonly [number, number] | undefined,
+    timing?: PassTiming,
   ): AsyncGenerator<ReturnType<typeof chunkViews>> {
     const columns = `CAST(${quoteIdent(this.idColumn)} AS BIGINT), ${quoteIdent(this.embeddingColumn)}`;
     const sql = range
@@ -461,6 +475,7 @@ class Reader implements ChunksReader {
     );
     let at = range?.[0] ?? 0;
     for (;;) {
+      const decoding = performance.now();
       const chunk = await reading(
         source.file,
         `decoding from row ${at}`,
@@ -469,6 +484,7 @@ class Reader implements ChunksReader {
       );
       if (chunk === null || chunk.rowCount === 0) break;
       const v = chunkViews(chunk);
+      if (timing) timing.decode += (performance.now() - decoding) / 1000;
       at += v.rows;
       yield v;
     }
