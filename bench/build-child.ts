@@ -1,12 +1,14 @@
 /**
  * One `build` through the library, in its own process so its peak RSS is its own.
- * usage: node dist/bench/build-child.js CHUNKS FACTORY ROOT VERSION [BASE] -> one JSON line
+ * usage: node dist/bench/build-child.js CHUNKS FACTORY ROOT VERSION [BASE] [--link-chunks] -> one JSON line
  * (with BASE: an incremental build, `build --base BASE`)
  */
 import { build } from '../src/core/build/build.js';
 import { peakRssMB } from './rss.js';
 
-const [chunks, factory, root, version, base] = process.argv.slice(2) as [
+const args = process.argv.slice(2);
+const linkChunks = args.includes('--link-chunks');
+const [chunks, factory, root, version, base] = args.filter((a) => a !== '--link-chunks') as [
   string,
   string,
   string,
@@ -14,7 +16,7 @@ const [chunks, factory, root, version, base] = process.argv.slice(2) as [
   string?,
 ];
 const started = performance.now();
-const report = await build({ root, chunks, factory, version, ...(base ? { base } : {}) });
+const report = await build({ root, chunks, factory, version, linkChunks, ...(base ? { base } : {}) });
 const seconds = (performance.now() - started) / 1000;
 const bytes = Object.values(report.manifest!.files).reduce((sum, f) => sum + f.bytes, 0);
 console.log(

@@ -9,7 +9,8 @@ import { constants, type Stats } from 'node:fs';
 import { copyFile, link, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { createCatalog } from '../catalog/create.js';
+import { CatalogBuild } from '../catalog/create.js';
+import { StagedFiles } from './staged-files.js';
 import { limitsWithinBudget, resolveDuckDBLimits, type DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { guardWrite } from '../util/env-io.js';
 import { BadInputError, FaissError, UsageError } from '../errors.js';
@@ -23,6 +24,7 @@ import {
   ensureRoot,
   makeStagingDir,
   staleStagingDirs,
+  VERSION_FILES,
   syncStagingDir,
   versionExists,
 } from '../layout.js';
@@ -366,27 +368,43 @@ async function fillStaging(
   await chunks.useTempDirectory(spill);
   const timed = clock.time.bind(clock);
 
+  // Each file is hashed and flushed as soon as it is final, beside the work that follows.
+  const files = new StagedFiles(staging, clock, options.signal);
   // The chunks copy (kernel-side, on a libuv thread) overlaps training and adding; it is awaited,
   // and the input checked unchanged, once everything has been read from it.
   const copyStart = performance.now();
-  const placing = placeDataset(dataset.files, path.join(staging, 'chunks.parquet'), {
+  const placing = placeDataset(dataset.files, path.join(staging, VERSION_FILES.chunks), {
     linkChunks: options.linkChunks ?? false,
     ...(options.duckdb ? { limits: options.duckdb } : {}),
     spillDirectory: path.join(staging, '.duckdb-copy-spill'),
     label: chunks.file,
-  }).then(
-    () => clock.since('copy_chunks', copyStart),
-  );
+  }).then(() => {
+    clock.since('copy_chunks', copyStart);
+    files.finished(VERSION_FILES.chunks);
+  });
   // A copy that fails while the add runs (ENOSPC, EIO) is reported when awaited below; until then a
   // handler must exist, or Node ends the process on an unhandled rejection.
   placing.catch(() => undefined);
   // An incremental build changes V1's index in place (it is disposed by build()); otherwise a new one.
   const reused = incremental?.index;
-  const index =
-    reused ??
-    (options.trained ? copyTrained(options.trained) : createWrappedIndex(plan.dim, plan.factory, plan.metric));
-  const hashes = reused ? undefined : new HashCollector(chunks.rows, chunks.dim);
+  const columns = { ...options.metadataColumns, id: chunks.idColumn, embedding: chunks.embeddingColumn };
+  let catalog: CatalogBuild | undefined;
+  let index: FaissIndex | undefined;
   try {
+    catalog = await CatalogBuild.open(staging, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.duckdb ? { duckdb: options.duckdb } : {}),
+    });
+    // chunk_meta is read from the input while FAISS adds (docs/build.md#stages), unless DuckDB's memory
+    // is bounded: two DuckDB instances at once could need twice the limit.
+    if (!reused && options.duckdb?.memoryLimit === undefined) {
+      const started = performance.now();
+      catalog.fillFromInput(chunks.inputs, columns, () => clock.since('catalog_meta', started));
+    }
+    index =
+      reused ??
+      (options.trained ? copyTrained(options.trained) : createWrappedIndex(plan.dim, plan.factory, plan.metric));
+    const hashes = reused ? undefined : new HashCollector(chunks.rows, chunks.dim);
     if (reused) {
       await timed('apply_delta', () => applyDelta(reused, incremental!.delta, incremental!.base));
       progress({ phase: 'add', done: chunks.rows, total: chunks.rows });
@@ -396,37 +414,50 @@ async function fillStaging(
         const sample = await timed('sample', () =>
           gatherSample(chunks, plan, options.seed ?? 0, progress, options.signal),
         );
-        await timed('train', () => trainIndex(index, sample, plan, chunks.file));
+        await timed('train', () => trainIndex(index!, sample, plan, chunks.file));
       }
-      await timed('add', () => addAll(index, chunks, progress, options.signal, hashes!, clock));
+      await timed('add', () => addAll(index!, chunks, progress, options.signal, hashes!, clock));
     }
     // Between stages, a cancellation stops the build at once (each stage is bounded on its own).
     const stop = () => options.signal?.throwIfAborted();
     stop();
     progress({ phase: 'write', done: 0, total: 3 });
-    await timed('write_index', () => index.writeAsync(path.join(staging, 'faiss.index')));
+    // The index (on FAISS's worker thread) and the idmap (here) are written at the same time.
+    const ids = index.idMap();
+    const writingIndex = timed('write_index', () => index!.writeAsync(path.join(staging, VERSION_FILES.index)));
+    writingIndex.catch(() => undefined);
+    try {
+      await timed('write_idmap', () => writeIdMap(path.join(staging, VERSION_FILES.idmap), ids));
+    } finally {
+      await writingIndex.catch(() => undefined);
+    }
+    await writingIndex;
     failpoint('build:index-written');
-    stop();
-    await timed('write_idmap', () => writeIdMap(path.join(staging, 'idmap.parquet'), index.idMap()));
+    files.finished(VERSION_FILES.index);
     failpoint('build:idmap-written');
+    files.finished(VERSION_FILES.idmap);
     stop();
     progress({ phase: 'write', done: 2, total: 3 });
     // A copy that failed because a file was rewritten under it is reported as the rewrite.
     await timed('copy_chunks_wait', () => placing.catch((err) => checkUnchanged(dataset.files, input.stats).then(() => Promise.reject(err))));
     await checkUnchanged(dataset.files, input.stats);
     stop();
+    const opened = catalog;
     await timed('catalog', () =>
-      createCatalog(staging, {
-        signal: options.signal,
+      opened.finish({
         materialize: options.materialize ?? false,
-        ...(options.duckdb ? { duckdb: options.duckdb } : {}),
-        columns: { ...options.metadataColumns, id: chunks.idColumn, embedding: chunks.embeddingColumn },
+        columns,
         embeddingHashes: hashes ? hashes.result : incremental!.delta.hashes,
       }),
     );
     failpoint('build:catalog-written');
+    files.finished(VERSION_FILES.catalog);
+  } catch (err) {
+    await catalog?.abort();
+    await files.settle();
+    throw err;
   } finally {
-    if (!reused) index.dispose();
+    if (!reused) index?.dispose();
     // On a failure the copy may still be writing into staging/, which the caller removes next.
     await placing.catch(() => undefined);
   }
@@ -435,8 +466,10 @@ async function fillStaging(
 
   // Vectors made by `sample`'s built-in embedder: recorded, so `search --text` can embed words alike.
   const embedder = await datasetEmbedder(dataset.files, chunks.embeddingColumn, plan.dim);
+  const entries = await timed('checksum_wait', () => files.entries());
   const manifest = await timed('checksum', () =>
     assembleManifest(staging, {
+      files: entries,
       version,
       // The upstream convention names the wrapper; indexctl builds it in code, never through the factory.
       factory: `IDMap2,${plan.factory}`,

@@ -16,7 +16,8 @@ import { storeEmbeddingHashes, type EmbeddingHashes } from './embedding-hash.js'
 import { outOfMemory, type DuckDBLimits } from './duckdb-limits.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { fsyncDir, fsyncFile, tempPathFor } from '../util/fsync.js';
-import { connectCatalog, disconnect, message } from './connect.js';
+import { connectCatalog, disconnect, message, type CatalogConnection } from './connect.js';
+import { globLiteral } from '../parquet/duckdb-source.js';
 import { CATALOG_FILE, CHUNKS_FILE, IDMAP_FILE, globLiteralDir, parquetSource } from './location.js';
 
 /**
@@ -145,75 +146,170 @@ export async function createCatalog(
   versionDir: string,
   options: CreateCatalogOptions = {},
 ): Promise<CreatedCatalog> {
-  const dir = path.resolve(versionDir);
-  globLiteralDir(dir);
-  for (const file of [CHUNKS_FILE, IDMAP_FILE]) {
-    if (!existsSync(path.join(dir, file))) {
-      throw new NotFoundError(`${path.join(dir, file)}: not found; the catalog is built over it`);
-    }
+  const catalog = await CatalogBuild.open(versionDir, options);
+  return catalog.finish(options);
+}
+
+/**
+ * Not UNIQUE: duplicate chunk ids are verify's to report (catalog.chunks_count), not a reason for the
+ * catalog of an adopted version to fail to build.
+ */
+async function createHydrationIndex(connection: DuckDBConnection): Promise<void> {
+  await connection.run(`CREATE INDEX ${HYDRATION_TABLE}_id ON ${HYDRATION_TABLE} (id)`);
+}
+
+/** One input file of a build and the dataset row its first row is (chunks-reader's inputs). */
+export interface CatalogInput {
+  file: string;
+  firstRow: number;
+}
+
+/**
+ * A catalog made in two steps, so that the expensive one can run while FAISS adds: `fillFromInput`
+ * (optional) stores chunk_meta from the build's input files, `finish` does the rest (or all of it:
+ * createCatalog) over the version's own files. The database is a temporary file until `finish`
+ * renames it into place; `abort` removes it.
+ */
+export class CatalogBuild {
+  private filled: Promise<void> | undefined;
+  private done = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly temporary: string,
+    private readonly spill: string,
+    private readonly handle: CatalogConnection,
+    private readonly signal: AbortSignal | undefined,
+    private readonly limits: DuckDBLimits | undefined,
+  ) {
+    // A cancellation must not wait for a statement that runs for seconds on a busy machine.
+    signal?.addEventListener('abort', this.interrupt, { once: true });
   }
-  const target = path.join(dir, CATALOG_FILE);
-  const temporary = tempPathFor(target);
-  const removeTemporary = async () => {
-    await rm(temporary, { force: true });
-    await rm(`${temporary}.wal`, { force: true });
+
+  static async open(
+    versionDir: string,
+    options: Pick<CreateCatalogOptions, 'duckdb' | 'signal'> = {},
+  ): Promise<CatalogBuild> {
+    const dir = path.resolve(versionDir);
+    globLiteralDir(dir);
+    options.signal?.throwIfAborted();
+    const temporary = tempPathFor(path.join(dir, CATALOG_FILE));
+    // Spills (the sort and index build of chunk_meta) go next to the catalog, inside the staging
+    // directory during a build, and are removed whatever happens.
+    const spill = `${temporary}.spill`;
+    const handle = await connectCatalog(temporary, dir, 'read-write', {}, options.duckdb, spill);
+    return new CatalogBuild(dir, temporary, spill, handle, options.signal, options.duckdb);
+  }
+
+  /**
+   * chunk_meta read straight from the input files, which the version's chunks.parquet is a copy of
+   * (build checks them unchanged before the seal): faiss_row is the dataset row number, since a full
+   * build adds every row in file order. Runs in the background; `finish` awaits it.
+   */
+  fillFromInput(
+    inputs: readonly CatalogInput[],
+    columns: Partial<Record<ChunkColumn, string>> = {},
+    onDone?: () => void,
+  ): void {
+    const col = (name: ChunkColumn) => ident(columns[name] ?? name);
+    const selects = inputs.map(
+      ({ firstRow }, k) =>
+        `SELECT ${col('id')}::BIGINT AS id, ${col('uri')}::VARCHAR AS uri, ${col('lang')}::VARCHAR AS lang,
+                ${col('start_line')}::BIGINT AS start_line, ${col('end_line')}::BIGINT AS end_line,
+                (file_row_number + ${firstRow})::BIGINT AS faiss_row
+           FROM read_parquet($${k + 1}, file_row_number = true)`,
+    );
+    const { connection } = this.handle;
+    this.filled = (async () => {
+      await connection.run(
+        `CREATE TABLE ${HYDRATION_TABLE} AS SELECT * FROM (${selects.join(' UNION ALL ')}) ORDER BY id`,
+        inputs.map((i) => globLiteral(i.file)),
+      );
+      await createHydrationIndex(connection);
+      onDone?.();
+    })();
+    this.filled.catch(() => undefined);
+  }
+
+  async finish(options: CreateCatalogOptions = {}): Promise<CreatedCatalog> {
+    const { dir, temporary, handle, signal } = this;
+    const target = path.join(dir, CATALOG_FILE);
+    let created: CreatedCatalog;
+    try {
+      for (const file of [CHUNKS_FILE, IDMAP_FILE]) {
+        if (!existsSync(path.join(dir, file))) {
+          throw new NotFoundError(`${path.join(dir, file)}: not found; the catalog is built over it`);
+        }
+      }
+      const { connection } = handle;
+      await this.filled;
+      await defineViews(connection, dir, options.columns ?? {});
+      if (!this.filled) {
+        await connection.run(
+          `CREATE TABLE ${HYDRATION_TABLE} AS SELECT c.id::BIGINT AS id, c.uri::VARCHAR AS uri, c.lang::VARCHAR AS lang,
+                  c.start_line::BIGINT AS start_line, c.end_line::BIGINT AS end_line, i.faiss_row::BIGINT AS faiss_row
+             FROM chunks c LEFT JOIN idmap i ON i.external_id = c.id ORDER BY c.id`,
+        );
+        await createHydrationIndex(connection);
+      }
+      if (options.embeddingHashes) await storeEmbeddingHashes(connection, options.embeddingHashes);
+      const materialized = options.materialize === true;
+      if (materialized) {
+        await connection.run(
+          'CREATE TABLE faiss_idmap_mat AS SELECT faiss_row, external_id FROM idmap ORDER BY faiss_row',
+        );
+        await connection.run('CREATE INDEX faiss_idmap_mat_external_id ON faiss_idmap_mat (external_id)');
+      }
+      created = {
+        path: target,
+        materialized,
+        chunksCount: await count(connection, 'chunks'),
+        idmapCount: await count(connection, 'idmap'),
+      };
+      signal?.throwIfAborted();
+      await connection.run('CHECKPOINT');
+    } catch (err) {
+      await this.abort();
+      if (signal?.aborted) throw signal.reason as Error;
+      throw outOfMemory(err, this.limits, `building ${target}`) ?? err;
+    }
+    this.close();
+    await rm(this.spill, { recursive: true, force: true });
+    try {
+      await fsyncFile(temporary);
+      await rename(temporary, target);
+    } catch (err) {
+      await this.removeTemporary();
+      throw err;
+    }
+    await fsyncDir(dir);
+    return created;
+  }
+
+  /** Stops and removes what was made (a failed or cancelled build). */
+  async abort(): Promise<void> {
+    if (!this.done) {
+      this.interrupt();
+      await this.filled?.catch(() => undefined);
+    }
+    this.close();
+    await this.removeTemporary();
+    await rm(this.spill, { recursive: true, force: true });
+  }
+
+  private readonly interrupt = (): void => {
+    if (!this.done) this.handle.connection.interrupt();
   };
 
-  // Spills (the sort and index build of chunk_meta) go next to the catalog, inside the staging
-  // directory during a build, and are removed whatever happens.
-  const spill = `${temporary}.spill`;
-  const { signal } = options;
-  signal?.throwIfAborted();
-  const handle = await connectCatalog(temporary, dir, 'read-write', {}, options.duckdb, spill);
-  // A cancellation must not wait for a statement that runs for seconds on a busy machine.
-  const interrupt = () => handle.connection.interrupt();
-  signal?.addEventListener('abort', interrupt, { once: true });
-  let created: CreatedCatalog;
-  try {
-    const { connection } = handle;
-    await defineViews(connection, dir, options.columns ?? {});
-    await connection.run(
-      `CREATE TABLE ${HYDRATION_TABLE} AS SELECT c.id::BIGINT AS id, c.uri::VARCHAR AS uri, c.lang::VARCHAR AS lang,
-              c.start_line::BIGINT AS start_line, c.end_line::BIGINT AS end_line, i.faiss_row::BIGINT AS faiss_row
-         FROM chunks c LEFT JOIN idmap i ON i.external_id = c.id ORDER BY c.id`,
-    );
-    // Not UNIQUE: duplicate chunk ids are verify's to report (catalog.chunks_count), not a reason
-    // for the catalog of an adopted version to fail to build.
-    await connection.run(`CREATE INDEX ${HYDRATION_TABLE}_id ON ${HYDRATION_TABLE} (id)`);
-    if (options.embeddingHashes) await storeEmbeddingHashes(connection, options.embeddingHashes);
-    const materialized = options.materialize === true;
-    if (materialized) {
-      await connection.run(
-        'CREATE TABLE faiss_idmap_mat AS SELECT faiss_row, external_id FROM idmap ORDER BY faiss_row',
-      );
-      await connection.run('CREATE INDEX faiss_idmap_mat_external_id ON faiss_idmap_mat (external_id)');
-    }
-    created = {
-      path: target,
-      materialized,
-      chunksCount: await count(connection, 'chunks'),
-      idmapCount: await count(connection, 'idmap'),
-    };
-    signal?.throwIfAborted();
-    await connection.run('CHECKPOINT');
-  } catch (err) {
-    signal?.removeEventListener('abort', interrupt);
-    disconnect(handle);
-    await removeTemporary();
-    await rm(spill, { recursive: true, force: true });
-    if (signal?.aborted) throw signal.reason as Error;
-    throw outOfMemory(err, options.duckdb, `building ${target}`) ?? err;
+  private close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.signal?.removeEventListener('abort', this.interrupt);
+    disconnect(this.handle);
   }
-  signal?.removeEventListener('abort', interrupt);
-  disconnect(handle);
-  await rm(spill, { recursive: true, force: true });
-  try {
-    await fsyncFile(temporary);
-    await rename(temporary, target);
-  } catch (err) {
-    await removeTemporary();
-    throw err;
+
+  private async removeTemporary(): Promise<void> {
+    await rm(this.temporary, { force: true });
+    await rm(`${this.temporary}.wal`, { force: true });
   }
-  await fsyncDir(dir);
-  return created;
 }

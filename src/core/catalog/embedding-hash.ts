@@ -11,6 +11,7 @@ import type { DuckDBLimits } from './duckdb-limits.js';
 import { IndexCorruptionError } from '../errors.js';
 import { connectCatalog, disconnect, message } from './connect.js';
 import { CATALOG_FILE } from './location.js';
+import { appendInt64Columns } from '../parquet/duckdb-chunk.js';
 
 export const EMBEDDING_HASH_TABLE = 'chunk_embedding_hash';
 
@@ -24,11 +25,7 @@ export interface EmbeddingHashes {
 export async function storeEmbeddingHashes(connection: DuckDBConnection, h: EmbeddingHashes): Promise<void> {
   await connection.run(`CREATE TABLE ${EMBEDDING_HASH_TABLE}_unsorted (id BIGINT, hash UBIGINT)`);
   const appender = await connection.createAppender(`${EMBEDDING_HASH_TABLE}_unsorted`);
-  for (let i = 0; i < h.ids.length; i++) {
-    appender.appendBigInt(h.ids[i]!);
-    appender.appendUBigInt(h.hashes[i]!);
-    appender.endRow();
-  }
+  appendInt64Columns(appender, [h.ids, h.hashes]);
   appender.closeSync();
   await connection.run(
     `CREATE TABLE ${EMBEDDING_HASH_TABLE} AS SELECT * FROM ${EMBEDDING_HASH_TABLE}_unsorted ORDER BY id`,

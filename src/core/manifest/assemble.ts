@@ -2,7 +2,13 @@
 import { packageVersion } from '../build-info.js';
 import { FaissIndex } from '../faiss/index.js';
 import { CHECKSUMMED_FILES } from '../layout.js';
-import { computeFileEntries, type IncrementalManifest, type Manifest, type Metric } from './schema.js';
+import {
+  computeFileEntries,
+  type IncrementalManifest,
+  type Manifest,
+  type ManifestFileEntry,
+  type Metric,
+} from './schema.js';
 
 export interface ManifestFacts {
   version: string;
@@ -16,13 +22,21 @@ export interface ManifestFacts {
   incremental?: IncrementalManifest;
   onChecksumProgress?: (name: string, done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Entries already computed (a build hashes each file as soon as it is final); the rest are hashed here. */
+  files?: Readonly<Record<string, ManifestFileEntry>>;
 }
 
 export async function assembleManifest(versionDir: string, facts: ManifestFacts): Promise<Manifest> {
-  const files = await computeFileEntries(versionDir, CHECKSUMMED_FILES, {
-    ...(facts.onChecksumProgress ? { onProgress: facts.onChecksumProgress } : {}),
-    ...(facts.signal ? { signal: facts.signal } : {}),
-  });
+  const known = facts.files ?? {};
+  const computed = await computeFileEntries(
+    versionDir,
+    CHECKSUMMED_FILES.filter((name) => known[name] === undefined),
+    {
+      ...(facts.onChecksumProgress ? { onProgress: facts.onChecksumProgress } : {}),
+      ...(facts.signal ? { signal: facts.signal } : {}),
+    },
+  );
+  const files = Object.fromEntries(CHECKSUMMED_FILES.map((name) => [name, known[name] ?? computed[name]!]));
   const info = FaissIndex.buildInfo();
   return {
     schema_version: 1,
