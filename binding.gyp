@@ -8,6 +8,7 @@
         "native/errors.cc",
         "native/index.cc",
         "native/io.cc",
+        "native/kernels.cc",
         "native/merge.cc",
         "native/params.cc",
         "native/remove.cc",

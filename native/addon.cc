@@ -14,6 +14,7 @@
 #include "args.h"
 #include "errors.h"
 #include "index.h"
+#include "kernels.h"
 #include "threads.h"
 
 // Written by scripts/build-native.js from scripts/faiss-config.js: which FAISS this addon links.
@@ -108,6 +109,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("allocFloat32", Napi::Function::New(env, AllocFloat32));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow));
+  exports.Set("nonFiniteRows", Napi::Function::New(env, NonFiniteRows));
+#if __has_include(<xxhash.h>)
+  exports.Set("hashRows", Napi::Function::New(env, HashRows));
+#endif
   exports.Set("buildInfo", BuildInfo(env));
   return exports;
 }

@@ -49,7 +49,7 @@ function fromSource() {
 }
 
 const APT_RUNTIME = 'sudo apt-get install libopenblas0 libgomp1';
-const APT_BUILD = 'sudo apt-get install libfaiss-dev libopenblas-dev g++ make python3';
+const APT_BUILD = 'sudo apt-get install libfaiss-dev libopenblas-dev libxxhash-dev g++ make python3';
 
 async function main() {
   if (existsSync(path.join(root, '.git'))) {

@@ -26,7 +26,7 @@ as_root() {
 }
 
 # Debian packages: the system FAISS (fallback and reference), BLAS, and the FAISS source build's tools.
-packages=(libfaiss-dev libopenblas-dev cmake g++ make dpkg-dev python3)
+packages=(libfaiss-dev libopenblas-dev libxxhash-dev cmake g++ make dpkg-dev python3)
 [ "$want_test" = 1 ] && packages+=(python3-faiss python3-numpy python3-prometheus-client clang-format xxhash
   slurmctld slurmd slurm-client munge)
 missing=()

@@ -179,7 +179,7 @@ describe('npm pack, then npm install into a fresh project', () => {
     );
     assert.match(failed.out, /source build: failed/);
     assert.match(failed.out, /apt-get install libopenblas0 libgomp1/);
-    assert.match(failed.out, /apt-get install libfaiss-dev libopenblas-dev g\+\+ make python3/);
+    assert.match(failed.out, /apt-get install libfaiss-dev libopenblas-dev libxxhash-dev g\+\+ make python3/);
     assert.equal(existsSync(path.join(installed, 'build')), false, 'half-built build/ left behind');
     assert.equal(existsSync(path.join(installed, 'node-addon-api')), false, "gyp's makefiles left behind");
 

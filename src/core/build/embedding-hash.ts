@@ -1,11 +1,12 @@
 /**
  * Per-chunk embedding hashes: XXH64 (seed 0) of each row's float32 bytes exactly as added to the
  * index (after the cosine normalization), so an incremental build (incremental.ts) can tell a
- * changed embedding from an unchanged one without reading the base's vectors. About 0.4-0.6 s per
- * million 384-d rows (docs/PERFORMANCE.md), computed during the add pass.
+ * changed embedding from an unchanged one without reading the base's vectors. Computed during the
+ * add pass by the addon's kernel (row-kernels.ts); xxhash-wasm took 0.4-0.6 s per million 384-d rows.
  */
 import type { EmbeddingHashes } from '../catalog/embedding-hash.js';
 import { loadXxh64 } from '../checksum.js';
+import { nativeHashRows } from '../util/row-kernels.js';
 
 export type { EmbeddingHashes } from '../catalog/embedding-hash.js';
 
@@ -31,6 +32,16 @@ export class HashCollector {
 
 /** XXH64 of each of the `out.length` rows of `vectors` (rows x dim float32), into `out`. */
 export async function hashRows(vectors: Float32Array, dim: number, out: BigUint64Array): Promise<void> {
+  const kernel = nativeHashRows();
+  if (kernel) {
+    kernel(vectors.subarray(0, out.length * dim), dim, out);
+    return;
+  }
+  await hashRowsWasm(vectors, dim, out);
+}
+
+/** The same through xxhash-wasm: the fallback, and the reference the native kernel is tested against. */
+export async function hashRowsWasm(vectors: Float32Array, dim: number, out: BigUint64Array): Promise<void> {
   const api = await loadXxh64();
   const bytes = new Uint8Array(vectors.buffer, vectors.byteOffset, out.length * dim * 4);
   const rowBytes = dim * 4;

@@ -79,6 +79,10 @@ export interface NativeAddon {
   allocFloat32(length: number): Float32Array;
   /** `_exit(code)`: ends the process without joining libuv's thread pool (src/cli/signals.ts). */
   exitNow(code: number): never;
+  /** The rows (ascending) of `values` (rows x dim) holding a NaN or +-Inf (native/kernels.cc). */
+  nonFiniteRows?(values: Float32Array, dim: number): number[];
+  /** XXH64 (seed 0) of each row's bytes into `out`; absent when built without libxxhash-dev. */
+  hashRows?(values: Float32Array, dim: number, out: BigUint64Array): void;
   buildInfo: NativeBuildInfo;
 }
 
@@ -114,7 +118,7 @@ export function loadNative(): NativeAddon {
       'Possible fixes:',
       '  - "libopenblas" or "libgomp" missing (the prebuilt addon needs them): `apt-get install libopenblas0 libgomp1`',
       '  - installed from npm: `npm rebuild indexctl` (retries the prebuild, else builds from source;',
-      '    a source build needs `apt-get install libfaiss-dev libopenblas-dev g++ make python3`)',
+      '    a source build needs `apt-get install libfaiss-dev libopenblas-dev libxxhash-dev g++ make python3`)',
       '  - in a checkout: `npm run build:native` (or `bash scripts/setup.sh`, which also installs FAISS)',
       '  - "undefined symbol" or "NODE_MODULE_VERSION": rebuild for this Node (as above)',
       '  - a custom build elsewhere: set INDEXCTL_ADDON=/path/to/indexctl_faiss.node',

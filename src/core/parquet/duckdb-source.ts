@@ -24,6 +24,8 @@ export interface ParquetSource {
   rowGroups: number;
   /** Rows in the largest row group. */
   maxRowGroupRows: number;
+  /** Rows of each row group, in file order. */
+  rowGroupSizes: number[];
   columns: ParquetColumn[];
   types: DuckDBType[];
   instance: DuckDBInstance;
@@ -71,9 +73,10 @@ export async function describeWith(
       );
       const [numRows, numRowGroups] = meta.getRows()[0] ?? [];
       const groups = await connection.runAndReadAll(
-        'SELECT coalesce(max(row_group_num_rows), 0) FROM parquet_metadata($1)',
+        'SELECT row_group_id, max(row_group_num_rows) FROM parquet_metadata($1) GROUP BY row_group_id ORDER BY row_group_id',
         [pattern],
       );
+      const sizes = groups.getRows().map((row) => Number(row[1]));
       const schema = await connection.run('SELECT * FROM read_parquet($1) LIMIT 0', [pattern]);
       const types = schema.columnTypes();
       const names = schema.columnNames();
@@ -82,7 +85,8 @@ export async function describeWith(
         pattern,
         rows: Number(numRows),
         rowGroups: Number(numRowGroups),
-        maxRowGroupRows: Number(groups.getRows()[0]?.[0] ?? 0),
+        maxRowGroupRows: Math.max(0, ...sizes),
+        rowGroupSizes: sizes,
         columns: names.map((name, i) => ({ name, type: types[i]!.toString() })),
         types,
         instance,

@@ -9,6 +9,7 @@ import { DuckDBTypeId, type DuckDBConnection, type DuckDBListType, type DuckDBTy
 import { BadInputError } from '../errors.js';
 import { refuseNonRegular } from '../util/regular-file.js';
 import { quoteIdent, type ParquetSource } from './duckdb-source.js';
+import { nonFiniteRows } from '../util/row-kernels.js';
 
 /** How many offending ids a message names. */
 export const EXAMPLES = 5;
@@ -208,33 +209,9 @@ export class BadRows {
 
 /** Marks every row of `values` (rows x dim) holding a NaN or +-Inf; returns how many were marked. */
 export function markNonFinite(values: Float32Array, dim: number, onRow: (row: number) => void): number {
-  // x - x is 0 for every finite x and NaN for NaN and +-Inf, so one sum tells whether to look closer.
-  // Four accumulators let V8 overlap the additions: 1.5x faster than one, measured.
-  let a = 0;
-  let b = 0;
-  let c = 0;
-  let d = 0;
-  const n = values.length;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    a += values[i]! - values[i]!;
-    b += values[i + 1]! - values[i + 1]!;
-    c += values[i + 2]! - values[i + 2]!;
-    d += values[i + 3]! - values[i + 3]!;
-  }
-  for (; i < n; i++) a += values[i]! - values[i]!;
-  if (a + b + c + d === 0) return 0;
-  let marked = 0;
-  for (let row = 0; row * dim < values.length; row++) {
-    for (let j = row * dim, end = j + dim; j < end; j++) {
-      if (values[j]! - values[j]! !== 0) {
-        onRow(row);
-        marked++;
-        break;
-      }
-    }
-  }
-  return marked;
+  const rows = nonFiniteRows(values, dim);
+  for (const row of rows) onRow(row);
+  return rows.length;
 }
 
 export function idList(ids: readonly bigint[], count: number): string {
