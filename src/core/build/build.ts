@@ -5,12 +5,11 @@
  * is synced). Any failure removes the staging directory, so versions/ and CURRENT are never touched
  * by a bad input. Two builds of the same name: the second to seal finds the name taken (exit 3).
  */
-import { constants, type Stats } from 'node:fs';
-import { copyFile, link, rm, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { CatalogBuild } from '../catalog/create.js';
-import { StagedFiles } from './staged-files.js';
+import { abortStaging, beginStaging, COPY_SPILL_DIR, SPILL_DIR, type Input, type Staging } from './staging.js';
 import { limitsWithinBudget, resolveDuckDBLimits, type DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { guardWrite } from '../util/env-io.js';
 import { BadInputError, FaissError, UsageError } from '../errors.js';
@@ -21,19 +20,15 @@ import {
   checkVersionName,
   commitStagingDir,
   defaultVersionName,
-  ensureRoot,
-  makeStagingDir,
-  staleStagingDirs,
   VERSION_FILES,
   syncStagingDir,
-  versionExists,
 } from '../layout.js';
 import { acquireWriterLock } from '../lock.js';
 import { writeManifestAtomic, type Manifest } from '../manifest/schema.js';
 import { openChunks, type ChunksReader } from '../parquet/chunks-reader.js';
 import { writeIdMap } from '../parquet/idmap-writer.js';
 import { sampledEmbedder, type EmbedderRecord } from '../sample/embedder-record.js';
-import { resolveDataset, writeDatasetFile, type Dataset } from '../parquet/dataset.js';
+import { resolveDataset, type Dataset } from '../parquet/dataset.js';
 import { assembleManifest } from '../manifest/assemble.js';
 import { checkFactoryForDim, faissReason, parseFactory, type FactoryShape } from './factory-check.js';
 import { tryFactory } from './factory-probe.js';
@@ -170,6 +165,8 @@ async function buildTimed(options: BuildOptions, clock: StageClock): Promise<Bui
   // budget decides what DuckDB gets for the scan and the catalog.
   const chunks = await openInput({ ...options, chunks: dataset }, metric);
   clock.since('open', opening);
+  const input: Input = { dataset, chunks, stats: inputStats };
+  let started: Promise<Staging> | undefined;
   let incremental: Incremental | undefined;
   try {
     options.signal?.throwIfAborted();
@@ -190,6 +187,13 @@ async function buildTimed(options: BuildOptions, clock: StageClock): Promise<Bui
     // the dimension against the string (exit 5), then FAISS itself, in a bounded child process.
     const shape = given ?? parseFactory(draft.factory);
     checkFactoryForDim(shape, chunks.dim, chunks.file);
+    // A full build without DuckDB memory bounds starts its staging (the chunks copy, chunk_meta)
+    // while the factory is tried: most of a small build's time is such fixed steps. A failure below
+    // removes it again, so a factory that fails still leaves nothing behind.
+    if (!options.dryRun && !base && options.duckdb?.memoryLimit === undefined && options.memoryBudgetBytes === undefined) {
+      started = beginStaging(options, version, input, clock, true);
+      started.catch(() => undefined);
+    }
     const trial = await clock.time('factory_trial', () =>
       tryFactory(chunks.dim, draft.factory, metric, { file: chunks.file, signal: options.signal }),
     );
@@ -207,7 +211,12 @@ async function buildTimed(options: BuildOptions, clock: StageClock): Promise<Bui
     const duckdb = limitsWithinBudget(options.duckdb, options.memoryBudgetBytes, plan.estimatedPeakBytes);
     if (options.dryRun) return { version, dryRun: true, plan, seconds: {}, warnings: [] };
     if (base) incremental = await prepareIncremental({ ...options, duckdb }, base, shape, chunks, clock);
-    return await buildStaged({ ...options, duckdb }, version, { dataset, chunks, stats: inputStats }, plan, incremental, clock);
+    const owned = started;
+    started = undefined; // buildStaged removes it on a failure from here on
+    return await buildStaged({ ...options, duckdb }, version, input, plan, incremental, clock, owned);
+  } catch (err) {
+    if (started) await started.then(abortStaging, () => undefined);
+    throw err;
   } finally {
     chunks.close();
     incremental?.index?.dispose();
@@ -293,13 +302,6 @@ async function prepareIncremental(
   }
 }
 
-/** The input as opened: the dataset, its reader, and each file's stat from before it was read. */
-interface Input {
-  dataset: Dataset;
-  chunks: ChunksReader;
-  stats: (Stats | undefined)[];
-}
-
 async function buildStaged(
   options: BuildOptions,
   version: string,
@@ -307,24 +309,21 @@ async function buildStaged(
   plan: BuildPlan,
   incremental: Incremental | undefined,
   clock: StageClock,
+  started: Promise<Staging> | undefined,
 ): Promise<BuildReport> {
-  await ensureRoot(options.root);
-  // Checked again at the seal, under the lock: another build of this name may seal first.
-  if (versionExists(options.root, version)) {
-    throw new UsageError(`version ${version} already exists; versions are immutable (choose another --version)`);
-  }
-  // Only directories whose builder is gone (layout.scanStaging): a live build's is never touched.
-  for (const stale of staleStagingDirs(options.root)) await rm(stale.path, { recursive: true, force: true });
-  const staging = await makeStagingDir(options.root, version);
+  // chunk_meta is read from the input while FAISS adds (docs/build.md#stages), unless DuckDB's memory
+  // is bounded (two DuckDB instances at once could need twice the limit) or the index is V1's.
+  const fill = !incremental?.index && options.duckdb?.memoryLimit === undefined;
+  const staging = await (started ?? beginStaging(options, version, input, clock, fill));
   try {
     // FAISS's write_index and DuckDB report a full or read-only disk as text: named here, exit 74.
-    const report = await guardWrite(`cannot build ${version}`, staging, () =>
+    const report = await guardWrite(`cannot build ${version}`, staging.dir, () =>
       fillStaging(options, version, input, plan, staging, incremental, clock),
     );
-    report.dir = await seal(options, version, staging, clock);
+    report.dir = await seal(options, version, staging.dir, clock);
     return report;
   } catch (err) {
-    await rm(staging, { recursive: true, force: true });
+    await abortStaging(staging);
     throw err;
   }
 }
@@ -357,50 +356,18 @@ async function fillStaging(
   version: string,
   input: Input,
   plan: BuildPlan,
-  staging: string,
+  { dir: staging, files, placing, catalog }: Staging,
   incremental: Incremental | undefined,
   clock: StageClock,
 ): Promise<BuildReport> {
   const { chunks, dataset } = input;
   const progress = options.onProgress ?? (() => {});
-  // DuckDB's spills go into staging/, removed with it on failure and before the commit on success.
-  const spill = path.join(staging, '.duckdb-spill');
-  await chunks.useTempDirectory(spill);
   const timed = clock.time.bind(clock);
-
-  // Each file is hashed and flushed as soon as it is final, beside the work that follows.
-  const files = new StagedFiles(staging, clock, options.signal);
-  // The chunks copy (kernel-side, on a libuv thread) overlaps training and adding; it is awaited,
-  // and the input checked unchanged, once everything has been read from it.
-  const copyStart = performance.now();
-  const placing = placeDataset(dataset.files, path.join(staging, VERSION_FILES.chunks), {
-    linkChunks: options.linkChunks ?? false,
-    ...(options.duckdb ? { limits: options.duckdb } : {}),
-    spillDirectory: path.join(staging, '.duckdb-copy-spill'),
-    label: chunks.file,
-  }).then(() => {
-    clock.since('copy_chunks', copyStart);
-    files.finished(VERSION_FILES.chunks);
-  });
-  // A copy that fails while the add runs (ENOSPC, EIO) is reported when awaited below; until then a
-  // handler must exist, or Node ends the process on an unhandled rejection.
-  placing.catch(() => undefined);
   // An incremental build changes V1's index in place (it is disposed by build()); otherwise a new one.
   const reused = incremental?.index;
   const columns = { ...options.metadataColumns, id: chunks.idColumn, embedding: chunks.embeddingColumn };
-  let catalog: CatalogBuild | undefined;
   let index: FaissIndex | undefined;
   try {
-    catalog = await CatalogBuild.open(staging, {
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.duckdb ? { duckdb: options.duckdb } : {}),
-    });
-    // chunk_meta is read from the input while FAISS adds (docs/build.md#stages), unless DuckDB's memory
-    // is bounded: two DuckDB instances at once could need twice the limit.
-    if (!reused && options.duckdb?.memoryLimit === undefined) {
-      const started = performance.now();
-      catalog.fillFromInput(chunks.inputs, columns, () => clock.since('catalog_meta', started));
-    }
     index =
       reused ??
       (options.trained ? copyTrained(options.trained) : createWrappedIndex(plan.dim, plan.factory, plan.metric));
@@ -442,9 +409,8 @@ async function fillStaging(
     await timed('copy_chunks_wait', () => placing.catch((err) => checkUnchanged(dataset.files, input.stats).then(() => Promise.reject(err))));
     await checkUnchanged(dataset.files, input.stats);
     stop();
-    const opened = catalog;
     await timed('catalog', () =>
-      opened.finish({
+      catalog.finish({
         materialize: options.materialize ?? false,
         columns,
         embeddingHashes: hashes ? hashes.result : incremental!.delta.hashes,
@@ -452,17 +418,11 @@ async function fillStaging(
     );
     failpoint('build:catalog-written');
     files.finished(VERSION_FILES.catalog);
-  } catch (err) {
-    await catalog?.abort();
-    await files.settle();
-    throw err;
   } finally {
     if (!reused) index?.dispose();
-    // On a failure the copy may still be writing into staging/, which the caller removes next.
-    await placing.catch(() => undefined);
   }
-  await rm(spill, { recursive: true, force: true });
-  await rm(path.join(staging, '.duckdb-copy-spill'), { recursive: true, force: true });
+  await rm(path.join(staging, SPILL_DIR), { recursive: true, force: true });
+  await rm(path.join(staging, COPY_SPILL_DIR), { recursive: true, force: true });
 
   // Vectors made by `sample`'s built-in embedder: recorded, so `search --text` can embed words alike.
   const embedder = await datasetEmbedder(dataset.files, chunks.embeddingColumn, plan.dim);
@@ -659,43 +619,6 @@ export async function statInput(file: string): Promise<Stats | undefined> {
   } catch {
     return undefined; // openChunks reports a missing or unreadable file precisely
   }
-}
-
-/**
- * The version gets its own copy of the chunks (a reflink where the filesystem can, else a real copy):
- * a pipeline that rewrites its chunks file in place (pyarrow, DuckDB COPY and most writers truncate
- * and rewrite the same inode) would otherwise change a sealed version under its checksums. With
- * `linkChunks` (an operator whose pipeline always writes a new file) it is a hard link, instant,
- * falling back to a copy across filesystems.
- */
-export async function placeChunks(from: string, to: string, linkChunks: boolean): Promise<void> {
-  if (linkChunks) {
-    try {
-      await link(from, to);
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-    }
-  }
-  await copyFile(from, to, constants.COPYFILE_FICLONE);
-}
-
-/**
- * The version's one `chunks.parquet`: a one-file input is placed as above; several files are written
- * into one Parquet in dataset order (dataset.ts), whatever `linkChunks` says, since no link can join
- * files.
- */
-export async function placeDataset(
-  files: readonly string[],
-  to: string,
-  options: { linkChunks: boolean; limits?: DuckDBLimits; spillDirectory?: string; label?: string },
-): Promise<void> {
-  if (files.length === 1) return placeChunks(files[0]!, to, options.linkChunks);
-  await writeDatasetFile(files, to, {
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.spillDirectory ? { spillDirectory: options.spillDirectory } : {}),
-    ...(options.label ? { label: options.label } : {}),
-  });
 }
 
 /**

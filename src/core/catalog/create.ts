@@ -226,6 +226,8 @@ export class CatalogBuild {
         inputs.map((i) => globLiteral(i.file)),
       );
       await createHydrationIndex(connection);
+      // Written out now, beside the add: finish's checkpoint then writes only the hash table.
+      await connection.run('CHECKPOINT');
       onDone?.();
     })();
     this.filled.catch(() => undefined);

@@ -8,7 +8,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 
-import { checkUnchanged, columnAttrs, placeDataset, seal, sourceAttrs, statInput } from '../build/build.js';
+import { checkUnchanged, columnAttrs, seal, sourceAttrs, statInput } from '../build/build.js';
+import { placeDataset } from '../build/place.js';
 import { resolveDataset, type Dataset } from '../parquet/dataset.js';
 import { createCatalog } from '../catalog/create.js';
 import { xxh64File } from '../checksum.js';

@@ -1,0 +1,44 @@
+/** How the version gets its one chunks.parquet from the build's input (a copy, a link, or a dataset written as one). */
+import { constants } from 'node:fs';
+import { copyFile, link } from 'node:fs/promises';
+
+import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
+import { writeDatasetFile } from '../parquet/dataset.js';
+
+/**
+ * The version gets its own copy of the chunks (a reflink where the filesystem can, else a real copy):
+ * a pipeline that rewrites its chunks file in place (pyarrow, DuckDB COPY and most writers truncate
+ * and rewrite the same inode) would otherwise change a sealed version under its checksums. With
+ * `linkChunks` (an operator whose pipeline always writes a new file) it is a hard link, instant,
+ * falling back to a copy across filesystems.
+ */
+export async function placeChunks(from: string, to: string, linkChunks: boolean): Promise<void> {
+  if (linkChunks) {
+    try {
+      await link(from, to);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    }
+  }
+  await copyFile(from, to, constants.COPYFILE_FICLONE);
+}
+
+/**
+ * The version's one `chunks.parquet`: a one-file input is placed as above; several files are written
+ * into one Parquet in dataset order (dataset.ts), whatever `linkChunks` says, since no link can join
+ * files.
+ */
+export async function placeDataset(
+  files: readonly string[],
+  to: string,
+  options: { linkChunks: boolean; limits?: DuckDBLimits; spillDirectory?: string; label?: string },
+): Promise<void> {
+  if (files.length === 1) return placeChunks(files[0]!, to, options.linkChunks);
+  await writeDatasetFile(files, to, {
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.spillDirectory ? { spillDirectory: options.spillDirectory } : {}),
+    ...(options.label ? { label: options.label } : {}),
+  });
+}
+
