@@ -7,6 +7,7 @@
  * median seconds of each build stage (docs/build.md#stages).
  *
  *   node dist/bench/build.js [--rows 1000000] [--dim 384] [--hnsw-rows 100000] [--factories Flat,HNSW32] [--runs 3] [--data lowrank] [--tiny]
+ * `--factories 'Flat;IVF1024,Flat'`: `;` separates factory strings that contain commas.
  * `--tiny` overrides the sizes (2000 rows, HNSW 500, one run): seconds, for test/bench-smoke.test.ts,
  * which checks that the bench and its Python peer still run.
  * The chunks files (low intrinsic dimension by default, `--data uniform` for independent floats; see
@@ -82,7 +83,8 @@ console.log(
   '| factory | vectors | indexctl build s | python build s | ratio | --link-chunks s (ratio) | python + same files s | read+add MB/s | write_index s (python) | indexctl RSS MB | python RSS MB | checksum GB/s (xxhsum) |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-for (const factory of values.factories!.split(',')) {
+// `;` separates factories whose strings hold commas (`Flat;IVF1024,Flat`); else `,` does.
+for (const factory of values.factories!.split(values.factories!.includes(';') ? ';' : ',')) {
   const rows = factory.startsWith('HNSW') ? hnswRows : flatRows;
   const chunks = chunksFile(values.dir!, rows, values.data as BenchData, dim === D ? {} : { dim });
   const raw = await rawFiles(chunks);

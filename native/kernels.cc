@@ -40,15 +40,15 @@ Rows RowsArg(const Napi::CallbackInfo& info) {
   return {values.Data(), values.ElementLength() / dim, dim};
 }
 
-// A float is NaN or +-Inf exactly when its exponent bits are all ones; an integer test vectorizes.
-bool RowFinite(const float* row, size_t dim) {
-  uint32_t bad = 0;
-  for (size_t j = 0; j < dim; j++) {
-    uint32_t bits;
-    std::memcpy(&bits, row + j, sizeof bits);
-    bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
-  }
-  return bad == 0;
+// A float is NaN or +-Inf exactly when its exponent bits are all ones; adding one to the exponent
+// field then carries into bit 31. An OR of those sums over a block is a loop GCC vectorizes (O3:
+// at -O2 the per-row loop ran at 2.3 GB/s, this one at memory speed), so the block is checked
+// whole and rows are looked at one by one only when it holds a bad value.
+__attribute__((optimize("O3"))) bool BlockFinite(const float* data, size_t n) {
+  const auto* words = reinterpret_cast<const uint32_t*>(data);
+  uint32_t acc = 0;
+  for (size_t i = 0; i < n; i++) acc |= (words[i] & 0x7f800000u) + 0x00800000u;
+  return (acc & 0x80000000u) == 0;
 }
 
 }  // namespace
@@ -58,8 +58,9 @@ Napi::Value NonFiniteRows(const Napi::CallbackInfo& info) {
   Rows r = RowsArg(info);
   Napi::Array out = Napi::Array::New(info.Env());
   uint32_t n = 0;
+  if (BlockFinite(r.data, r.rows * r.dim)) return out;
   for (size_t i = 0; i < r.rows; i++) {
-    if (!RowFinite(r.data + i * r.dim, r.dim))
+    if (!BlockFinite(r.data + i * r.dim, r.dim))
       out.Set(n++, Napi::Number::New(info.Env(), static_cast<double>(i)));
   }
   return out;
