@@ -78,7 +78,7 @@ function ours(chunks: string, factory: string, root: string, extra: string[]): J
 }
 
 const f = (x: number, digits = 2) => x.toFixed(digits);
-const stageRows: string[] = [];
+const stageColumns: { label: string; seconds: Record<string, number> }[] = [];
 console.log(
   '| factory | vectors | indexctl build s | python build s | ratio | --link-chunks s (ratio) | python + same files s | read+add MB/s | write_index s (python) | indexctl RSS MB | python RSS MB | checksum GB/s (xxhsum) |',
 );
@@ -134,9 +134,10 @@ for (const factory of values.factories!.split(values.factories!.includes(';') ? 
   const linkedSeconds = m(linked, 'seconds');
   const bytes = mine[0]!.checksumBytes as number;
   const stages = orderedStages(mine[0]!.phases as Record<string, number>).map(([k]) => k);
-  stageRows.push(
-    `| ${factory} | ${rows} x ${dim} | ${stages.map((s) => `${s} ${f(phase(mine, s))}`).join(', ')} |`,
-  );
+  stageColumns.push({
+    label: `${factory} ${rows} x ${dim}`,
+    seconds: Object.fromEntries(stages.map((st) => [st, phase(mine, st)])),
+  });
   console.log(
     `| ${factory} | ${rows} x ${dim} | ${f(seconds)} | ${f(peer)} | ${f(seconds / peer)}x | ` +
       `${f(linkedSeconds)} (${f(linkedSeconds / peer)}x) | ${f(m(theirs, 'seconds_with_files'))} | ` +
@@ -148,8 +149,12 @@ for (const factory of values.factories!.split(values.factories!.includes(';') ? 
   console.error(JSON.stringify({ factory, runs, ours: mine, linked, theirs, xxhsumSeconds: xs }));
 }
 console.log(
-  `\nmedian seconds of each stage, indexctl build (${runs} runs; overlapping stages add up to more than total):\n`,
+  `\nmedian seconds of each stage of indexctl's build (${runs} runs; docs/build.md#stages; stages overlap, so they add up to more than total):\n`,
 );
-console.log('| factory | vectors | stages |');
-console.log('|---|---|---|');
-for (const row of stageRows) console.log(row);
+console.log(`| stage | ${stageColumns.map((c) => c.label).join(' | ')} |`);
+console.log(`|---|${stageColumns.map(() => '---|').join('')}`);
+const union: Record<string, number> = Object.assign({}, ...stageColumns.map((c) => c.seconds));
+for (const [stage] of orderedStages(union)) {
+  const cells = stageColumns.map((c) => (c.seconds[stage] === undefined ? '-' : f(c.seconds[stage])));
+  console.log(`| ${stage} | ${cells.join(' | ')} |`);
+}

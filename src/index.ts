@@ -14,6 +14,7 @@ export type { DoctorReport } from './core/lifecycle/doctor.js';
 export { packageVersion, faissBuildFacts } from './core/build-info.js';
 export { build } from './core/build/build.js';
 export type { BuildOptions, BuildProgress, BuildReport } from './core/build/build.js';
+export { BUILD_STAGES, type BuildStage } from './core/build/stages.js';
 export { planBuild } from './core/build/plan.js';
 export type { BuildMetric, BuildPlan } from './core/build/plan.js';
 export { writeManifest } from './core/adopt/write-manifest.js';

@@ -62,8 +62,13 @@ function column(stdout: string, name: string): string[] {
   });
 }
 
+/** The words of a command as a shell would pass them (single quotes around a word removed). */
+function words(command: string): string[] {
+  return command.split(/\s+/).map((w) => w.replace(/^'(.*)'$/, '$1'));
+}
+
 function run(command: string): string {
-  const argv = command.split(/\s+/);
+  const argv = words(command);
   if (needsGeneric(argv) && !existsSync(defaultGeneric)) argv.push('--generic-addon', ownAddon);
   argv.push('--tiny');
   const res = spawnSync(process.execPath, argv, {
@@ -113,8 +118,11 @@ const peerFigures: Record<string, (stdout: string, argv: string[]) => void> = {
     assert.equal(rows.length, 2, `the whole-file pass (the peer) and the shard's:\n${stdout}`);
     for (const row of rows) assert.match(row[2]!, number);
   },
-  'dist/bench/build.js': (stdout) => {
-    assert.deepEqual(column(stdout, 'factory'), ['Flat', 'HNSW32']);
+  'dist/bench/build.js': (stdout, argv) => {
+    const given = argv.includes('--factories') ? argv[argv.indexOf('--factories') + 1]! : 'Flat,HNSW32';
+    const factories = given.split(given.includes(';') ? ';' : ',');
+    assert.deepEqual(column(stdout, 'factory'), factories);
+    for (const cell of column(stdout, 'python + same files s')) assert.match(cell, number);
     for (const cell of column(stdout, 'python build s')) assert.match(cell, number);
     for (const cell of column(stdout, 'write_index s (python)')) assert.match(cell, /^[\d.]+ \([\d.]+\)$/);
   },
@@ -172,7 +180,7 @@ describe('benchmarks: every command of docs/PERFORMANCE.md runs at tiny size, wi
 
   for (const command of commands) {
     it(`node ${command} --tiny`, () => {
-      const argv = command.split(/\s+/);
+      const argv = words(command);
       const stdout = run(command);
       peerFigures[argv[0]!]!(stdout, argv);
     });
