@@ -15,6 +15,7 @@ export interface LanceQuery {
   column(name: string): LanceQuery;
   limit(n: number): LanceQuery;
   nprobes(n: number): LanceQuery;
+  refineFactor(n: number): LanceQuery;
   select(columns: string[]): LanceQuery;
   toArray(): Promise<Record<string, unknown>[]>;
 }
