@@ -24,6 +24,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -241,9 +242,12 @@ const children: Record<string, (job: Record<string, unknown>) => Promise<Record<
 const indexOptions = ['--nlist', String(nlist), '--m', String(m), '--refine', String(refine)];
 
 function child(name: string, job: Record<string, unknown>): Record<string, unknown> {
+  // In a file: the ids a change deletes would outgrow one argument (128 KiB) from a few million rows.
+  const jobFile = path.join(values.dir!, `lancedb-job-${process.pid}.json`);
+  writeFileSync(jobFile, JSON.stringify(job));
   const res = spawnSync(
     process.execPath,
-    [path.join(here, 'lancedb.js'), '--child', name, '--job', JSON.stringify(job), ...indexOptions],
+    [path.join(here, 'lancedb.js'), '--child', name, '--job', jobFile, ...indexOptions],
     { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ...childEnv } },
   );
   if (res.status !== 0) throw new Error(`${name} exited ${res.status}:\n${res.stderr}`);
@@ -304,6 +308,10 @@ async function main(): Promise<void> {
   for (const d of [lanceDir, root]) rmSync(d, { recursive: true, force: true });
 
   // Queries: rows of the data (as bench/tune.ts samples them); truth before and after the change.
+  const load = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const all = await readAllChunks(base);
   const picked = sampleRows(rows, Number(values.queries), 7);
   const queries = new Float32Array(picked.length * D);
@@ -442,7 +450,7 @@ async function main(): Promise<void> {
   ];
   console.log(
     `${rows} x ${D} lowrank, ${factory} vs LanceDB ${lanceVersion()} IVF_PQ (${nlist} partitions, ${m} sub-vectors, 8 bits${refine > 0 ? `, refineFactor ${refine}` : ''}), ` +
-      `${picked.length} queries, k=${K}\n`,
+      `${picked.length} queries, k=${K}; load average at the start ${load}\n`,
   );
   console.log('| step | measure | indexctl | LanceDB | notes |');
   console.log('|---|---|---|---|---|');
@@ -458,12 +466,14 @@ async function main(): Promise<void> {
     );
   });
   for (const d of [lanceDir, root]) rmSync(d, { recursive: true, force: true });
+  rmSync(path.join(dir, `lancedb-job-${process.pid}.json`), { force: true });
 }
 
 if (values.child !== undefined) {
   const run = children[values.child];
   if (!run) throw new Error(`unknown --child ${values.child}`);
-  console.log(JSON.stringify(await run(JSON.parse(values.job ?? '{}') as Record<string, unknown>)));
+  const job = JSON.parse(readFileSync(values.job!, 'utf8')) as Record<string, unknown>;
+  console.log(JSON.stringify(await run(job)));
 } else {
   await main();
 }
