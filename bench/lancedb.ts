@@ -378,13 +378,19 @@ async function main(): Promise<void> {
   const ourChange = incremental
     ? `build --base of NEW (${incremental.removed} removed, ${incremental.changed} changed, ${incremental.added} added)`
     : 'full build of NEW (build --base cannot remove from RFlat in FAISS 1.7.3)';
+  // The build's stages that take time (StageClock, src/core/build/stages.ts); they overlap.
+  const stages = (r: Record<string, unknown>) =>
+    Object.entries(r.phases as Record<string, number>)
+      .filter(([k, v]) => k !== 'total' && v >= 0.05)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ');
   const lines: [string, string, string, string, string][] = [
     [
       'ingest + IVF-PQ build',
       'wall s',
       n(oBuild.seconds),
       n(lBuild.seconds),
-      `LanceDB: read Parquet ${n(lBuild.read_s)}, write table ${n(lBuild.write_s)}, index ${n(lBuild.index_s)}`,
+      `indexctl: ${stages(oBuild)}; LanceDB: read Parquet ${n(lBuild.read_s)}, write table ${n(lBuild.write_s)}, index ${n(lBuild.index_s)}`,
     ],
     ['ingest + IVF-PQ build', 'peak RSS MB', n(oBuild.maxrss_mb, 0), n(lBuild.maxrss_mb, 0), ''],
     [
