@@ -370,6 +370,13 @@ async function main(): Promise<void> {
   // 4. version switch
   const lSwitch = child('lance-restore', { dir: lanceDir, version: lBuild.version });
   const oSwitch = child('ours-switch', { root });
+  // Each side did what its row says: the change landed, and the switch went back to the first version.
+  const expected = rows - delta.deleteIds.length + (lChange.added as number);
+  if (lChange.count !== expected)
+    throw new Error(`LanceDB holds ${String(lChange.count)} rows after the change, not ${expected}`);
+  if (lSwitch.count !== rows)
+    throw new Error(`LanceDB holds ${String(lSwitch.count)} rows after restore, not ${rows}`);
+  if (oSwitch.version !== 'v1') throw new Error(`rollback went to ${String(oSwitch.version)}, not v1`);
 
   const n = (x: unknown, digits = 1) => (x as number).toFixed(digits);
   const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
