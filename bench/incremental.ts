@@ -9,14 +9,13 @@
  * dominated by the coarse assignment, so a full build's cost is what the incremental one avoids.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { DuckDBInstance } from '@duckdb/node-api';
-
 import { hashRows } from '../src/core/build/embedding-hash.js';
 import { seededVectors } from '../src/core/util/random.js';
+import { changedChunksFile } from './change.js';
 import { chunksFile, warmPageCache } from './data.js';
 
 const { values } = parseArgs({
@@ -35,26 +34,7 @@ const change = Number(values.change);
 const here = path.dirname(new URL(import.meta.url).pathname);
 
 const base = chunksFile(values.dir, rows, values.data === 'uniform' ? 'uniform' : 'lowrank');
-// Every `period`-th row: offset 1 removed, 2 changed (nudged), 3 copied under a new id (added).
-const period = Math.max(3, Math.round(3 / change));
-const fresh = path.join(values.dir, `incremental-new-${path.basename(base, '.parquet')}-${period}.parquet`);
-if (!existsSync(fresh)) {
-  const db = await DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  const src = `(SELECT *, row_number() OVER () AS rn FROM read_parquet('${base}'))`;
-  await c.run(
-    `COPY (
-       SELECT * EXCLUDE (rn) REPLACE (CASE WHEN rn % ${period} = 2
-         THEN list_transform(embedding, x -> (x * 0.9 + 0.01)::FLOAT) ELSE embedding END AS embedding)
-         FROM ${src} WHERE rn % ${period} != 1
-       UNION ALL
-       SELECT * EXCLUDE (rn) REPLACE (id + 1000000000000 AS id, list_transform(embedding, x -> (x * 1.05)::FLOAT) AS embedding)
-         FROM ${src} WHERE rn % ${period} = 3
-     ) TO '${fresh}' (FORMAT parquet, ROW_GROUP_SIZE 100000)`,
-  );
-  c.closeSync();
-  db.closeSync();
-}
+const fresh = await changedChunksFile(values.dir, base, change);
 
 function child(chunks: string, root: string, version: string, baseVersion?: string): Record<string, unknown> {
   warmPageCache(chunks);

@@ -6,7 +6,8 @@
 #   scripts/setup.sh --test    also what the tests need: python3-faiss (the reference
 #                              implementation), numpy, python3-prometheus-client (a real
 #                              Prometheus text parser), clang-format, xxhash, and Slurm and
-#                              munge (test/slurm.test.ts starts its own private cluster)
+#                              munge (test/slurm.test.ts starts its own private cluster), and
+#                              LanceDB in bench/lancedb (the peer of bench/lancedb.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +50,14 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+# The LanceDB peer of bench/lancedb.ts (test/bench-smoke.test.ts runs it): its own package, pinned
+# apart from indexctl's dependencies (LanceDB 0.31 wants apache-arrow 18; indexctl uses 21).
+if [ "$want_test" = 1 ] && { [ ! -d bench/lancedb/node_modules ] ||
+  [ bench/lancedb/package-lock.json -nt bench/lancedb/node_modules/.package-lock.json ]; }; then
+  say "npm ci --prefix bench/lancedb"
+  npm ci --prefix bench/lancedb --no-audit --no-fund --loglevel=error >&2
 fi
 
 # Rebuild the addon when its sources changed or when a different FAISS would now be linked.

@@ -2,7 +2,7 @@
  * Every benchmark command docs/PERFORMANCE.md gives runs as written, at tiny size: the command line
  * is taken from the page, `--tiny` is appended (each bench then overrides its sizes, so the run takes
  * seconds), and the test checks exit 0 and that the peer's figures (Python FAISS, xxhsum,
- * parquet-wasm) are in the output. It times nothing: it catches a bench or a peer that no longer
+ * parquet-wasm, LanceDB) are in the output. It times nothing: it catches a bench or a peer that no longer
  * runs, as when bench/faiss_ops.py lost its `import resource` and the Python peer died with a
  * NameError.
  */
@@ -161,6 +161,21 @@ const peerFigures: Record<string, (stdout: string, argv: string[]) => void> = {
     const walk = column(stdout, 'walk');
     assert.equal(walk.length, factories.length, stdout);
     for (const cell of [...walk, ...column(stdout, 'read')]) assert.match(cell, /^[\d.]+ ms$/);
+  },
+  'dist/bench/lancedb.js': (stdout) => {
+    // Both sides of every step; LanceDB has no publish step (a write commits its version).
+    const rows = tables(stdout)[0]?.rows ?? [];
+    assert.equal(rows.length, 13, `one row per measure:\n${stdout}`);
+    for (const [step, measure, ours, lance] of rows) {
+      assert.match(ours!, number, `indexctl: ${step} ${measure}`);
+      if (measure === 'publish new version s') assert.equal(lance, '-');
+      else assert.match(lance!, number, `LanceDB: ${step} ${measure}`);
+    }
+    const recall = [...column(stdout, 'recall@10 indexctl'), ...column(stdout, 'recall@10 LanceDB')];
+    assert.equal(recall.length, 10, `five nprobes (--tiny), both sides:\n${stdout}`);
+    for (const cell of recall) assert.match(cell, /^[01]\.\d{4}$/);
+    for (const cell of [...column(stdout, 'p50 ms indexctl'), ...column(stdout, 'p99 ms LanceDB')])
+      assert.match(cell, number);
   },
   'dist/bench/tune.js': (stdout) => {
     const recall = column(stdout, 'recall@10 indexctl / python');
