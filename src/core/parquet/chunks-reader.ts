@@ -73,6 +73,11 @@ export interface BatchOptions {
   ranges?: readonly (readonly [number, number])[];
   /** Accumulates the pass's seconds: DuckDB decoding the rows, and the per-row checks (a build's stages). */
   timing?: PassTiming;
+  /**
+   * The fewest rows of a segment (whole row groups read by one query; see `pieces`); default a
+   * stream buffer of floats. Tests make it small to read a small file as many segments.
+   */
+  segmentRows?: number;
 }
 
 /** Seconds of one pass spent in DuckDB's decode (result chunks to typed arrays) and in the row checks. */
@@ -320,7 +325,7 @@ class Reader implements ChunksReader {
     const vectors = new Float32Array(ids.length * dim);
     let filled = 0;
     let start = 0;
-    for await (const piece of this.pieces(options.ranges, options.timing)) {
+    for await (const piece of this.pieces(options.ranges, options.timing, options.segmentRows)) {
       // A batch is a run of consecutive rows: a gap (rows not selected) ends it early.
       if (filled > 0 && piece.rowOffset !== start + filled) {
         yield {
@@ -421,13 +426,14 @@ class Reader implements ChunksReader {
   private async *pieces(
     ranges?: readonly (readonly [number, number])[],
     timing?: PassTiming,
+    segmentRows?: number,
   ): AsyncGenerator<Piece> {
     if (this.closed) throw new UsageError(`${this.file}: the chunks reader is closed`);
     const connections = [await this.instance.connect(), await this.instance.connect()];
     let next: Promise<DuckDBResult> | undefined;
     try {
       for (const c of connections) await c.run(`SET streaming_buffer_size = '${STREAM_BUFFER_BYTES}B'`);
-      const segments = this.segments(ranges);
+      const segments = this.segments(ranges, segmentRows);
       const start = (i: number) => {
         const started = this.startScan(connections[i % 2]!, segments[i]!);
         started.catch(() => undefined);
@@ -472,10 +478,11 @@ class Reader implements ChunksReader {
 
   /**
    * The pass's rows as segments of whole row groups in dataset order: each selected range of each
-   * file, cut at row-group boundaries into pieces of at least SEGMENT_BYTES of floats.
+   * file, cut at row-group boundaries into pieces of at least `segmentRows` rows (default: a stream
+   * buffer of floats).
    */
-  private segments(ranges?: readonly (readonly [number, number])[]): Segment[] {
-    const minRows = Math.max(1, Math.floor(STREAM_BUFFER_BYTES / (this.dim * 4)));
+  private segments(ranges?: readonly (readonly [number, number])[], segmentRows?: number): Segment[] {
+    const minRows = Math.max(1, segmentRows ?? Math.floor(STREAM_BUFFER_BYTES / (this.dim * 4)));
     const out: Segment[] = [];
     for (const [k, source] of this.sources.entries()) {
       const input = this.inputs[k]!;
