@@ -6,6 +6,7 @@
         "native/addon.cc",
         "native/args.cc",
         "native/errors.cc",
+        "native/hashed_io.cc",
         "native/index.cc",
         "native/io.cc",
         "native/kernels.cc",

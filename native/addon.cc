@@ -112,6 +112,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nonFiniteRows", Napi::Function::New(env, NonFiniteRows));
 #if __has_include(<xxhash.h>)
   exports.Set("hashRows", Napi::Function::New(env, HashRows));
+  exports.Set("copyFileHashedAsync", Napi::Function::New(env, CopyFileHashedAsync));
 #endif
   exports.Set("buildInfo", BuildInfo(env));
   return exports;

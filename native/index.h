@@ -55,6 +55,9 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value AddWithIdsAsync(const Napi::CallbackInfo& info);
   Napi::Value SearchAsync(const Napi::CallbackInfo& info);
   Napi::Value WriteAsync(const Napi::CallbackInfo& info);
+#if __has_include(<xxhash.h>)
+  Napi::Value WriteHashedAsync(const Napi::CallbackInfo& info);
+#endif
   // structure.cc
   Napi::Value CheckStructure(const Napi::CallbackInfo& info);
   // remove.cc
@@ -82,6 +85,9 @@ int64_t KArg(const Napi::CallbackInfo& info, size_t i);
 // Module-level functions (io.cc, addon.cc).
 Napi::Value ReadIndex(const Napi::CallbackInfo& info);
 Napi::Value ReadIndexAsync(const Napi::CallbackInfo& info);
+#if __has_include(<xxhash.h>)
+Napi::Value CopyFileHashedAsync(const Napi::CallbackInfo& info);
+#endif
 Napi::Value FromBuffer(const Napi::CallbackInfo& info);
 
 }  // namespace indexctl

@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "errors.h"
+#include "hashed_io.h"
 #include "index.h"
 #include "threads.h"
 
@@ -160,6 +161,41 @@ class WriteWorker : public IndexWorker {
   std::string path_;
 };
 
+#ifdef INDEXCTL_HASHED_IO
+Napi::Value DigestValue(Napi::Env env, const FileDigest& d) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("bytes", Napi::Number::New(env, static_cast<double>(d.bytes)));
+  out.Set("xxh64", Napi::BigInt::New(env, d.xxh64));
+  return out;
+}
+
+class WriteHashedWorker : public IndexWorker {
+ public:
+  WriteHashedWorker(Napi::Env env, IndexWrap* wrap, faiss::Index* index, Napi::Object self,
+                    std::string path)
+      : IndexWorker(env, "indexctl:writeHashed", wrap, index, self), path_(std::move(path)) {}
+  void Run() override { digest_ = WriteIndexHashed(index_, path_); }
+  Napi::Value Result(Napi::Env env) override { return DigestValue(env, digest_); }
+
+ private:
+  std::string path_;
+  FileDigest digest_{};
+};
+
+class CopyHashedWorker : public Worker {
+ public:
+  CopyHashedWorker(Napi::Env env, std::string from, std::string to)
+      : Worker(env, "indexctl:copyHashed"), from_(std::move(from)), to_(std::move(to)) {}
+  void Run() override { digest_ = CopyFileHashed(from_, to_); }
+  Napi::Value Result(Napi::Env env) override { return DigestValue(env, digest_); }
+
+ private:
+  std::string from_;
+  std::string to_;
+  FileDigest digest_{};
+};
+#endif
+
 class ReadWorker : public Worker {
  public:
   ReadWorker(Napi::Env env, std::string path, int flags)
@@ -218,6 +254,25 @@ Napi::Value IndexWrap::WriteAsync(const Napi::CallbackInfo& info) {
   return (new WriteWorker(env, this, index, info.This().As<Napi::Object>(), std::move(path)))
       ->Queue();
 }
+
+#ifdef INDEXCTL_HASHED_IO
+// writeHashedAsync(path) -> {bytes, xxh64}: write_index into a new file, hashed as written, synced.
+Napi::Value IndexWrap::WriteHashedAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  faiss::Index* index = RequireIdle(env);
+  std::string path = StringArg(info, 0, "path");
+  return (new WriteHashedWorker(env, this, index, info.This().As<Napi::Object>(), std::move(path)))
+      ->Queue();
+}
+
+// copyFileHashedAsync(from, to) -> {bytes, xxh64}: a new file `to` with `from`'s bytes, synced.
+Napi::Value CopyFileHashedAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string from = StringArg(info, 0, "from");
+  std::string to = StringArg(info, 1, "to");
+  return (new CopyHashedWorker(env, std::move(from), std::move(to)))->Queue();
+}
+#endif
 
 Napi::Value ReadIndexAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -194,6 +194,8 @@ async function buildTimed(options: BuildOptions, clock: StageClock): Promise<Bui
       started = beginStaging(options, version, input, clock, true);
       started.catch(() => undefined);
     }
+    // The first pass (the training sample's or the add's) starts decoding during the trial too.
+    if (!options.dryRun && !base) chunks.prefetch();
     const trial = await clock.time('factory_trial', () =>
       tryFactory(chunks.dim, draft.factory, metric, { file: chunks.file, signal: options.signal }),
     );
@@ -218,6 +220,7 @@ async function buildTimed(options: BuildOptions, clock: StageClock): Promise<Bui
     if (started) await started.then(abortStaging, () => undefined);
     throw err;
   } finally {
+    await chunks.discardPrefetch();
     chunks.close();
     incremental?.index?.dispose();
   }
@@ -389,35 +392,44 @@ async function fillStaging(
     const stop = () => options.signal?.throwIfAborted();
     stop();
     progress({ phase: 'write', done: 0, total: 3 });
-    // The index (on FAISS's worker thread) and the idmap (here) are written at the same time.
+    // The index is written on FAISS's worker thread (hashed as it is written and flushed there,
+    // hashed_io.cc, when the addon can) while the idmap and then the catalog are made here.
     const ids = index.idMap();
-    const writingIndex = timed('write_index', () => index!.writeAsync(path.join(staging, VERSION_FILES.index)));
+    const indexFile = path.join(staging, VERSION_FILES.index);
+    const writingIndex = timed('write_index', async () => {
+      const written = await index!.writeHashed(indexFile);
+      if (!written) await index!.writeAsync(indexFile);
+      return written;
+    });
     writingIndex.catch(() => undefined);
     try {
-      await timed('write_idmap', () => writeIdMap(path.join(staging, VERSION_FILES.idmap), ids));
+      await timed('write_idmap', () => writeIdMap(path.join(staging, VERSION_FILES.idmap), ids, { staged: true }));
+      failpoint('build:idmap-written');
+      files.finished(VERSION_FILES.idmap);
+      stop();
+      progress({ phase: 'write', done: 1, total: 3 });
+      // A copy that failed because a file was rewritten under it is reported as the rewrite.
+      await timed('copy_chunks_wait', () =>
+        placing.catch((err) => checkUnchanged(dataset.files, input.stats).then(() => Promise.reject(err))),
+      );
+      await checkUnchanged(dataset.files, input.stats);
+      stop();
+      await timed('catalog', () =>
+        catalog.finish({
+          materialize: options.materialize ?? false,
+          columns,
+          embeddingHashes: hashes ? hashes.result : incremental!.delta.hashes,
+        }),
+      );
+      failpoint('build:catalog-written');
+      files.finished(VERSION_FILES.catalog);
     } finally {
       await writingIndex.catch(() => undefined);
     }
-    await writingIndex;
+    const indexWritten = await writingIndex;
     failpoint('build:index-written');
-    files.finished(VERSION_FILES.index);
-    failpoint('build:idmap-written');
-    files.finished(VERSION_FILES.idmap);
-    stop();
+    files.finished(VERSION_FILES.index, indexWritten);
     progress({ phase: 'write', done: 2, total: 3 });
-    // A copy that failed because a file was rewritten under it is reported as the rewrite.
-    await timed('copy_chunks_wait', () => placing.catch((err) => checkUnchanged(dataset.files, input.stats).then(() => Promise.reject(err))));
-    await checkUnchanged(dataset.files, input.stats);
-    stop();
-    await timed('catalog', () =>
-      catalog.finish({
-        materialize: options.materialize ?? false,
-        columns,
-        embeddingHashes: hashes ? hashes.result : incremental!.delta.hashes,
-      }),
-    );
-    failpoint('build:catalog-written');
-    files.finished(VERSION_FILES.catalog);
   } finally {
     if (!reused) index?.dispose();
   }

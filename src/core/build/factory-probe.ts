@@ -3,6 +3,7 @@
  * work, bounded in time and memory: FAISS 1.7.3 answers some strings with a SIGSEGV, a SIGFPE or a
  * loop that allocates until the machine runs out, and none of that may happen in the process that
  * holds the writer lock. The child also tells whether the index needs training (`is_trained`).
+ * A trial that passed is remembered on this machine (factory-trial-cache.ts) and not run again.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { BadInputError, NativeLoadError } from '../errors.js';
 import { faissReason } from './factory-check.js';
+import { cachedTrial, rememberTrial } from './factory-trial-cache.js';
 import { type BuildMetric } from './plan.js';
 import { formatBytes } from '../util/units.js';
 
@@ -39,6 +41,8 @@ export interface FactoryTrialOptions {
   file?: string;
   /** Cancels the trial: the child is killed at once and the signal's reason thrown. */
   signal?: AbortSignal | undefined;
+  /** false: run the child even when this trial passed before (factory-trial-cache.ts). */
+  cache?: boolean;
 }
 
 const SIGNAL_NAMES: Partial<Record<NodeJS.Signals, string>> = {
@@ -74,6 +78,9 @@ export async function tryFactory(
   const memory = options.memoryBytes ?? FACTORY_TRIAL_MEMORY;
   const { signal } = options;
   signal?.throwIfAborted();
+  const useCache = options.cache !== false;
+  const known = useCache ? cachedTrial(dim, factory, metric) : undefined;
+  if (known) return known;
   const child = spawn(process.execPath, [CHILD_SCRIPT, String(dim), factory, metric], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -137,5 +144,7 @@ export async function tryFactory(
       `factory trial for ${factory} ended with exit code ${String(exit.code)}${last ? `: ${last.slice(0, 300)}` : ''}`,
     );
   }
-  return { isTrained: constructed.isTrained, className: constructed.className };
+  const outcome = { isTrained: constructed.isTrained, className: constructed.className };
+  if (useCache) rememberTrial(dim, factory, metric, outcome);
+  return outcome;
 }

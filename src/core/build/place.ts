@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { copyFile, link } from 'node:fs/promises';
 
 import type { DuckDBLimits } from '../catalog/duckdb-limits.js';
+import { loadNative, type NativeFileDigest } from '../faiss/native.js';
 import { writeDatasetFile } from '../parquet/dataset.js';
 
 /**
@@ -11,17 +12,24 @@ import { writeDatasetFile } from '../parquet/dataset.js';
  * and rewrite the same inode) would otherwise change a sealed version under its checksums. With
  * `linkChunks` (an operator whose pipeline always writes a new file) it is a hard link, instant,
  * falling back to a copy across filesystems.
+ *
+ * The copy is made by the addon when it can (native/hashed_io.cc): one read of the input, each block
+ * hashed between the read and the write, the file flushed; the digest it returns is the version
+ * file's manifest entry, so the copy is never read back. Undefined: the file is still to be hashed.
  */
-export async function placeChunks(from: string, to: string, linkChunks: boolean): Promise<void> {
+export async function placeChunks(from: string, to: string, linkChunks: boolean): Promise<NativeFileDigest | undefined> {
   if (linkChunks) {
     try {
       await link(from, to);
-      return;
+      return undefined;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
     }
   }
+  const copy = loadNative().copyFileHashedAsync;
+  if (copy) return await copy(from, to);
   await copyFile(from, to, constants.COPYFILE_FICLONE);
+  return undefined;
 }
 
 /**
@@ -33,12 +41,13 @@ export async function placeDataset(
   files: readonly string[],
   to: string,
   options: { linkChunks: boolean; limits?: DuckDBLimits; spillDirectory?: string; label?: string },
-): Promise<void> {
+): Promise<NativeFileDigest | undefined> {
   if (files.length === 1) return placeChunks(files[0]!, to, options.linkChunks);
   await writeDatasetFile(files, to, {
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.spillDirectory ? { spillDirectory: options.spillDirectory } : {}),
     ...(options.label ? { label: options.label } : {}),
   });
+  return undefined;
 }
 

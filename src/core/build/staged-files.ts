@@ -6,6 +6,8 @@
  */
 import path from 'node:path';
 
+import { formatChecksum } from '../checksum.js';
+import type { NativeFileDigest } from '../faiss/native.js';
 import { computeFileEntries, type ManifestFileEntry } from '../manifest/schema.js';
 import { fsyncFile } from '../util/fsync.js';
 import type { StageClock } from './stages.js';
@@ -21,9 +23,16 @@ export class StagedFiles {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  /** `name` is complete in staging/: hash it, then flush it, in the background. */
-  finished(name: string): void {
+  /**
+   * `name` is complete in staging/: hash it, then flush it, in the background. With `written`, the
+   * addon already hashed it as it wrote it and flushed it (native/hashed_io.cc): nothing is read back.
+   */
+  finished(name: string, written?: NativeFileDigest): void {
     if (this.settling) return; // the build is failing: nothing new starts
+    if (written) {
+      this.pending.set(name, Promise.resolve({ bytes: written.bytes, checksum: formatChecksum(written.xxh64) }));
+      return;
+    }
     const file = path.join(this.staging, name);
     const entry = this.clock.time('checksum', () =>
       computeFileEntries(this.staging, [name], this.signal ? { signal: this.signal } : {}),

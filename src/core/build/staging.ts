@@ -63,9 +63,9 @@ export async function beginStaging(
       ...(options.duckdb ? { limits: options.duckdb } : {}),
       spillDirectory: path.join(dir, COPY_SPILL_DIR),
       label: chunks.file,
-    }).then(() => {
+    }).then((written) => {
       clock.since('copy_chunks', copyStart);
-      files.finished(VERSION_FILES.chunks);
+      files.finished(VERSION_FILES.chunks, written);
     });
     // A copy that fails while the add runs (ENOSPC, EIO) is reported when awaited; until then a
     // handler must exist, or Node ends the process on an unhandled rejection.

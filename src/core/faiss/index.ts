@@ -7,6 +7,7 @@ import {
   loadNative,
   type MetricName,
   type NativeBuildInfo,
+  type NativeFileDigest,
   type NativeIndex,
   type NativeStructureReport,
 } from './native.js';
@@ -266,6 +267,16 @@ export class FaissIndex {
 
   async writeAsync(path: string): Promise<void> {
     await this.native.writeAsync(checkPath(path));
+  }
+
+  /**
+   * Writes the index into a new file (never over an existing one), hashing its bytes as they go out
+   * and flushing it to disk: the file's size and XXH64 without reading it back. Undefined, with
+   * nothing written, when the addon was built without libxxhash-dev (then: writeAsync, then hash).
+   */
+  async writeHashed(path: string): Promise<NativeFileDigest | undefined> {
+    const write = this.native.writeHashedAsync;
+    return write ? await write.call(this.native, checkPath(path)) : undefined;
   }
 
   /** The bytes `write` would produce (Python: `faiss.serialize_index`). */

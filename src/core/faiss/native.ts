@@ -57,8 +57,16 @@ export interface NativeIndex {
   addWithIdsAsync(x: Float32Array, ids: BigInt64Array): Promise<void>;
   searchAsync(q: Float32Array, k: number): Promise<NativeSearchResult>;
   writeAsync(path: string): Promise<void>;
+  /** write_index into a new file, XXH64'd as written and fdatasync'ed; absent without libxxhash-dev. */
+  writeHashedAsync?(path: string): Promise<NativeFileDigest>;
   checkStructure(): NativeStructureReport;
   mergeFrom(other: NativeIndex): void;
+}
+
+/** What native/hashed_io.cc wrote: its size and XXH64 (seed 0). */
+export interface NativeFileDigest {
+  bytes: number;
+  xxh64: bigint;
 }
 
 export interface NativeBuildInfo {
@@ -83,6 +91,8 @@ export interface NativeAddon {
   nonFiniteRows?(values: Float32Array, dim: number): number[];
   /** XXH64 (seed 0) of each row's bytes into `out`; absent when built without libxxhash-dev. */
   hashRows?(values: Float32Array, dim: number, out: BigUint64Array): void;
+  /** A new file `to` with `from`'s bytes (reflink or read/write), hashed in passing, fdatasync'ed. */
+  copyFileHashedAsync?(from: string, to: string): Promise<NativeFileDigest>;
   buildInfo: NativeBuildInfo;
 }
 

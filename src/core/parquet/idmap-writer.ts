@@ -11,6 +11,9 @@ import {
   transformParquetStream,
 } from 'parquet-wasm';
 
+import { open, type FileHandle } from 'node:fs/promises';
+
+import { guardWrite } from '../util/env-io.js';
 import { writeFileDurableWith } from '../util/fsync.js';
 
 export const IDMAP_COLUMNS = ['faiss_row', 'external_id'] as const;
@@ -26,9 +29,15 @@ const SCHEMA = new arrow.Schema([
 export interface IdMapWriteOptions {
   /** Rows per row group; default 1,048,576. */
   rowGroupRows?: number;
+  /**
+   * `file` is new, in a staging directory whose files the caller flushes (a build's StagedFiles, the
+   * seal's fsync of the tree): written in place, without its own sync, rename and directory sync,
+   * which on ext4 wait for the journal commit of whatever else is being written (the index).
+   */
+  staged?: boolean;
 }
 
-/** Writes `ids[i]` as the external id of FAISS row i. Overwrites `file`. */
+/** Writes `ids[i]` as the external id of FAISS row i. Overwrites `file` (unless `staged`). */
 export async function writeIdMap(
   file: string,
   ids: BigInt64Array,
@@ -55,11 +64,23 @@ export async function writeIdMap(
     .setCreatedBy('indexctl')
     .build();
   const bytes: ReadableStream<Uint8Array> = await transformParquetStream(batches, properties);
+  const write = async (handle: FileHandle) => {
+    for await (const piece of bytes) await handle.write(piece);
+  };
+  if (options.staged) {
+    await guardWrite(`cannot write ${file}`, file, async () => {
+      const handle = await open(file, 'wx', 0o644);
+      try {
+        await write(handle);
+      } finally {
+        await handle.close();
+      }
+    });
+    return;
+  }
   // Written next to its name and renamed over it when complete and synced: an existing idmap.parquet
   // (`export-idmap --out`) is replaced whole or not at all.
-  await writeFileDurableWith(file, async (handle) => {
-    for await (const piece of bytes) await handle.write(piece);
-  });
+  await writeFileDurableWith(file, write);
 }
 
 /** One Arrow record batch in wasm memory for rows [first, first + ids.length). */

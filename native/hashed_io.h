@@ -1,0 +1,30 @@
+// Files written and hashed in one pass (hashed_io.cc): what a build writes is XXH64'd as its
+// bytes go out and flushed before it is reported, so the build never reads it back to checksum it.
+#pragma once
+
+#include <faiss/Index.h>
+
+#include <cstdint>
+#include <string>
+
+namespace indexctl {
+
+#if __has_include(<xxhash.h>)
+#define INDEXCTL_HASHED_IO 1
+
+struct FileDigest {
+  uint64_t bytes;
+  uint64_t xxh64;
+};
+
+// faiss::write_index into a new file at `path` (O_EXCL: never over an existing one), hashed as it
+// is written, then fdatasync'ed. Throws std::runtime_error naming the path and strerror.
+FileDigest WriteIndexHashed(const faiss::Index* index, const std::string& path);
+
+// Copies `from` to a new file `to` (a reflink where the filesystem can, else a read/write loop
+// that hashes each block between the two), then fdatasync'ed. The digest is of the bytes read.
+FileDigest CopyFileHashed(const std::string& from, const std::string& to);
+
+#endif
+
+}  // namespace indexctl
