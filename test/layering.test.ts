@@ -15,6 +15,7 @@ const ENV_READERS = new Set([
   'src/core/util/failpoint.ts', // a test hook deep in writers and the probe child
   'src/core/faiss/addon-location.ts', // the loader, shared by the library, CLI, children and install
   'src/core/lifecycle/publish-log.ts', // the user name fallback when there is no passwd entry
+  'src/core/build/factory-trial-cache.ts', // a per-machine cache (XDG), the same for library and CLI
 ]);
 
 function sources(dir: string): string[] {
