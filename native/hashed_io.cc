@@ -30,8 +30,8 @@ constexpr uint64_t kStartWriteback = 16 << 20;
   throw std::runtime_error("cannot " + what + " " + path + ": " + std::strerror(errno));
 }
 
-// An fd closed on every path out; Close() reports close's own error (NFS reports write errors
-// there).
+// An fd closed on every path out; SyncAndClose() reports close's own error (NFS reports write
+// errors there).
 class Fd {
  public:
   Fd(const std::string& path, int flags, mode_t mode = 0) : path_(path) {
@@ -45,6 +45,14 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
+  // Up to n bytes into p; 0 at the end of the file.
+  size_t Read(char* p, size_t n) {
+    for (;;) {
+      ssize_t r = ::read(fd_, p, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) Fail("read", path_);
+    }
+  }
   // Writes all of it; every kStartWriteback bytes the kernel is asked to start writing back what
   // came before (sync_file_range, no wait), so the disk works while the rest is written and the
   // final fdatasync waits only for the tail.
@@ -124,15 +132,13 @@ class HashingWriter : public faiss::IOWriter {
   std::vector<char> block_;
 };
 
-FileDigest HashWhole(Fd& fd, const std::string& path) {
+// Reads `in` to its end, hashing each block, and writes it to `out` when there is one.
+FileDigest HashThrough(Fd& in, Fd* out) {
   Hash hash;
   std::vector<char> buf(kBlock);
-  for (;;) {
-    ssize_t r = ::read(fd.get(), buf.data(), buf.size());
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) Fail("read", path);
-    if (r == 0) break;
-    hash.Update(buf.data(), static_cast<size_t>(r));
+  for (size_t r; (r = in.Read(buf.data(), buf.size())) > 0;) {
+    hash.Update(buf.data(), r);
+    if (out) out->WriteAll(buf.data(), r);
   }
   return hash.Digest();
 }
@@ -153,24 +159,12 @@ FileDigest CopyFileHashed(const std::string& from, const std::string& to) {
   struct stat st;
   if (::fstat(in.get(), &st) != 0) Fail("stat", from);
   Fd out(to, O_WRONLY | O_CREAT | O_EXCL, st.st_mode & 0777);
-  if (::ioctl(out.get(), FICLONE, in.get()) == 0) {
-    FileDigest digest = HashWhole(in, from);
-    out.SyncAndClose();
-    return digest;
-  }
   ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  Hash hash;
-  std::vector<char> buf(kBlock);
-  for (;;) {
-    ssize_t r = ::read(in.get(), buf.data(), buf.size());
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) Fail("read", from);
-    if (r == 0) break;
-    hash.Update(buf.data(), static_cast<size_t>(r));
-    out.WriteAll(buf.data(), static_cast<size_t>(r));
-  }
+  // A reflink shares the blocks: only the hash needs the bytes.
+  bool cloned = ::ioctl(out.get(), FICLONE, in.get()) == 0;
+  FileDigest digest = HashThrough(in, cloned ? nullptr : &out);
   out.SyncAndClose();
-  return hash.Digest();
+  return digest;
 }
 
 }  // namespace indexctl

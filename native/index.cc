@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 #include <typeinfo>
+#include <vector>
 
 #include "addon_data.h"
 #include "args.h"
@@ -93,34 +94,37 @@ int64_t KArg(const Napi::CallbackInfo& info, size_t i) {
 }
 
 Napi::Object IndexWrap::Init(Napi::Env env, Napi::Object exports) {
-  Napi::Function cls = DefineClass(env, "NativeIndex", {
-    StaticMethod<&IndexWrap::FromFactoryStatic>("fromFactory"),
-        InstanceMethod<&IndexWrap::WrapIdMap2>("wrapIdMap2"),
-        InstanceMethod<&IndexWrap::Train>("train"), InstanceMethod<&IndexWrap::Add>("add"),
-        InstanceMethod<&IndexWrap::AddWithIds>("addWithIds"),
-        InstanceMethod<&IndexWrap::Search>("search"),
-        InstanceMethod<&IndexWrap::Reconstruct>("reconstruct"),
-        InstanceMethod<&IndexWrap::RemoveIds>("removeIds"),
-        InstanceMethod<&IndexWrap::CoarseDistances>("coarseDistances"),
-        InstanceMethod<&IndexWrap::CheckConsistency>("checkConsistency"),
-        InstanceMethod<&IndexWrap::IdMap>("idMap"), InstanceMethod<&IndexWrap::Info>("info"),
-        InstanceMethod<&IndexWrap::Dispose>("dispose"),
-        InstanceMethod<&IndexWrap::ReserveVectors>("reserve"),
-        InstanceMethod<&IndexWrap::SetParameters>("setParameters"),
-        InstanceMethod<&IndexWrap::GetParameters>("getParameters"),
-        InstanceMethod<&IndexWrap::ParameterRanges>("parameterRanges"),
-        InstanceMethod<&IndexWrap::Write>("write"),
-        InstanceMethod<&IndexWrap::ToBuffer>("toBuffer"),
-        InstanceMethod<&IndexWrap::TrainAsync>("trainAsync"),
-        InstanceMethod<&IndexWrap::AddWithIdsAsync>("addWithIdsAsync"),
-        InstanceMethod<&IndexWrap::SearchAsync>("searchAsync"),
-        InstanceMethod<&IndexWrap::WriteAsync>("writeAsync"),
+  std::vector<Napi::ClassPropertyDescriptor<IndexWrap>> methods = {
+      StaticMethod<&IndexWrap::FromFactoryStatic>("fromFactory"),
+      InstanceMethod<&IndexWrap::WrapIdMap2>("wrapIdMap2"),
+      InstanceMethod<&IndexWrap::Train>("train"),
+      InstanceMethod<&IndexWrap::Add>("add"),
+      InstanceMethod<&IndexWrap::AddWithIds>("addWithIds"),
+      InstanceMethod<&IndexWrap::Search>("search"),
+      InstanceMethod<&IndexWrap::Reconstruct>("reconstruct"),
+      InstanceMethod<&IndexWrap::RemoveIds>("removeIds"),
+      InstanceMethod<&IndexWrap::CoarseDistances>("coarseDistances"),
+      InstanceMethod<&IndexWrap::CheckConsistency>("checkConsistency"),
+      InstanceMethod<&IndexWrap::IdMap>("idMap"),
+      InstanceMethod<&IndexWrap::Info>("info"),
+      InstanceMethod<&IndexWrap::Dispose>("dispose"),
+      InstanceMethod<&IndexWrap::ReserveVectors>("reserve"),
+      InstanceMethod<&IndexWrap::SetParameters>("setParameters"),
+      InstanceMethod<&IndexWrap::GetParameters>("getParameters"),
+      InstanceMethod<&IndexWrap::ParameterRanges>("parameterRanges"),
+      InstanceMethod<&IndexWrap::Write>("write"),
+      InstanceMethod<&IndexWrap::ToBuffer>("toBuffer"),
+      InstanceMethod<&IndexWrap::TrainAsync>("trainAsync"),
+      InstanceMethod<&IndexWrap::AddWithIdsAsync>("addWithIdsAsync"),
+      InstanceMethod<&IndexWrap::SearchAsync>("searchAsync"),
+      InstanceMethod<&IndexWrap::WriteAsync>("writeAsync"),
+      InstanceMethod<&IndexWrap::CheckStructure>("checkStructure"),
+      InstanceMethod<&IndexWrap::MergeFrom>("mergeFrom"),
+  };
 #if __has_include(<xxhash.h>)
-        InstanceMethod<&IndexWrap::WriteHashedAsync>("writeHashedAsync"),
+  methods.push_back(InstanceMethod<&IndexWrap::WriteHashedAsync>("writeHashedAsync"));
 #endif
-        InstanceMethod<&IndexWrap::CheckStructure>("checkStructure"),
-        InstanceMethod<&IndexWrap::MergeFrom>("mergeFrom"),
-  });
+  Napi::Function cls = DefineClass(env, "NativeIndex", methods);
   AddonData::Of(env).index_class = Napi::Persistent(cls);
   exports.Set("NativeIndex", cls);
   return exports;
