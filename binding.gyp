@@ -28,6 +28,13 @@
       "ldflags": ["-fopenmp"],
       "libraries": ["<!@(node scripts/faiss-config.js libs)"],
       "defines": ["NAPI_VERSION=8"]
+    },
+    {
+      "target_name": "indexctl_hash",
+      "sources": ["native/hash_addon.cc"],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      "cflags_cc": ["-std=c++17", "-O2"],
+      "defines": ["NAPI_VERSION=8"]
     }
   ]
 }

@@ -4,18 +4,13 @@
 
 #include <faiss/Index.h>
 
-#include <cstdint>
 #include <string>
-
-namespace indexctl {
 
 #if __has_include(<xxhash.h>)
 #define INDEXCTL_HASHED_IO 1
+#include "file_io.h"
 
-struct FileDigest {
-  uint64_t bytes;
-  uint64_t xxh64;
-};
+namespace indexctl {
 
 // faiss::write_index into a new file at `path` (O_EXCL: never over an existing one), hashed as it
 // is written, then fdatasync'ed. Throws std::runtime_error naming the path and strerror.
@@ -25,6 +20,5 @@ FileDigest WriteIndexHashed(const faiss::Index* index, const std::string& path);
 // that hashes each block between the two), then fdatasync'ed. The digest is of the bytes read.
 FileDigest CopyFileHashed(const std::string& from, const std::string& to);
 
-#endif
-
 }  // namespace indexctl
+#endif

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The npm `prepack` script (runs on `npm pack` and `npm publish`): compiles the library and copies
-// the local addon into prebuilds/<platform>-<arch>/ with its faiss-info.json, stripped of debug
-// symbols. The addon must exist (bash scripts/setup.sh or npm run build:native), be newer than its
-// sources, and link FAISS statically: a prebuild that needs libfaiss.so would not load on a machine
+// the local addons (FAISS; the checksum addon when built) into prebuilds/<platform>-<arch>/ with
+// faiss-info.json, stripped of debug symbols. The FAISS addon must exist (bash scripts/setup.sh or
+// npm run build:native), be newer than its sources, and link FAISS statically: a prebuild that needs libfaiss.so would not load on a machine
 // without libfaiss-dev, which is the machine a prebuild is for. What it still needs dynamically is
 // recorded in faiss-info.json ("needs") and in docs/building.md.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -71,6 +71,14 @@ mkdirSync(target, { recursive: true });
 const out = path.join(target, 'indexctl_faiss.node');
 // Debug symbols are a fifth of the file and no user of the prebuild reads them.
 if (spawnSync('strip', ['--strip-unneeded', '-o', out, addon]).status !== 0) copyFileSync(addon, out);
+// The checksum addon (verify's level 1, native/hash_addon.cc) links nothing but libc and libstdc++;
+// an install without it hashes through xxhash-wasm.
+const hashAddon = path.join(root, 'build/Release/indexctl_hash.node');
+if (existsSync(hashAddon)) {
+  const hashOut = path.join(target, 'indexctl_hash.node');
+  if (spawnSync('strip', ['--strip-unneeded', '-o', hashOut, hashAddon]).status !== 0)
+    copyFileSync(hashAddon, hashOut);
+}
 const facts = JSON.parse(readFileSync(info, 'utf8'));
 writeFileSync(
   path.join(target, 'faiss-info.json'),

@@ -82,6 +82,7 @@ describe('npm pack, then npm install into a fresh project', () => {
       'dist/src/index.d.ts',
       'dist/src/core/faiss/native.js',
       `prebuilds/${process.platform}-${process.arch}/indexctl_faiss.node`,
+      `prebuilds/${process.platform}-${process.arch}/indexctl_hash.node`,
       `prebuilds/${process.platform}-${process.arch}/faiss-info.json`,
       'binding.gyp',
       'native/addon.cc',

@@ -1,7 +1,8 @@
 /**
- * verify with every file hashed on checksum workers (parallelHashFrom: 0; the CLI does this from
- * 64 MiB, test/verify-startup.test.ts): the same report as hashing on the calling thread, for sound
- * and damaged versions alike, and a cancelled verify stops its workers and throws the reason.
+ * verify with every file hashed through the checksum addon (the default), on checksum workers
+ * (nativeHash: false, parallelHashFrom: 0; without the addon the CLI does this from 64 MiB) and on
+ * the calling thread: the same report, for sound and damaged versions alike, and a cancelled verify
+ * stops its hashing and throws the reason, whichever way it hashes.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 
+import { hasNativeFileHash } from '../src/core/hash-addon.js';
 import { readManifest } from '../src/core/manifest/schema.js';
 import { verify, type VerifyOptions, type VerifyReport } from '../src/core/verify/verify.js';
 import { cloneVersion, flipByte, truncate } from './helpers/tamper.js';
@@ -31,12 +33,18 @@ function untimed(report: VerifyReport): unknown {
   };
 }
 
-/** The same verify on workers and in place: both reports, which must agree. */
+/**
+ * The same verify through the checksum addon, on workers and in place: the three reports, which
+ * must agree.
+ */
 async function both(options: Omit<VerifyOptions, 'root'>): Promise<VerifyReport> {
-  const onWorkers = await verify({ root, ...options, parallelHashFrom: 0 });
-  const inPlace = await verify({ root, ...options, parallelHashFrom: Infinity });
+  assert.ok(hasNativeFileHash(), 'the checksum addon (build/Release/indexctl_hash.node) is built');
+  const native = await verify({ root, ...options });
+  const onWorkers = await verify({ root, ...options, nativeHash: false, parallelHashFrom: 0 });
+  const inPlace = await verify({ root, ...options, nativeHash: false, parallelHashFrom: Infinity });
   assert.deepEqual(untimed(onWorkers), untimed(inPlace));
-  return onWorkers;
+  assert.deepEqual(untimed(native), untimed(inPlace));
+  return native;
 }
 
 async function copy(): Promise<{ version: string; vdir: string }> {
@@ -48,7 +56,7 @@ function sumOf(report: VerifyReport, file: string) {
   return report.checks.find((c) => c.name === 'files.checksum' && c.target === file);
 }
 
-describe('verify on checksum workers', () => {
+describe('verify through the checksum addon, on workers and in place', () => {
   it('a sound version: every check passes, each digest the manifest one, at levels 1 and 3', async () => {
     const manifest = await readManifest(path.join(root, 'versions', 'v1'));
     for (const level of [1, 3] as const) {
@@ -109,22 +117,25 @@ describe('verify on checksum workers', () => {
     );
   });
 
-  it('cancelled while hashing: verify throws the signal reason', async () => {
-    const controller = new AbortController();
-    const reason = new Error('cancelled by the test');
-    await assert.rejects(
-      verify({
-        root,
-        version: 'v1',
-        level: 1,
-        parallelHashFrom: 0,
-        signal: controller.signal,
-        // The first file a worker finishes aborts the rest.
-        onProgress: (e) => {
-          if (e.phase === 'checksum') controller.abort(reason);
-        },
-      }),
-      (err) => err === reason,
-    );
-  });
+  for (const nativeHash of [true, false]) {
+    it(`cancelled while hashing (${nativeHash ? 'checksum addon' : 'workers'}): verify throws the signal reason`, async () => {
+      const controller = new AbortController();
+      const reason = new Error('cancelled by the test');
+      await assert.rejects(
+        verify({
+          root,
+          version: 'v1',
+          level: 1,
+          nativeHash,
+          parallelHashFrom: 0,
+          signal: controller.signal,
+          // The first file finished aborts the rest.
+          onProgress: (e) => {
+            if (e.phase === 'checksum') controller.abort(reason);
+          },
+        }),
+        (err) => err === reason,
+      );
+    });
+  }
 });

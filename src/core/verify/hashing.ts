@@ -1,9 +1,10 @@
 /**
- * How verify hashes a version's files: the large ones on a worker thread (checksum-pool.ts), started
- * as soon as the version directory is known, before the manifest is even read, so the worker's
- * start-up and the first gigabytes overlap loading the manifest schema on this thread; the small
- * ones here with xxh64File. Nothing is judged early: each files.checksum check still compares the
- * file's size, then its digest, with the manifest, and a digest nobody asks for is thrown away.
+ * How verify hashes a version's files, started as soon as the version directory is known, before
+ * the manifest is even read, so the hashing overlaps loading the manifest schema on this thread:
+ * every regular file on libuv's thread pool through the checksum addon (hash-addon.ts) when it is
+ * here; else the large ones on a worker thread (checksum-pool.ts) and the small ones here with
+ * xxh64File. Nothing is judged early: each files.checksum check still compares the file's size,
+ * then its digest, with the manifest, and a digest nobody asks for is thrown away.
  */
 import { statSync, type Stats } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -11,6 +12,7 @@ import path from 'node:path';
 
 import { xxh64FileDigest, type ChecksumOptions, type FileDigest } from '../checksum.js';
 import { ChecksumPool } from '../checksum-pool.js';
+import { hasNativeFileHash, hashFileNative, type NativeFileHash } from '../hash-addon.js';
 import { VERSION_FILES } from '../layout.js';
 import type { ManifestFileEntry } from '../manifest/schema.js';
 
@@ -29,6 +31,8 @@ export interface FileHashing extends ChecksumOptions {
 export interface VersionHashingOptions {
   /** Files of at least this many bytes are hashed on worker threads; default PARALLEL_HASH_FROM. */
   parallelFrom?: number;
+  /** Through the checksum addon when it is installed (default true); false: xxhash-wasm. */
+  native?: boolean;
   signal?: AbortSignal;
 }
 
@@ -44,6 +48,8 @@ function statOrNothing(file: string): Stats | undefined {
 export class VersionHashing {
   private readonly pool: ChecksumPool | undefined;
   private readonly pooled = new Map<string, Promise<FileDigest>>();
+  private readonly native = new Map<string, NativeFileHash>();
+  private poll: ReturnType<typeof setInterval> | undefined;
   private readonly done = new Map<string, number>();
   private total = 0;
   private onProgress: ((done: number, total: number) => void) | undefined;
@@ -55,6 +61,10 @@ export class VersionHashing {
     names: readonly string[],
     private readonly options: VersionHashingOptions = {},
   ) {
+    if (options.native !== false && hasNativeFileHash()) {
+      this.startNative(names);
+      return;
+    }
     const from = options.parallelFrom ?? PARALLEL_HASH_FROM;
     const cores = availableParallelism();
     // Only regular files: opening a FIFO would block a worker forever; files.present reports it.
@@ -81,10 +91,32 @@ export class VersionHashing {
     options.signal?.addEventListener('abort', this.abort, { once: true });
   }
 
+  /**
+   * Every regular file at once: the pool's threads (4 by default) share the cores, and a small file
+   * costs a queue entry, not a thread's start-up.
+   */
+  private startNative(names: readonly string[]): void {
+    for (const name of names) {
+      const file = path.join(this.dir, name);
+      if (!statOrNothing(file)?.isFile()) continue;
+      const hash = hashFileNative(file)!;
+      // A hash nobody asks for (the manifest does not list the file) must not reject unhandled.
+      hash.digest.catch(() => undefined);
+      this.native.set(name, hash);
+    }
+    this.options.signal?.addEventListener('abort', this.abort, { once: true });
+  }
+
   /** From here on, progress is reported as bytes hashed of `files`' total (the manifest's sizes). */
   report(files: Record<string, ManifestFileEntry>, onProgress?: (done: number, total: number) => void): void {
     this.total = Object.values(files).reduce((sum, f) => sum + f.bytes, 0);
     this.onProgress = onProgress;
+    if (onProgress && this.native.size > 0 && !this.poll) {
+      this.poll = setInterval(() => {
+        for (const [name, hash] of this.native) this.progress(name, hash.done());
+      }, 100);
+      this.poll.unref();
+    }
   }
 
   /** What checkChecksum needs to get `name`'s digest: the worker's, or a hash done here. */
@@ -93,6 +125,19 @@ export class VersionHashing {
     const pooled = this.pooled.get(name);
     if (pooled) return { ...signal, digest: () => pooled };
     const file = path.join(this.dir, name);
+    const native = this.native.get(name);
+    if (native) {
+      // A native failure is read again here so that it is classified as the in-place path does
+      // (missing, unreadable, an I/O error while reading: checksum.ts).
+      const digest = native.digest.then(
+        (d) => (this.progress(name, d.bytes), d),
+        () => {
+          if (this.options.signal?.aborted) throw this.options.signal.reason;
+          return xxh64FileDigest(file, signal);
+        },
+      );
+      return { ...signal, digest: () => digest };
+    }
     return {
       ...signal,
       digest: () => xxh64FileDigest(file, { ...signal, onProgress: (bytes) => this.progress(name, bytes) }),
@@ -102,6 +147,8 @@ export class VersionHashing {
   /** Stops the workers (a cancelled verify: with the signal's reason). Safe to call twice. */
   close(): void {
     this.options.signal?.removeEventListener('abort', this.abort);
+    clearInterval(this.poll);
+    for (const hash of this.native.values()) hash.cancel();
     this.pool?.close(this.options.signal?.aborted ? this.options.signal.reason : undefined);
   }
 

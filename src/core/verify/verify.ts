@@ -70,9 +70,14 @@ export interface VerifyOptions {
   /**
    * Files of at least this many bytes are hashed on worker threads (one per two cores), started
    * before the manifest is read; default PARALLEL_HASH_FROM (64 MiB). Infinity hashes every file
-   * on the calling thread.
+   * on the calling thread. Only where the checksum addon is not used (`nativeHash`).
    */
   parallelHashFrom?: number;
+  /**
+   * Every file hashed on libuv's thread pool through the checksum addon (hash-addon.ts), when it
+   * is installed: the default. false: xxhash-wasm, on workers from `parallelHashFrom`.
+   */
+  nativeHash?: boolean;
 }
 
 export interface VerifyProgress {
@@ -180,6 +185,7 @@ async function runChecks(options: VerifyOptions): Promise<VerifyReport> {
   // The version's own files are known by name: their hashing starts before the manifest is read.
   const hashing = new VersionHashing(dir, CHECKSUMMED_FILES, {
     ...(options.parallelHashFrom !== undefined ? { parallelFrom: options.parallelHashFrom } : {}),
+    ...(options.nativeHash !== undefined ? { native: options.nativeHash } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   try {
