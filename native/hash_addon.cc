@@ -39,7 +39,9 @@ class HashFileWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
-      file_io::Fd in(path_, O_RDONLY);
+      // O_NONBLOCK: a FIFO put in a file's place after verify's stat must not block a pool thread
+      // (it reads as empty, a size mismatch); it changes nothing for a regular file.
+      file_io::Fd in(path_, O_RDONLY | O_NONBLOCK);
       ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
       digest_ = file_io::HashThrough(in, nullptr, kHashBlock, {control_, control_ + 1});
     } catch (const file_io::Cancelled& e) {

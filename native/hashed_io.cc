@@ -60,7 +60,8 @@ FileDigest WriteIndexHashed(const faiss::Index* index, const std::string& path) 
   return writer.Digest();
 }
 
-FileDigest CopyFileHashed(const std::string& from, const std::string& to) {
+FileDigest CopyFileHashed(const std::string& from, const std::string& to,
+                          file_io::Control control) {
   Fd in(from, O_RDONLY);
   struct stat st;
   if (::fstat(in.get(), &st) != 0) Fail("stat", from);
@@ -68,7 +69,7 @@ FileDigest CopyFileHashed(const std::string& from, const std::string& to) {
   ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   // A reflink shares the blocks: only the hash needs the bytes.
   bool cloned = ::ioctl(out.get(), FICLONE, in.get()) == 0;
-  FileDigest digest = HashThrough(in, cloned ? nullptr : &out);
+  FileDigest digest = HashThrough(in, cloned ? nullptr : &out, kBlock, control);
   out.SyncAndClose();
   return digest;
 }

@@ -18,7 +18,9 @@ FileDigest WriteIndexHashed(const faiss::Index* index, const std::string& path);
 
 // Copies `from` to a new file `to` (a reflink where the filesystem can, else a read/write loop
 // that hashes each block between the two), then fdatasync'ed. The digest is of the bytes read.
-FileDigest CopyFileHashed(const std::string& from, const std::string& to);
+// `control` can stop it between blocks (file_io::Cancelled; `to` is left for the caller to remove).
+FileDigest CopyFileHashed(const std::string& from, const std::string& to,
+                          file_io::Control control = {});
 
 }  // namespace indexctl
 #endif

@@ -184,14 +184,18 @@ class WriteHashedWorker : public IndexWorker {
 
 class CopyHashedWorker : public Worker {
  public:
-  CopyHashedWorker(Napi::Env env, std::string from, std::string to)
-      : Worker(env, "indexctl:copyHashed"), from_(std::move(from)), to_(std::move(to)) {}
-  void Run() override { digest_ = CopyFileHashed(from_, to_); }
+  CopyHashedWorker(Napi::Env env, std::string from, std::string to, file_io::Control control)
+      : Worker(env, "indexctl:copyHashed"),
+        from_(std::move(from)),
+        to_(std::move(to)),
+        control_(control) {}
+  void Run() override { digest_ = CopyFileHashed(from_, to_, control_); }
   Napi::Value Result(Napi::Env env) override { return DigestValue(env, digest_); }
 
  private:
   std::string from_;
   std::string to_;
+  file_io::Control control_;
   FileDigest digest_{};
 };
 #endif
@@ -265,12 +269,28 @@ Napi::Value IndexWrap::WriteHashedAsync(const Napi::CallbackInfo& info) {
       ->Queue();
 }
 
-// copyFileHashedAsync(from, to) -> {bytes, xxh64}: a new file `to` with `from`'s bytes, synced.
+// copyFileHashedAsync(from, to[, control]) -> {bytes, xxh64}: a new file `to` with `from`'s bytes,
+// synced. `control`, a BigInt64Array(2) the caller keeps: a non-zero [0] stops the copy before its
+// next block (rejects "cancelled"), [1] is the bytes copied so far.
 Napi::Value CopyFileHashedAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string from = StringArg(info, 0, "from");
   std::string to = StringArg(info, 1, "to");
-  return (new CopyHashedWorker(env, std::move(from), std::move(to)))->Queue();
+  file_io::Control control;
+  Napi::Value held;
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    if (!info[2].IsTypedArray() ||
+        info[2].As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array ||
+        info[2].As<Napi::TypedArray>().ElementLength() < 2) {
+      throw Napi::TypeError::New(env, "copyFileHashedAsync: control must be a BigInt64Array(2)");
+    }
+    int64_t* data = info[2].As<Napi::BigInt64Array>().Data();
+    control = {data, data + 1};
+    held = info[2];
+  }
+  auto* worker = new CopyHashedWorker(env, std::move(from), std::move(to), control);
+  if (!held.IsEmpty()) worker->Hold(held);
+  return worker->Queue();
 }
 #endif
 

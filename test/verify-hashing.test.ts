@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 
 import { hasNativeFileHash } from '../src/core/hash-addon.js';
 import { readManifest } from '../src/core/manifest/schema.js';
+import { VersionHashing } from '../src/core/verify/hashing.js';
 import { verify, type VerifyOptions, type VerifyReport } from '../src/core/verify/verify.js';
 import { cloneVersion, flipByte, truncate } from './helpers/tamper.js';
 import { tmpDir } from './helpers/tmp.js';
@@ -115,6 +116,27 @@ describe('verify through the checksum addon, on workers and in place', () => {
       sums.map((c) => c.outcome),
       ['skip'],
     );
+  });
+
+  it('cancelled before a check asks for its digest: no rejection is left unhandled', async () => {
+    // publish's verify once exited 1 on SIGTERM: a check that returned before asking for its digest
+    // (stat, a size mismatch) left the cancelled hash's rejection unhandled.
+    const { vdir } = await copy();
+    writeFileSync(path.join(vdir, 'chunks.parquet'), Buffer.alloc(256 << 20, 1));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const controller = new AbortController();
+      const hashing = new VersionHashing(vdir, ['chunks.parquet'], { signal: controller.signal });
+      hashing.of('chunks.parquet');
+      controller.abort(new Error('cancelled by the test'));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      hashing.close();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    assert.deepEqual(unhandled, []);
   });
 
   for (const nativeHash of [true, false]) {

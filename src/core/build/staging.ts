@@ -63,6 +63,7 @@ export async function beginStaging(
       ...(options.duckdb ? { limits: options.duckdb } : {}),
       spillDirectory: path.join(dir, COPY_SPILL_DIR),
       label: chunks.file,
+      signal: options.signal,
     }).then((written) => {
       clock.since('copy_chunks', copyStart);
       files.finished(VERSION_FILES.chunks, written);

@@ -91,8 +91,11 @@ export interface NativeAddon {
   nonFiniteRows?(values: Float32Array, dim: number): number[];
   /** XXH64 (seed 0) of each row's bytes into `out`; absent when built without libxxhash-dev. */
   hashRows?(values: Float32Array, dim: number, out: BigUint64Array): void;
-  /** A new file `to` with `from`'s bytes (reflink or read/write), hashed in passing, fdatasync'ed. */
-  copyFileHashedAsync?(from: string, to: string): Promise<NativeFileDigest>;
+  /**
+   * A new file `to` with `from`'s bytes (reflink or read/write), hashed in passing, fdatasync'ed.
+   * `control` (BigInt64Array(2)): a non-zero [0] stops it before its next block ("cancelled").
+   */
+  copyFileHashedAsync?(from: string, to: string, control?: BigInt64Array): Promise<NativeFileDigest>;
   buildInfo: NativeBuildInfo;
 }
 

@@ -85,13 +85,18 @@ function byteOrder(names: string[]): string[] {
 export async function writeDatasetFile(
   files: readonly string[],
   to: string,
-  options: { limits?: DuckDBLimits; spillDirectory?: string; label?: string } = {},
+  options: { limits?: DuckDBLimits; spillDirectory?: string; label?: string; signal?: AbortSignal } = {},
 ): Promise<void> {
   const list = files.map((f) => sqlString(globLiteral(f))).join(', ');
   const label = options.label ?? `${files[0]!} (${files.length} files)`;
+  const { signal } = options;
+  signal?.throwIfAborted();
   const instance = await openDuckDB(options.limits);
   try {
     const connection = await instance.connect();
+    // A cancellation must not wait for a COPY of gigabytes: DuckDB stops it between vectors.
+    const interrupt = (): void => connection.interrupt();
+    signal?.addEventListener('abort', interrupt, { once: true });
     try {
       await connection.run('SET preserve_insertion_order = true');
       if (options.spillDirectory)
@@ -111,7 +116,12 @@ export async function writeDatasetFile(
         },
         options.limits,
       );
+    } catch (err) {
+      // Interrupted: the cancellation, not a finding about the files.
+      if (signal?.aborted) throw signal.reason;
+      throw err;
     } finally {
+      signal?.removeEventListener('abort', interrupt);
       connection.closeSync();
     }
   } finally {

@@ -98,12 +98,18 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
         ...(options.duckdb ? { limits: options.duckdb } : {}),
         spillDirectory: path.join(staging, '.duckdb-copy-spill'),
         label: dataset.source,
+        signal: options.signal,
       });
       placing.catch(() => undefined);
+      // Between stages, a cancellation stops the merge at once (the chunks' copy stops itself).
+      const stop = (): void => options.signal?.throwIfAborted();
       const merged = await timed('merge', () => mergeIndexes(ordered));
       try {
+        stop();
         await timed('write_index', () => merged.writeAsync(path.join(staging, 'faiss.index')));
+        stop();
         await timed('write_idmap', () => writeIdMap(path.join(staging, 'idmap.parquet'), merged.idMap()));
+        stop();
       } finally {
         merged.dispose();
         await placing.catch(() => undefined);

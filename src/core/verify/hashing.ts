@@ -55,7 +55,10 @@ export class VersionHashing {
   private onProgress: ((done: number, total: number) => void) | undefined;
   private readonly abort = (): void => this.close();
 
-  /** Starts hashing the regular files among `names` in `dir` that are large enough for a worker. */
+  /**
+   * Starts hashing the regular files among `names` in `dir`: all of them through the checksum
+   * addon, or, without it, those large enough for a worker.
+   */
   constructor(
     private readonly dir: string,
     names: readonly string[],
@@ -128,15 +131,17 @@ export class VersionHashing {
     const native = this.native.get(name);
     if (native) {
       // A native failure is read again here so that it is classified as the in-place path does
-      // (missing, unreadable, an I/O error while reading: checksum.ts).
-      const digest = native.digest.then(
-        (d) => (this.progress(name, d.bytes), d),
-        () => {
-          if (this.options.signal?.aborted) throw this.options.signal.reason;
-          return xxh64FileDigest(file, signal);
-        },
-      );
-      return { ...signal, digest: () => digest };
+      // (missing, unreadable, an I/O error while reading: checksum.ts). Chained only when asked
+      // for: a check that returns before it (a size mismatch) must not leave a rejection unhandled.
+      const digest = (): Promise<FileDigest> =>
+        native.digest.then(
+          (d) => (this.progress(name, d.bytes), d),
+          () => {
+            if (this.options.signal?.aborted) throw this.options.signal.reason;
+            return xxh64FileDigest(file, signal);
+          },
+        );
+      return { ...signal, digest };
     }
     return {
       ...signal,
