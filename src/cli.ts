@@ -264,10 +264,15 @@ async function execute(parsed: ParsedCommand, io: CliIo, signal: AbortSignal): P
  * cancellation (src/cli/signals.ts). After a signal the process ends as soon as the command has
  * cleaned up, with 128 + signo, even if some handle (a FAISS batch, a probe) would keep it alive.
  */
-export async function runProcess(argv: string[]): Promise<number> {
+/**
+ * The CLI as a process: `held` are the signals that arrived while its modules loaded (bin/indexctl.js
+ * holds them); they are delivered to the handlers installed here, before any work.
+ */
+export async function runProcess(argv: string[], held: readonly string[] = []): Promise<number> {
   defaultOpenMpWaitPolicy(process.env);
   const io = processIo();
   const cancellation = installSignalHandlers((text) => io.stderr.write(text));
+  for (const signal of held) process.emit(signal as NodeJS.Signals, signal as NodeJS.Signals);
   const code = await main(argv, io, cancellation);
   cancellation.dispose();
   if (cancellation.signal.aborted) hardExit(code);

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
 
 import { readCurrent } from '../src/core/layout.js';
+import { packageRoot } from '../src/core/util/paths.js';
 import { writeChunks } from './helpers/chunks.js';
 import { bin, runCli } from './helpers/cli.js';
 import { plain, runInPty, type PtyResult } from './helpers/pty.js';
@@ -99,6 +100,22 @@ describe('signals, tiny terminals, progress and --quiet in a real pseudo-termina
     assertInterrupted(r, /^indexctl: build interrupted/, 130, 'SIGINT');
     assert.deepEqual(versions(), ['v1', 'v2']);
     assert.equal(readCurrent(root), 'v1');
+  });
+
+  it('Ctrl-C while the CLI modules load: 130 and the line, not death by SIGINT', () => {
+    // The load of dist/src/cli.js is held (a busy machine takes a second or more for it); the
+    // signal lands before the CLI has installed its handlers.
+    const r = runInPty({
+      args: ['--root', root, 'build', '--chunks', big, '--factory', 'Flat', '--version', 'v4'],
+      env: {
+        NODE_OPTIONS: `--import ${path.join(packageRoot, 'dist/test/helpers/slow-cli-load.js')}`,
+        SLOW_CLI_MS: '500',
+      },
+      waitFor: 'slow-cli-load: holding',
+      send: 'ctrl-c',
+    });
+    assertInterrupted(r, /indexctl: build interrupted/, 130, 'SIGINT');
+    assert.deepEqual(versions(), ['v1', 'v2']);
   });
 
   it('SIGTERM stops a build in a pipe (no terminal): 143', async () => {

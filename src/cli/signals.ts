@@ -3,9 +3,10 @@
  * the command's cleanup runs: the first signal aborts the command's AbortSignal (reason: an
  * InterruptedError), core stops at its next check between batches, removes its staging directory
  * and releases the writer lock, and the runner prints one line and exits 128 + signo. A FAISS call
- * or a file copy in flight cannot be stopped, so if cleanup has not finished within GRACE_MS the
- * process exits anyway (the writer lock is released by its 'exit' hook; a staging directory left
- * behind belongs to a dead pid, which the next build or gc removes). A second signal exits at once.
+ * in flight cannot be stopped (file copies and hashes stop between blocks), so if cleanup has not
+ * finished within GRACE_MS the process exits anyway (the writer lock is released by its 'exit'
+ * hook; a staging directory left behind belongs to a dead pid, which the next build or gc removes).
+ * A second signal exits at once.
  *
  * The exit itself must not wait either: process.exit() runs libuv's shutdown, which joins the thread
  * pool, so it waits for whatever FAISS batch, DuckDB query or file copy is in flight (measured: a
