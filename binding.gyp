@@ -31,9 +31,10 @@
     },
     {
       "target_name": "indexctl_hash",
-      "sources": ["native/hash_addon.cc"],
+      "sources": ["native/hash_addon.cc", "native/exit_guard.cc"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-      "cflags_cc": ["-std=c++17", "-O2"],
+      "cflags_cc": ["-std=c++17", "-O2", "-pthread"],
+      "ldflags": ["-pthread"],
       "defines": ["NAPI_VERSION=8"]
     }
   ]

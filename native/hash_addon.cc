@@ -1,7 +1,8 @@
 // The checksum addon, indexctl_hash.node: XXH64 of whole files on libuv's thread pool, one file per
 // call, several at once. It links nothing but libxxhash (header-only) so that verify's level 1,
 // which only hashes files, loads it instead of FAISS (src/core/hash-addon.ts); without it verify
-// hashes through xxhash-wasm on worker threads.
+// hashes through xxhash-wasm on worker threads. It also carries the exit guard (exit_guard.cc),
+// which the CLI arms at start-up: light enough to load in every command.
 //
 //   hashFileAsync(path, control) -> Promise<{bytes, xxh64}>
 //
@@ -12,6 +13,8 @@
 
 #include <string>
 #include <system_error>
+
+#include "exit_guard.h"
 
 #if __has_include(<xxhash.h>)
 #define INDEXCTL_HASH_ADDON 1
@@ -96,8 +99,10 @@ Napi::Value HashFileAsync(const Napi::CallbackInfo& info) {
 }  // namespace
 }  // namespace indexctl
 
-// Without libxxhash-dev the module loads and exports nothing: verify falls back to xxhash-wasm.
+// Without libxxhash-dev the module loads with the exit guard only: verify falls back to
+// xxhash-wasm.
 static Napi::Object InitHashAddon(Napi::Env env, Napi::Object exports) {
+  indexctl::ExportExitGuard(env, exports);
 #ifdef INDEXCTL_HASH_ADDON
   exports.Set("hashFileAsync", Napi::Function::New(env, indexctl::HashFileAsync));
 #endif

@@ -17,6 +17,7 @@ import { defaultOpenMpWaitPolicy } from './cli/openmp-env.js';
 import type { CommandContext, CommandOutput, GlobalOptions } from './commands/context.js';
 import { versionLine } from './core/build-info.js';
 import { asEnvironmentIoError } from './core/util/env-io.js';
+import { setExitGuardLine } from './core/exit-guard.js';
 import { ExitCode, IndexctlError, InterruptedError, UsageError } from './core/errors.js';
 import { integer, sizeBytes } from './cli/parsers.js';
 import { GRACE_MS, hardExit, installSignalHandlers } from './cli/signals.js';
@@ -197,14 +198,19 @@ function describeCommand(parsed: ParsedCommand): string {
   return [parsed.spec.name, ...parsed.args].join(' ');
 }
 
-function interruptedLine(what: string, err: InterruptedError, late = false): string {
-  return (
-    `indexctl: ${what} interrupted by ${err.signal}; nothing was published` +
-    (late
-      ? ` (cleanup did not finish within ${GRACE_MS / 1000} s; a staging directory left behind is removed by the next build or gc)`
-      : '') +
-    '\n'
-  );
+/**
+ * The one line of a cancelled command. `late`: the grace period ran out, the line comes from the
+ * runner's timer ('timer': staging may be left for gc) or from the exit guard's thread ('guard': it
+ * removed the staging directory and the lock itself; the signal's name is filled in there).
+ */
+function interruptedLine(what: string, signal: string, late?: 'timer' | 'guard'): string {
+  const within = `within ${GRACE_MS / 1000} s`;
+  const tail = {
+    none: '',
+    timer: ` (cleanup did not finish ${within}; a staging directory left behind is removed by the next build or gc)`,
+    guard: ` (it had not stopped ${within}; its staging directory and writer lock were removed as it exited)`,
+  }[late ?? 'none'];
+  return `indexctl: ${what} interrupted by ${signal}; nothing was published${tail}\n`;
 }
 
 async function runCommand(parsed: ParsedCommand, io: CliIo, signal: AbortSignal): Promise<number> {
@@ -294,12 +300,13 @@ export async function main(
   const json = argv.includes('--json');
   const { signal } = cancellation;
   let what = 'the command';
+  setExitGuardLine(interruptedLine(what, '%SIGNAL%', 'guard'));
   // If the grace period runs out, the one line is printed from there instead of from here.
   let said = false;
   cancellation.lastWords = () => {
     if (said || !(signal.reason instanceof InterruptedError)) return '';
     said = true;
-    return interruptedLine(what, signal.reason, true);
+    return interruptedLine(what, signal.reason.signal, 'timer');
   };
   try {
     const parsed = await parseArgv(argv, io);
@@ -310,13 +317,17 @@ export async function main(
       return parsed.exitCode;
     }
     what = describeCommand(parsed);
+    setExitGuardLine(interruptedLine(what, '%SIGNAL%', 'guard'));
     return await runCommand(parsed, io, signal);
   } catch (caught) {
     // Once cancelled, whatever the command threw on its way out (a killed probe, an aborted read)
     // is the interruption: one line, and 128 + signo.
     if (signal.aborted && signal.reason instanceof InterruptedError) {
       const err = signal.reason;
-      if (!said) io.stderr.write(interruptedLine(what, err));
+      if (!said) {
+        setExitGuardLine('');
+        io.stderr.write(interruptedLine(what, err.signal));
+      }
       said = true;
       if (json)
         writeErrorDocument(io, err.exitCode, err.name, `${what} ${err.message}; nothing was published`);

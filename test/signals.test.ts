@@ -6,7 +6,8 @@
  * percentage; --quiet prints nothing but the result.
  *
  * The bound on the time from signal to exit is generous (a loaded machine) but it is a bound: the
- * requirement is 2 s, the implementation's grace period 1.2 s (under load: signals-load.test.ts).
+ * requirement is 2 s, the implementation's grace period 0.6 s, kept by the exit guard's thread (under load:
+ * signals-load.test.ts; a main thread that never yields: exit-guard.test.ts).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

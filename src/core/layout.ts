@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { guardWrite } from './util/env-io.js';
+import { removeDirOnForcedExit } from './exit-guard.js';
 import { IndexCorruptionError, InvariantViolationError, NotFoundError, UsageError } from './errors.js';
 import { fsyncDir, fsyncFile } from './util/fsync.js';
 import { isPidAlive, isProcessAlive, selfIdentity, type ProcessIdentity } from './util/pid.js';
@@ -291,12 +292,28 @@ export async function makeStagingDir(root: string, version: string): Promise<str
   requireRealDir(stagingDir(root));
   const dir = path.join(stagingDir(root), `${version}.${process.pid}.${randomBytes(4).toString('hex')}`);
   const builder: BuilderIdentity = { host: os.hostname(), ...selfIdentity() };
+  // Registered before it exists: a forced exit (exit-guard.ts) while it is made still removes it.
+  forcedExitRemovals.set(dir, removeDirOnForcedExit(dir));
   await guardWrite(`cannot create a staging directory`, dir, async () => {
     await mkdir(stagingDir(root), { recursive: true });
     await mkdir(dir);
     await writeFile(path.join(dir, BUILDER_FILE), JSON.stringify(builder) + '\n');
   });
   return dir;
+}
+
+/** Staging directories of this process and their exit-guard deregistrations. */
+const forcedExitRemovals = new Map<string, () => void>();
+
+function forgetStagingDir(dir: string): void {
+  forcedExitRemovals.get(dir)?.();
+  forcedExitRemovals.delete(dir);
+}
+
+/** Removes a staging directory this process made (a failed or cancelled build's). */
+export async function removeStagingDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  forgetStagingDir(dir);
 }
 
 /** Whether the builder of a staging directory may still be running (true when it cannot be judged). */
@@ -359,6 +376,7 @@ async function commit(staging: string, root: string, version: string, target: st
   await mkdir(versionsDir(root), { recursive: true });
   failpoint('build:before-rename');
   await rename(staging, target);
+  forgetStagingDir(staging);
   failpoint('build:after-rename');
   await fsyncDir(versionsDir(root));
   await fsyncDir(path.dirname(staging));

@@ -36,6 +36,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { guardWriteSync } from './util/env-io.js';
 import { LockHeldError } from './errors.js';
+import { releaseLockOnForcedExit } from './exit-guard.js';
 import { lockFile, requireRealRootDirs, requireRoot } from './layout.js';
 import { isPidAlive, isProcessAlive, type ProcessIdentity, selfIdentity } from './util/pid.js';
 import { failpoint } from './util/failpoint.js';
@@ -306,6 +307,8 @@ export async function acquireWriterLock(root: string, options: AcquireOptions): 
 
 function held(root: string, lockPath: string, owner: LockOwner): WriterLock {
   let released = false;
+  // A forced exit (exit-guard.ts) skips the 'exit' hooks: the guard's thread unlinks it instead.
+  const forget = releaseLockOnForcedExit(lockPath, owner.token);
   const release = (): void => {
     if (released) return;
     released = true;
@@ -313,6 +316,7 @@ function held(root: string, lockPath: string, owner: LockOwner): WriterLock {
     const now = observe(lockPath);
     // Only our own file: after a (wrong) takeover, the file is someone else's.
     if (now.kind === 'owner' && now.owner.token === owner.token) unlinkIfPresent(lockPath);
+    forget();
   };
   process.once('exit', release);
   failpoint('lock:acquired');

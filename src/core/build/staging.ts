@@ -10,7 +10,11 @@ import path from 'node:path';
 
 import { CatalogBuild } from '../catalog/create.js';
 import { UsageError } from '../errors.js';
-import { ensureRoot, makeStagingDir, staleStagingDirs, versionExists, VERSION_FILES } from '../layout.js';
+import {
+  ensureRoot,
+  makeStagingDir,
+  removeStagingDir,
+  staleStagingDirs, versionExists, VERSION_FILES } from '../layout.js';
 import type { ChunksReader } from '../parquet/chunks-reader.js';
 import type { Dataset } from '../parquet/dataset.js';
 import type { BuildOptions } from './build.js';
@@ -84,7 +88,7 @@ export async function beginStaging(
   } catch (err) {
     await files.settle();
     await placing.catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
+    await removeStagingDir(dir);
     throw err;
   }
 }
@@ -95,5 +99,5 @@ export async function abortStaging({ dir, files, placing, catalog }: Staging): P
   await files.settle();
   // The copy may still be writing into staging/.
   await placing.catch(() => undefined);
-  await rm(dir, { recursive: true, force: true });
+  await removeStagingDir(dir);
 }

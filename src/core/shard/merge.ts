@@ -23,6 +23,7 @@ import {
   defaultVersionName,
   ensureRoot,
   makeStagingDir,
+  removeStagingDir,
   versionExists,
 } from '../layout.js';
 import { writeManifestAtomic, type Manifest } from '../manifest/schema.js';
@@ -153,7 +154,7 @@ export async function mergeShards(options: MergeOptions): Promise<MergeReport> {
     const dir = await seal(options, version, staging);
     return { version, dir, shards: ordered.length, vectors: manifest.vectors_count, manifest, seconds };
   } catch (err) {
-    await rm(staging, { recursive: true, force: true });
+    await removeStagingDir(staging);
     throw err;
   }
 }
