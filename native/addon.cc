@@ -58,15 +58,6 @@ Napi::Value AllocFloat32(const Napi::CallbackInfo& info) {
   return Napi::Float32Array::New(env, length, buffer, 0);
 }
 
-// exitNow(code): _exit(2), for the CLI's exit after a cancellation. process.exit() runs libuv's
-// shutdown, which joins the thread pool and so waits for a FAISS batch, a DuckDB query or a file
-// copy in flight: seconds on a busy machine. The caller has already run its 'exit' hooks.
-Napi::Value ExitNow(const Napi::CallbackInfo& info) {
-  int code = static_cast<int>(IntArg(info, 0, "code", 0, 255));
-  std::fflush(nullptr);
-  _exit(code);
-}
-
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), GetThreads());
 }
@@ -108,7 +99,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("allocFloat32", Napi::Function::New(env, AllocFloat32));
-  exports.Set("exitNow", Napi::Function::New(env, ExitNow));
   exports.Set("nonFiniteRows", Napi::Function::New(env, NonFiniteRows));
 #if __has_include(<xxhash.h>)
   exports.Set("hashRows", Napi::Function::New(env, HashRows));

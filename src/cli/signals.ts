@@ -22,7 +22,6 @@
  */
 import { CANCEL_SIGNALS, InterruptedError, type CancelSignal } from '../core/errors.js';
 import { armExitGuard, exitNow, startExitGuard } from '../core/exit-guard.js';
-import { loadNative } from '../core/faiss/native.js';
 
 /**
  * Cleanup time after the first signal; the process always ends within this plus its exit. 0.6 s:
@@ -36,17 +35,14 @@ export const GRACE_MS = 600;
 
 /**
  * Ends the process now with `code`: the 'exit' listeners run (the lock's release), then _exit(2),
- * which does not wait for thread-pool work in flight. process.exit() where the addon cannot load.
+ * which does not wait for thread-pool work in flight (native/exit_guard.cc). process.exit() where
+ * the checksum addon cannot load.
  */
 export function hardExit(code: number): never {
   process.exitCode = code;
   process.emit('exit', code);
   exitNow(code);
-  try {
-    loadNative().exitNow(code);
-  } catch {
-    // No addon: the ordinary exit, which may wait for the thread pool.
-  }
+  // No checksum addon (which carries _exit): the ordinary exit, which may wait for the thread pool.
   process.exit(code);
 }
 

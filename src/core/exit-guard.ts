@@ -24,11 +24,6 @@ export function armExitGuard(graceMs: number): boolean {
   return true;
 }
 
-/** Whether the guard is armed in this process. */
-export function exitGuardArmed(): boolean {
-  return armed !== undefined;
-}
-
 /**
  * Starts the guard's grace period for signal number `signo` if no signal has (one delivered by
  * hand, as bin/indexctl.js does with those that came while the modules loaded).

@@ -85,8 +85,6 @@ export interface NativeAddon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   allocFloat32(length: number): Float32Array;
-  /** `_exit(code)`: ends the process without joining libuv's thread pool (src/cli/signals.ts). */
-  exitNow(code: number): never;
   /** The rows (ascending) of `values` (rows x dim) holding a NaN or +-Inf (native/kernels.cc). */
   nonFiniteRows?(values: Float32Array, dim: number): number[];
   /** XXH64 (seed 0) of each row's bytes into `out`; absent when built without libxxhash-dev. */
