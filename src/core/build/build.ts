@@ -9,7 +9,14 @@ import type { Stats } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-import { abortStaging, beginStaging, COPY_SPILL_DIR, SPILL_DIR, type Input, type Staging } from './staging.js';
+import {
+  abortStaging,
+  beginStaging,
+  COPY_SPILL_DIR,
+  SPILL_DIR,
+  type Input,
+  type Staging,
+} from './staging.js';
 import { limitsWithinBudget, resolveDuckDBLimits, type DuckDBLimits } from '../catalog/duckdb-limits.js';
 import { guardWrite } from '../util/env-io.js';
 import { BadInputError, FaissError, UsageError } from '../errors.js';
@@ -190,7 +197,12 @@ async function buildTimed(options: BuildOptions, clock: StageClock): Promise<Bui
     // A full build without DuckDB memory bounds starts its staging (the chunks copy, chunk_meta)
     // while the factory is tried: most of a small build's time is such fixed steps. A failure below
     // removes it again, so a factory that fails still leaves nothing behind.
-    if (!options.dryRun && !base && options.duckdb?.memoryLimit === undefined && options.memoryBudgetBytes === undefined) {
+    if (
+      !options.dryRun &&
+      !base &&
+      options.duckdb?.memoryLimit === undefined &&
+      options.memoryBudgetBytes === undefined
+    ) {
       started = beginStaging(options, version, input, clock, true);
       started.catch(() => undefined);
     }
@@ -209,7 +221,8 @@ async function buildTimed(options: BuildOptions, clock: StageClock): Promise<Bui
       reason: draft.reason,
     };
     checkBudget(plan);
-    if (!trial.isTrained && !options.trained) checkEnoughToTrain(shape, chunks.dim, plan.trainSample, chunks.file);
+    if (!trial.isTrained && !options.trained)
+      checkEnoughToTrain(shape, chunks.dim, plan.trainSample, chunks.file);
     const duckdb = limitsWithinBudget(options.duckdb, options.memoryBudgetBytes, plan.estimatedPeakBytes);
     if (options.dryRun) return { version, dryRun: true, plan, seconds: {}, warnings: [] };
     if (base) incremental = await prepareIncremental({ ...options, duckdb }, base, shape, chunks, clock);
@@ -334,7 +347,10 @@ async function buildStaged(
 /** The data is flushed first, lock-free; the lock covers only the exists-check and the rename. */
 export async function seal(
   options: Pick<BuildOptions, 'root' | 'waitSeconds' | 'signal'>,
-  version: string, staging: string, clock?: StageClock): Promise<string> {
+  version: string,
+  staging: string,
+  clock?: StageClock,
+): Promise<string> {
   const syncing = performance.now();
   await syncStagingDir(staging);
   clock?.since('fsync', syncing);
@@ -373,7 +389,9 @@ async function fillStaging(
   try {
     index =
       reused ??
-      (options.trained ? copyTrained(options.trained) : createWrappedIndex(plan.dim, plan.factory, plan.metric));
+      (options.trained
+        ? copyTrained(options.trained)
+        : createWrappedIndex(plan.dim, plan.factory, plan.metric));
     const hashes = reused ? undefined : new HashCollector(chunks.rows, chunks.dim);
     if (reused) {
       await timed('apply_delta', () => applyDelta(reused, incremental!.delta, incremental!.base));
@@ -403,7 +421,9 @@ async function fillStaging(
     });
     writingIndex.catch(() => undefined);
     try {
-      await timed('write_idmap', () => writeIdMap(path.join(staging, VERSION_FILES.idmap), ids, { staged: true }));
+      await timed('write_idmap', () =>
+        writeIdMap(path.join(staging, VERSION_FILES.idmap), ids, { staged: true }),
+      );
       failpoint('build:idmap-written');
       files.finished(VERSION_FILES.idmap);
       stop();
@@ -455,12 +475,12 @@ async function fillStaging(
         ...(reused
           ? pick(incremental!.base.manifest.attrs ?? {}, ['train_sample', 'train_seed', 'trained_checksum'])
           : options.trained
-          ? {
-              train_sample: options.trained.sidecar.train_rows,
-              train_seed: options.trained.sidecar.train_seed,
-              trained_checksum: options.trained.sidecar.checksum,
-            }
-          : { train_sample: plan.trainSample, train_seed: options.seed ?? 0 }),
+            ? {
+                train_sample: options.trained.sidecar.train_rows,
+                train_seed: options.trained.sidecar.train_seed,
+                trained_checksum: options.trained.sidecar.checksum,
+              }
+            : { train_sample: plan.trainSample, train_seed: options.seed ?? 0 }),
         materialized: options.materialize ?? false,
       },
       ...(incremental ? { baseVersion: incremental.base.name, incremental: incremental.record } : {}),
@@ -488,7 +508,9 @@ function driftWarnings({ base, record }: Incremental): string[] {
   return [
     `drift: the added and changed vectors lie ${d.ratio.toFixed(2)}x as far from their coarse centroids as ` +
       `${base.name}'s (threshold ${d.threshold})` +
-      (record.retrained ? '; trained afresh (--retrain-on-drift)' : '; recall may suffer: consider --retrain-on-drift'),
+      (record.retrained
+        ? '; trained afresh (--retrain-on-drift)'
+        : '; recall may suffer: consider --retrain-on-drift'),
   ];
 }
 
@@ -507,11 +529,15 @@ function pick(from: Record<string, unknown>, keys: string[]): Record<string, unk
  * normalized for cosine.
  */
 export async function openInput(
-  options: Pick<BuildOptions, 'duckdb' | 'idColumn' | 'embeddingColumn' | 'dim'> & { chunks: string | Dataset },
+  options: Pick<BuildOptions, 'duckdb' | 'idColumn' | 'embeddingColumn' | 'dim'> & {
+    chunks: string | Dataset;
+  },
   metric: BuildMetric,
 ): Promise<ChunksReader> {
   const dataset =
-    typeof options.chunks === 'string' ? await resolveDataset(options.chunks, options.duckdb) : options.chunks;
+    typeof options.chunks === 'string'
+      ? await resolveDataset(options.chunks, options.duckdb)
+      : options.chunks;
   return openChunks(dataset.files, {
     label: dataset.source,
     ...(options.duckdb ? { duckdb: options.duckdb } : {}),
@@ -588,14 +614,22 @@ export async function gatherSample(
   return gatherer.vectors;
 }
 
-export async function trainIndex(index: FaissIndex, sample: Float32Array, plan: BuildPlan, file: string): Promise<void> {
+export async function trainIndex(
+  index: FaissIndex,
+  sample: Float32Array,
+  plan: BuildPlan,
+  file: string,
+): Promise<void> {
   try {
     await index.trainAsync(sample);
   } catch (err) {
     if (err instanceof FaissError) {
-      throw new BadInputError(`${file}: training ${plan.factory} on ${plan.trainSample} vectors failed: ${faissReason(err.message)}`, {
-        cause: err,
-      });
+      throw new BadInputError(
+        `${file}: training ${plan.factory} on ${plan.trainSample} vectors failed: ${faissReason(err.message)}`,
+        {
+          cause: err,
+        },
+      );
     }
     throw err;
   }
@@ -608,7 +642,10 @@ export type MetadataColumn = (typeof METADATA_COLUMNS)[number];
  * The columns hydration reads must be in the file: checked up front, not after an hour of adding
  * vectors when the catalog is made.
  */
-export function checkMetadataColumns(chunks: ChunksReader, names: Partial<Record<MetadataColumn, string>>): void {
+export function checkMetadataColumns(
+  chunks: ChunksReader,
+  names: Partial<Record<MetadataColumn, string>>,
+): void {
   const have = chunks.columns.map((c) => c.name);
   const missing = METADATA_COLUMNS.filter((c) => !have.includes(names[c] ?? c));
   if (missing.length === 0) return;
@@ -651,11 +688,17 @@ export function columnAttrs(
   idColumn: string,
   embeddingColumn: string,
   metadataColumns: Partial<Record<MetadataColumn, string>> | undefined,
-): { id_column: string; embedding_column: string; metadata_columns?: Partial<Record<MetadataColumn, string>> } {
+): {
+  id_column: string;
+  embedding_column: string;
+  metadata_columns?: Partial<Record<MetadataColumn, string>>;
+} {
   return {
     id_column: idColumn,
     embedding_column: embeddingColumn,
-    ...(metadataColumns && Object.keys(metadataColumns).length > 0 ? { metadata_columns: metadataColumns } : {}),
+    ...(metadataColumns && Object.keys(metadataColumns).length > 0
+      ? { metadata_columns: metadataColumns }
+      : {}),
   };
 }
 
@@ -678,7 +721,10 @@ async function datasetEmbedder(
  * An input file that changed since it was opened (size, mtime or inode) means the index was built
  * from other rows than the version would hold: refused, naming the file.
  */
-export async function checkUnchanged(files: readonly string[], before: readonly (Stats | undefined)[]): Promise<void> {
+export async function checkUnchanged(
+  files: readonly string[],
+  before: readonly (Stats | undefined)[],
+): Promise<void> {
   for (const [k, file] of files.entries()) await checkUnchangedFile(file, before[k]);
 }
 

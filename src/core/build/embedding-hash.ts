@@ -14,7 +14,10 @@ export class HashCollector {
   readonly ids: BigInt64Array;
   readonly hashes: BigUint64Array;
 
-  constructor(rows: number, private readonly dim: number) {
+  constructor(
+    rows: number,
+    private readonly dim: number,
+  ) {
     this.ids = new BigInt64Array(rows);
     this.hashes = new BigUint64Array(rows);
   }
@@ -54,7 +57,10 @@ export async function hashRowsWasm(vectors: Float32Array, dim: number, out: BigU
 export function sortedById(h: EmbeddingHashes): EmbeddingHashes {
   const order = Uint32Array.from({ length: h.ids.length }, (_, i) => i);
   order.sort((a, b) => (h.ids[a]! < h.ids[b]! ? -1 : h.ids[a]! > h.ids[b]! ? 1 : 0));
-  return { ids: BigInt64Array.from(order, (i) => h.ids[i]!), hashes: BigUint64Array.from(order, (i) => h.hashes[i]!) };
+  return {
+    ids: BigInt64Array.from(order, (i) => h.ids[i]!),
+    hashes: BigUint64Array.from(order, (i) => h.hashes[i]!),
+  };
 }
 
 /** Position of `id` in sorted `ids`, or -1. */

@@ -43,7 +43,8 @@ class Refusal extends Error {}
 function count(text: string, what: string, min = 1, max = MAX_COUNT, why?: string): number {
   const n = Number(text);
   if (n < min) {
-    const because = why ?? (n === 0 ? 'FAISS 1.7.3 crashes or divides by zero on 0' : 'FAISS 1.7.3 cannot build it');
+    const because =
+      why ?? (n === 0 ? 'FAISS 1.7.3 crashes or divides by zero on 0' : 'FAISS 1.7.3 cannot build it');
     throw new Refusal(`${what} is ${n}; it must be at least ${min} (${because})`);
   }
   if (n > max) throw new Refusal(`${what} is ${n}; at most ${max} is accepted`);
@@ -80,7 +81,13 @@ function transform(part: string): Component | undefined {
     return { kind: 'transform', text: part, ...(dOut !== undefined ? { dOut } : {}), minTrain: 1 };
   }
   if ((m = /^Pad(\d+)$/.exec(part))) {
-    return { kind: 'transform', text: part, dOut: count(m[1]!, `${part}: padded dimension`), pad: true, minTrain: 0 };
+    return {
+      kind: 'transform',
+      text: part,
+      dOut: count(m[1]!, `${part}: padded dimension`),
+      pad: true,
+      minTrain: 0,
+    };
   }
   if (part === 'L2norm') return { kind: 'transform', text: part, minTrain: 0 };
   return undefined;
@@ -98,8 +105,10 @@ function codes(part: string, where: 'ivf' | 'hnsw' | 'alone' | 'refine'): Compon
     if ((suffix === 'fs' || suffix === 'fsr') && bits !== 4) {
       throw new Refusal(`${part}: fast-scan PQ (${suffix}) needs 4-bit codes, e.g. PQ${pqM}x4${suffix}`);
     }
-    if (suffix !== undefined && where === 'hnsw') throw new Refusal(`${part}: HNSW storage takes a plain PQ<m>[x<b>]`);
-    if (suffix === 'fsr' && where !== 'ivf') throw new Refusal(`${part}: "fsr" applies after a coarse quantizer only`);
+    if (suffix !== undefined && where === 'hnsw')
+      throw new Refusal(`${part}: HNSW storage takes a plain PQ<m>[x<b>]`);
+    if (suffix === 'fsr' && where !== 'ivf')
+      throw new Refusal(`${part}: "fsr" applies after a coarse quantizer only`);
     return { kind: 'codes', text: part, pqM, minTrain: 2 ** bits };
   }
   if (where === 'hnsw' || where === 'refine') return undefined;
@@ -129,7 +138,9 @@ function quantizer(part: string): Component | undefined {
     const splits = count(m[1]!, `${part}: sub-quantizers`, 1, 8);
     const bits = count(m[2]!, `${part}: bits per sub-quantizer`, 1, 16);
     if (splits * bits > 24) {
-      throw new Refusal(`${part}: 2^${splits * bits} inverted lists, allocated at once; at most 2^24 are accepted`);
+      throw new Refusal(
+        `${part}: 2^${splits * bits} inverted lists, allocated at once; at most 2^24 are accepted`,
+      );
     }
     return { kind: 'quantizer', text: part, splits, minTrain: 2 ** bits };
   }
@@ -162,14 +173,16 @@ function mainIndex(parts: string[]): Component[] {
     const storageText = m[2] ?? (rest[0] !== undefined && !isRefine(rest[0]) ? rest.shift() : undefined);
     if (storageText !== undefined) {
       const storage = codes(storageText, 'hnsw');
-      if (!storage) throw new Refusal(`${storageText}: HNSW storage is Flat, SQ4/SQ6/SQ8/SQfp16 or PQ<m>[x<b>]`);
+      if (!storage)
+        throw new Refusal(`${storageText}: HNSW storage is Flat, SQ4/SQ6/SQ8/SQfp16 or PQ<m>[x<b>]`);
       out.push(storage);
     }
   } else {
     const coarse = quantizer(first);
     if (coarse) {
       const encoding = rest.shift();
-      if (encoding === undefined) throw new Refusal(`${first} needs an encoding after it, e.g. ${first},Flat`);
+      if (encoding === undefined)
+        throw new Refusal(`${first} needs an encoding after it, e.g. ${first},Flat`);
       const c = codes(encoding, 'ivf');
       if (!c) {
         throw new Refusal(
@@ -230,7 +243,9 @@ export function parseFactory(factory: string, flag = '--factory'): FactoryShape 
 export function checkFactoryForDim(shape: FactoryShape, dim: number, file: string): void {
   let d = dim;
   const refuse = (why: string): never => {
-    throw new BadInputError(`${file}: vectors of dimension ${dim} cannot be indexed by ${shape.factory}: ${why}`);
+    throw new BadInputError(
+      `${file}: vectors of dimension ${dim} cannot be indexed by ${shape.factory}: ${why}`,
+    );
   };
   for (const c of shape.components) {
     if (c.kind === 'transform') {

@@ -35,7 +35,13 @@ export function factoryTrialCacheDir(env: NodeJS.ProcessEnv = process.env): stri
 function entryFile(dim: number, factory: string, metric: string): string | undefined {
   const dir = factoryTrialCacheDir();
   if (dir === undefined) return undefined;
-  const key = JSON.stringify({ indexctl: packageVersion(), faiss: loadNative().buildInfo, dim, factory, metric });
+  const key = JSON.stringify({
+    indexctl: packageVersion(),
+    faiss: loadNative().buildInfo,
+    dim,
+    factory,
+    metric,
+  });
   return path.join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
 }
 
@@ -45,7 +51,11 @@ export function cachedTrial(dim: number, factory: string, metric: string): Trial
     const file = entryFile(dim, factory, metric);
     if (file === undefined) return undefined;
     const entry = JSON.parse(readFileSync(file, 'utf8')) as Partial<TrialOutcome> & { factory?: unknown };
-    if (typeof entry.isTrained !== 'boolean' || typeof entry.className !== 'string' || entry.factory !== factory) {
+    if (
+      typeof entry.isTrained !== 'boolean' ||
+      typeof entry.className !== 'string' ||
+      entry.factory !== factory
+    ) {
       return undefined;
     }
     return { isTrained: entry.isTrained, className: entry.className };

@@ -18,9 +18,12 @@ export function createWrappedIndex(dim: number, factory: string, metric: BuildMe
     return FaissIndex.fromFactory(dim, innerFactory(factory), metric === 'l2' ? 'l2' : 'ip').wrapIdMap2();
   } catch (err) {
     if (err instanceof FaissError) {
-      throw new BadInputError(`--factory ${JSON.stringify(factory)}: FAISS rejected it: ${faissReason(err.message)}`, {
-        cause: err,
-      });
+      throw new BadInputError(
+        `--factory ${JSON.stringify(factory)}: FAISS rejected it: ${faissReason(err.message)}`,
+        {
+          cause: err,
+        },
+      );
     }
     throw err;
   }

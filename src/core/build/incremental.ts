@@ -213,7 +213,8 @@ export async function diffAgainstBase(
       if (at >= 0) seen[at] = 1;
       if (at >= 0 && base.hashes[at] === own[r]) {
         unchanged++;
-        if ((batch.rowOffset + r) % sampleEvery === 0) samplePieces.push(batch.vectors.slice(r * dim, (r + 1) * dim));
+        if ((batch.rowOffset + r) % sampleEvery === 0)
+          samplePieces.push(batch.vectors.slice(r * dim, (r + 1) * dim));
         continue;
       }
       if (at >= 0) changed++;

@@ -109,7 +109,12 @@ export function estimateIndexBytes(factory: string, n: number, d: number): numbe
  * Default training sample per the FAISS guidance: 39-256 points per centroid, and enough for PQ; 0
  * when FAISS says the index is trained already.
  */
-export function defaultTrainSample(factory: string, n: number, needsTraining?: boolean, minTrain = 0): number {
+export function defaultTrainSample(
+  factory: string,
+  n: number,
+  needsTraining?: boolean,
+  minTrain = 0,
+): number {
   if (needsTraining === false) return 0;
   const p = parseFactory(factory);
   if (needsTraining === undefined && p.nlist === undefined && p.pqM === undefined) return 0;
@@ -133,14 +138,27 @@ function estimateSeconds(factory: string, n: number, d: number, trainSample: num
 
 /** The auto choice: Flat while small, HNSW32 when memory allows, else IVF-Flat, else IVF-PQ + refine. */
 function autoFactory(n: number, d: number, budget: number | undefined): { factory: string; reason: string } {
-  const fits = (f: string) => budget === undefined || estimateIndexBytes(f, n, d) * 1.2 + 4 * d * 65_536 <= budget;
+  const fits = (f: string) =>
+    budget === undefined || estimateIndexBytes(f, n, d) * 1.2 + 4 * d * 65_536 <= budget;
   const nlist = chooseNlist(n);
   const m = choosePqM(d);
   const options: { factory: string; reason: string; when: boolean }[] = [
     { factory: 'Flat', reason: `${n} vectors: exact search is fast enough below 100k`, when: n < 100_000 },
-    { factory: 'HNSW32', reason: `${n} vectors: HNSW32 gives high recall at low latency and fits the budget`, when: n <= 2_000_000 },
-    { factory: `IVF${nlist},Flat`, reason: `IVF with nlist=${nlist} (~4*sqrt(n)) keeps full vectors and fits the budget`, when: true },
-    { factory: `IVF${nlist},PQ${m}x4fs,RFlat`, reason: `IVF-PQ fast-scan with exact refine: compact codes, full-precision re-ranking`, when: true },
+    {
+      factory: 'HNSW32',
+      reason: `${n} vectors: HNSW32 gives high recall at low latency and fits the budget`,
+      when: n <= 2_000_000,
+    },
+    {
+      factory: `IVF${nlist},Flat`,
+      reason: `IVF with nlist=${nlist} (~4*sqrt(n)) keeps full vectors and fits the budget`,
+      when: true,
+    },
+    {
+      factory: `IVF${nlist},PQ${m}x4fs,RFlat`,
+      reason: `IVF-PQ fast-scan with exact refine: compact codes, full-precision re-ranking`,
+      when: true,
+    },
     { factory: `IVF${nlist},PQ${m}x4fs`, reason: `only compressed codes fit the memory budget`, when: true },
   ];
   for (const o of options) if (o.when && fits(o.factory)) return { factory: o.factory, reason: o.reason };
@@ -150,11 +168,18 @@ function autoFactory(n: number, d: number, budget: number | undefined): { factor
 
 export function planBuild(input: PlanInput): BuildPlan {
   const { vectors: n, dim: d } = input;
-  const chosen = input.factory === 'auto' ? autoFactory(n, d, input.memoryBudgetBytes) : { factory: input.factory, reason: 'given' };
+  const chosen =
+    input.factory === 'auto'
+      ? autoFactory(n, d, input.memoryBudgetBytes)
+      : { factory: input.factory, reason: 'given' };
   const trainSample =
     input.needsTraining === false
       ? 0
-      : Math.min(n, input.trainSample ?? defaultTrainSample(chosen.factory, n, input.needsTraining, input.minTrainVectors));
+      : Math.min(
+          n,
+          input.trainSample ??
+            defaultTrainSample(chosen.factory, n, input.needsTraining, input.minTrainVectors),
+        );
   const indexBytes = estimateIndexBytes(chosen.factory, n, d);
   // Peak: the index, one row group of floats, the training sample, and every id once (duplicate check).
   const peak = indexBytes + 4 * d * input.rowGroupRows + 4 * d * trainSample + 8 * n + 256 * 1024 ** 2;

@@ -30,7 +30,10 @@ export class StagedFiles {
   finished(name: string, written?: NativeFileDigest): void {
     if (this.settling) return; // the build is failing: nothing new starts
     if (written) {
-      this.pending.set(name, Promise.resolve({ bytes: written.bytes, checksum: formatChecksum(written.xxh64) }));
+      this.pending.set(
+        name,
+        Promise.resolve({ bytes: written.bytes, checksum: formatChecksum(written.xxh64) }),
+      );
       return;
     }
     const file = path.join(this.staging, name);

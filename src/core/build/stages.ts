@@ -75,7 +75,10 @@ export class StageClock {
 
 /** The stages of a report in BUILD_STAGES order, for a table: [stage, seconds]. */
 export function orderedStages(seconds: Readonly<Record<string, number>>): [string, number][] {
-  const known = BUILD_STAGES.filter((s) => seconds[s] !== undefined).map((s): [string, number] => [s, seconds[s]!]);
+  const known = BUILD_STAGES.filter((s) => seconds[s] !== undefined).map((s): [string, number] => [
+    s,
+    seconds[s]!,
+  ]);
   const other = Object.entries(seconds).filter(([k]) => !(BUILD_STAGES as readonly string[]).includes(k));
   return [...known, ...other];
 }

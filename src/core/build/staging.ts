@@ -14,7 +14,10 @@ import {
   ensureRoot,
   makeStagingDir,
   removeStagingDir,
-  staleStagingDirs, versionExists, VERSION_FILES } from '../layout.js';
+  staleStagingDirs,
+  versionExists,
+  VERSION_FILES,
+} from '../layout.js';
 import type { ChunksReader } from '../parquet/chunks-reader.js';
 import type { Dataset } from '../parquet/dataset.js';
 import type { BuildOptions } from './build.js';
@@ -51,7 +54,9 @@ export async function beginStaging(
   await ensureRoot(options.root);
   // Checked again at the seal, under the lock: another build of this name may seal first.
   if (versionExists(options.root, version)) {
-    throw new UsageError(`version ${version} already exists; versions are immutable (choose another --version)`);
+    throw new UsageError(
+      `version ${version} already exists; versions are immutable (choose another --version)`,
+    );
   }
   // Only directories whose builder is gone (layout.scanStaging): a live build's is never touched.
   for (const stale of staleStagingDirs(options.root)) await rm(stale.path, { recursive: true, force: true });
