@@ -31,6 +31,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -60,7 +61,7 @@ std::once_flag g_armed;
 bool g_armed_ok = false;
 int g_grace_ms = 0;
 
-std::mutex g_mutex;  // the fields below; never taken by the signal handler
+std::timed_mutex g_mutex;  // the fields below; never taken by the signal handler
 std::map<int64_t, Removal> g_removals;
 int64_t g_next_id = 1;
 std::string g_line;
@@ -109,9 +110,10 @@ bool HoldsToken(const std::string& path, const std::string& token) {
   const int signo = g_signo.load();
   std::string line;
   {
-    // try_lock: a main thread stopped while holding the mutex (it only copies strings under it)
-    // must not keep the process alive; what it was changing is then left to gc.
-    std::unique_lock<std::mutex> guard(g_mutex, std::try_to_lock);
+    // A bounded wait: the main thread holds the mutex only to copy a string, but a busy machine
+    // may deschedule it there; if it never lets go, the exit goes on and what it held is left to
+    // gc.
+    std::unique_lock<std::timed_mutex> guard(g_mutex, std::chrono::milliseconds(100));
     if (guard.owns_lock()) {
       for (const auto& [id, removal] : g_removals) {
         std::error_code ignored;
@@ -191,7 +193,7 @@ Napi::Value ExitGuardLine(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsString()) {
     throw Napi::TypeError::New(info.Env(), "exitGuardLine(text: string)");
   }
-  std::lock_guard<std::mutex> guard(g_mutex);
+  std::lock_guard<std::timed_mutex> guard(g_mutex);
   g_line = info[0].As<Napi::String>().Utf8Value();
   return info.Env().Undefined();
 }
@@ -205,7 +207,7 @@ Napi::Value ExitGuardRemove(const Napi::CallbackInfo& info) {
   const std::string kind = info[0].As<Napi::String>().Utf8Value();
   if (kind != "dir" && kind != "lock")
     throw Napi::TypeError::New(env, "kind must be 'dir' or 'lock'");
-  std::lock_guard<std::mutex> guard(g_mutex);
+  std::lock_guard<std::timed_mutex> guard(g_mutex);
   const int64_t id = g_next_id++;
   g_removals[id] = Removal{kind == "lock", info[1].As<Napi::String>().Utf8Value(),
                            info[2].As<Napi::String>().Utf8Value()};
@@ -216,7 +218,7 @@ Napi::Value ExitGuardForget(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber()) {
     throw Napi::TypeError::New(info.Env(), "exitGuardForget(id: number)");
   }
-  std::lock_guard<std::mutex> guard(g_mutex);
+  std::lock_guard<std::timed_mutex> guard(g_mutex);
   g_removals.erase(info[0].As<Napi::Number>().Int64Value());
   return info.Env().Undefined();
 }
