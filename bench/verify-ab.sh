@@ -4,7 +4,7 @@
 # bench/verify-startup.ts builds (`node dist/bench/verify-startup.js --rows 100000 --runs 1` once).
 #   OLD=/path/to/older/checkout bash bench/verify-ab.sh [runs]
 # The older checkout needs its own dist/ and build/ (git worktree add DIR REV; ln -s node_modules;
-# cp -r build; npx tsc -p tsconfig.json).
+# cp -r build; npm run build:ts).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 old=${OLD:?set OLD to an older checkout}

@@ -16,12 +16,10 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 const addon = path.join(root, 'build/Release/indexctl_faiss.node');
 const info = path.join(root, 'build/faiss-info.json');
 const target = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
@@ -35,12 +33,10 @@ function fail(message) {
 // suite runs from dist/, and recompiling it under running tests would rewrite their files.
 if (process.env.INDEXCTL_PREPACK_SKIP_TSC === '1') {
   if (!existsSync(path.join(root, 'dist/src/index.js')))
-    fail('dist/src/index.js missing: run npx tsc -p tsconfig.json');
+    fail('dist/src/index.js missing: run npm run build:ts');
 } else {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  // tsc, then the zod/mini bundle (scripts/build-ts.js).
+  execFileSync(process.execPath, [path.join(root, 'scripts/build-ts.js')], { cwd: root, stdio: 'inherit' });
 }
 
 if (!existsSync(addon) || !existsSync(info)) {

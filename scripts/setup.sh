@@ -70,8 +70,10 @@ if [ ! -f "$addon" ] || [ "$(cat build/faiss-describe.txt 2>/dev/null)" != "$wan
   printf '%s\n' "$wanted" > build/faiss-describe.txt
 fi
 
-if [ ! -f dist/src/cli.js ] || [ -n "$(find src test bench tsconfig.json -newer dist/src/cli.js -type f 2>/dev/null | head -1)" ]; then
+# tsc, then the zod/mini bundle that replaces tsc's dist/src/vendor/zod-mini.js (scripts/build-ts.js).
+if [ ! -f dist/src/cli.js ] || [ -n "$(find src test bench tsconfig.json scripts/build-ts.js -newer dist/src/cli.js -type f 2>/dev/null | head -1)" ] ||
+  ! head -1 dist/src/vendor/zod-mini.js 2>/dev/null | grep -q '^// zod bundled by'; then
   say "compiling TypeScript"
-  npx tsc -p tsconfig.json
+  node scripts/build-ts.js
 fi
 say "ready: $(node bin/indexctl.js --version)"

@@ -10,9 +10,12 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { before, describe, it } from 'node:test';
 
 import { packageRoot } from '../src/core/util/paths.js';
+// @ts-expect-error: a plain ESM script without types
+import { BUNDLE_MARK } from '../../scripts/build-ts.js';
 import { runCli } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
 import { cloneVersion, flipByte, reseal } from './helpers/tamper.js';
@@ -66,6 +69,24 @@ describe('verify loads per level what the level needs', () => {
         'the checksum addon hashes every file: xxhash-wasm is not compiled',
       );
     }
+  });
+
+  it('level 1 imports zod/mini as the one bundled module, nothing of the zod package', () => {
+    const { code, lines, stderr } = loadsOf('1');
+    assert.equal(code, 0, stderr);
+    const modules = lines.filter((l) => / module /.test(l)).map((l) => l.split(' module ')[1]!);
+    assert.ok(modules.length > 10, `the hooks saw the CLI's modules:\n${modules.join('\n')}`);
+    assert.deepEqual(
+      modules.filter((u) => u.includes('/node_modules/zod/')),
+      [],
+      'the manifest schema imports src/vendor/zod-mini, bundled by scripts/build-ts.js (npm run build:ts)',
+    );
+    const vendored = path.join(packageRoot, 'dist/src/vendor/zod-mini.js');
+    assert.ok(modules.includes(pathToFileURL(vendored).href), modules.join('\n'));
+    assert.ok(
+      readFileSync(vendored, 'utf8').startsWith(BUNDLE_MARK),
+      `${vendored} is tsc's re-export, not the bundle: run npm run build:ts`,
+    );
   });
 
   it('level 2 does load DuckDB (the preload sees what it claims to)', () => {

@@ -2,12 +2,16 @@
  * A preload (`node --import dist/test/helpers/load-log.js`) that appends to $LOAD_LOG one line per
  * native addon dlopen and per WebAssembly compile, so a test or bench can see what a command loaded
  * (test/verify-startup.test.ts: `verify --level 1` loads no DuckDB). Worker threads run the preload
- * too; each line names its thread (`thread 0` is the main one).
+ * too; each line names its thread (`thread 0` is the main one). The main thread also registers
+ * load-log-hooks.ts: a `module <url>` line per module imported.
  */
 import { appendFileSync } from 'node:fs';
-import { threadId } from 'node:worker_threads';
+import { register } from 'node:module';
+import { isMainThread, threadId } from 'node:worker_threads';
 
 const log = process.env.LOAD_LOG;
+
+if (log && isMainThread) register('./load-log-hooks.js', import.meta.url);
 
 function note(kind: string, what: string): void {
   if (log) appendFileSync(log, `${process.pid} thread ${threadId} ${kind} ${what}\n`);

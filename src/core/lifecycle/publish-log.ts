@@ -6,29 +6,29 @@
 import { open, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from '../../vendor/zod-mini.js';
 
 import { guardWrite } from '../util/env-io.js';
 import { fsyncDir } from '../util/fsync.js';
 import { publishLog, versionNamePattern } from '../layout.js';
 import { failpoint } from '../util/failpoint.js';
 
-const versionName = z.string().regex(versionNamePattern);
+const versionName = z.string().check(z.regex(versionNamePattern));
 
 export const publishLogEntrySchema = z.looseObject({
   /** ISO 8601, UTC. */
-  ts: z.string().min(1),
+  ts: z.string().check(z.minLength(1)),
   /** The version CURRENT pointed to before the flip; null for the first publish. */
-  from: versionName.nullable(),
+  from: z.nullable(versionName),
   to: versionName,
   host: z.string(),
   pid: z.int(),
   user: z.string(),
-  reason: z.string().nullable(),
+  reason: z.nullable(z.string()),
   /** What made the flip; absent in lines written by other tools. */
-  action: z.enum(['publish', 'rollback']).optional(),
+  action: z.optional(z.enum(['publish', 'rollback'])),
   /** What was wrong with the CURRENT this flip replaced (dangling, outside versions/); absent when fine. */
-  repaired: z.string().optional(),
+  repaired: z.optional(z.string()),
 });
 
 export type PublishLogEntry = z.infer<typeof publishLogEntrySchema>;

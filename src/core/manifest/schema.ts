@@ -14,7 +14,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from '../../vendor/zod-mini.js';
 
 import { checksumPattern, xxh64File } from '../checksum.js';
 import { IndexCorruptionError, InvariantViolationError } from '../errors.js';
@@ -28,12 +28,16 @@ export type { IndexFamily, TuningFamily } from '../faiss/family.js';
 export const MANIFEST_SCHEMA_VERSION = 1;
 export const METRICS = ['l2', 'ip', 'cosine'] as const;
 
-const checksum = z.string().regex(checksumPattern, 'xxh64:<16 lowercase hex>');
+const versionName = z.string().check(z.regex(versionNamePattern, 'a version name'));
+const count = z.int().check(z.nonnegative());
+const checksum = z.string().check(z.regex(checksumPattern, 'xxh64:<16 lowercase hex>'));
 /** A plain name inside the version directory: a hostile manifest cannot point verify elsewhere. */
-const fileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a file name inside the version directory');
+const fileName = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a file name inside the version directory'));
 
 export const fileEntrySchema = z.looseObject({
-  bytes: z.int().nonnegative(),
+  bytes: z.int().check(z.nonnegative()),
   checksum,
 });
 
@@ -61,69 +65,70 @@ function createdTsHint(v: number): string {
   return '';
 }
 
-const createdTs = z.number().superRefine((v, ctx) => {
-  if (isSeconds(v)) return;
-  ctx.addIssue({
-    code: 'custom',
-    message:
-      `expected seconds since the epoch in [${CREATED_TS_MIN}, ${CREATED_TS_MAX}) ` +
-      `(2000-01-01 .. 2200-01-01 UTC), got ${v}${createdTsHint(v)}`,
-  });
-});
+const createdTs = z.number().check(
+  z.superRefine((v, ctx) => {
+    if (isSeconds(v)) return;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `expected seconds since the epoch in [${CREATED_TS_MIN}, ${CREATED_TS_MAX}) ` +
+        `(2000-01-01 .. 2200-01-01 UTC), got ${v}${createdTsHint(v)}`,
+    });
+  }),
+);
 
 export const tuningSchema = z.looseObject({
   family: z.enum(TUNING_FAMILIES),
-  k: z.int().positive(),
-  nprobe: z.int().positive().nullish(),
-  hnsw_efSearch: z.int().positive().nullish(),
-  refine_k_factor: z.number().positive().nullish(),
-  notes: z.string().nullish(),
-  recall_at_k: z.number().min(0).max(1).nullish(),
-  latency_ms_p50: z.number().nonnegative().nullish(),
-  measured_ts: z.number().nonnegative().nullish(),
+  k: z.int().check(z.positive()),
+  nprobe: z.nullish(z.int().check(z.positive())),
+  hnsw_efSearch: z.nullish(z.int().check(z.positive())),
+  refine_k_factor: z.nullish(z.number().check(z.positive())),
+  notes: z.nullish(z.string()),
+  recall_at_k: z.nullish(z.number().check(z.minimum(0), z.maximum(1))),
+  latency_ms_p50: z.nullish(z.number().check(z.nonnegative())),
+  measured_ts: z.nullish(z.number().check(z.nonnegative())),
 });
 
 /** What `build --base` changed against its base version (docs/spec.md "Incremental builds"). */
-const count = z.int().nonnegative();
 export const incrementalSchema = z.object({
   removed: count,
   added: count,
   changed: count,
   unchanged: count,
   retrained: z.boolean(),
-  drift: z
-    .object({
-      base_mean: z.number().nonnegative(),
-      new_mean: z.number().nonnegative(),
-      ratio: z.number().nonnegative(),
-      threshold: z.number().positive(),
+  drift: z.nullable(
+    z.object({
+      base_mean: z.number().check(z.nonnegative()),
+      new_mean: z.number().check(z.nonnegative()),
+      ratio: z.number().check(z.nonnegative()),
+      threshold: z.number().check(z.positive()),
       exceeded: z.boolean(),
       base_rows: count,
       new_rows: count,
-    })
-    .nullable(),
+    }),
+  ),
 });
 
 export type IncrementalManifest = z.infer<typeof incrementalSchema>;
 
 export const manifestSchema = z.looseObject({
   schema_version: z.literal(MANIFEST_SCHEMA_VERSION),
-  version: z.string().regex(versionNamePattern, 'a version name'),
+  version: versionName,
   /** Seconds since the epoch, fractional (Python's time.time()), 2000-01-01 .. 2200-01-01. */
   created_ts: createdTs,
-  faiss_factory: z.string().min(1),
+  faiss_factory: z.string().check(z.minLength(1)),
   metric: z.enum(METRICS),
-  vec_dim: z.int().positive(),
-  vectors_count: z.int().nonnegative(),
+  vec_dim: z.int().check(z.positive()),
+  vectors_count: count,
   chunks_checksum: checksum,
   idmap_checksum: checksum,
   index_checksum: checksum,
   files: z.record(fileName, fileEntrySchema),
-  tuning: tuningSchema.nullish(),
+  tuning: z.nullish(tuningSchema),
   /** The version an incremental build started from, and what it changed. */
-  base_version: z.string().regex(versionNamePattern, 'a version name').optional(),
-  incremental: incrementalSchema.optional(),
-  attrs: z.record(z.string(), z.unknown()).optional(),
+  base_version: z.optional(versionName),
+  incremental: z.optional(incrementalSchema),
+  attrs: z.optional(z.record(z.string(), z.unknown())),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -135,15 +140,15 @@ export type Manifest = z.infer<typeof manifestSchema>;
  * checked and adopted (`write-manifest`), never used as a sealed version.
  */
 export const legacyManifestSchema = z.looseObject({
-  version: z.string().regex(versionNamePattern, 'a version name'),
+  version: versionName,
   created_ts: createdTs,
-  faiss_factory: z.string().min(1),
-  vec_dim: z.int().positive(),
-  vectors_count: z.int().nonnegative(),
+  faiss_factory: z.string().check(z.minLength(1)),
+  vec_dim: z.int().check(z.positive()),
+  vectors_count: count,
   chunks_checksum: z.string(),
-  idmap_checksum: z.string().nullish(),
-  tuning: tuningSchema.nullish(),
-  attrs: z.record(z.string(), z.unknown()).default({}),
+  idmap_checksum: z.nullish(z.string()),
+  tuning: z.nullish(tuningSchema),
+  attrs: z._default(z.record(z.string(), z.unknown()), {}),
 });
 
 export type LegacyManifest = z.infer<typeof legacyManifestSchema>;
@@ -228,7 +233,7 @@ function shown(v: unknown): string {
   return text.length <= 60 ? `${kind} ${text}` : `${kind} ${text.slice(0, 57)}...`;
 }
 
-function describe(issue: z.core.$ZodIssue, data: unknown): string {
+function describe(issue: z.$ZodIssue, data: unknown): string {
   const where = fieldPath(issue.path);
   const actual = valueAt(data, issue.path);
   switch (issue.code) {
@@ -259,7 +264,7 @@ function describe(issue: z.core.$ZodIssue, data: unknown): string {
 const MAX_PROBLEMS = 10;
 
 /** The first problems of a failed parse, each naming its field. */
-function problemsOf(error: z.ZodError, data: unknown): string[] {
+function problemsOf(error: z.$ZodError, data: unknown): string[] {
   const all = error.issues.map((i) => describe(i, data));
   return all.length > MAX_PROBLEMS
     ? [...all.slice(0, MAX_PROBLEMS), `and ${all.length - MAX_PROBLEMS} more`]
