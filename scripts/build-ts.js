@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
-/** The first line of the bundle: scripts/setup.sh and test/vendor-zod-mini.test.ts look for it. */
+/** The first line of the bundle: scripts/setup.sh and test/verify-startup.test.ts look for it. */
 export const BUNDLE_MARK = '// zod bundled by scripts/build-ts.js';
 
 export async function bundleZod() {
