@@ -16,14 +16,18 @@ const [chunks, factory, root, version, base] = args.filter((a) => a !== '--link-
   string?,
 ];
 const started = performance.now();
+const cpu = process.cpuUsage();
 const report = await build({ root, chunks, factory, version, linkChunks, ...(base ? { base } : {}) });
 const seconds = (performance.now() - started) / 1000;
+// User + system CPU of the whole process (FAISS's and DuckDB's threads too) over the build.
+const used = process.cpuUsage(cpu);
 const bytes = Object.values(report.manifest!.files).reduce((sum, f) => sum + f.bytes, 0);
 console.log(
   JSON.stringify({
     impl: 'indexctl',
     factory,
     seconds,
+    cpu_s: (used.user + used.system) / 1e6,
     phases: report.seconds,
     checksumBytes: bytes,
     vectors: report.plan.vectors,

@@ -4,7 +4,8 @@
  * same vectors already in memory, interleaved, `--runs` times each (medians). Also: the same build
  * with `--link-chunks`, the Python build plus writing the files a version holds (the floor),
  * ingestion MB/s, indexctl's checksum speed against `xxhsum -H1` on the same version files, and the
- * median seconds of each build stage (docs/build.md#stages).
+ * median seconds of each build stage (docs/build.md#stages), and each side's CPU seconds (user +
+ * system, every thread) beside the wall time: on 2 cores, work that overlaps still costs CPU.
  *
  *   node dist/bench/build.js [--rows 1000000] [--dim 384] [--hnsw-rows 100000] [--factories Flat,HNSW32] [--runs 3] [--data lowrank] [--tiny]
  * `--factories 'Flat;IVF1024,Flat'`: `;` separates factory strings that contain commas.
@@ -80,9 +81,9 @@ function ours(chunks: string, factory: string, root: string, extra: string[]): J
 const f = (x: number, digits = 2) => x.toFixed(digits);
 const stageColumns: { label: string; seconds: Record<string, number> }[] = [];
 console.log(
-  '| factory | vectors | indexctl build s | python build s | ratio | --link-chunks s (ratio) | python + same files s | read+add MB/s | write_index s (python) | indexctl RSS MB | python RSS MB | checksum GB/s (xxhsum) |',
+  '| factory | vectors | indexctl build s | python build s | ratio | --link-chunks s (ratio) | python + same files s | read+add MB/s | write_index s (python) | indexctl RSS MB | python RSS MB | CPU s (python) | checksum GB/s (xxhsum) |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 // `;` separates factories whose strings hold commas (`Flat;IVF1024,Flat`); else `,` does.
 for (const factory of values.factories!.split(values.factories!.includes(';') ? ';' : ',')) {
   const rows = factory.startsWith('HNSW') ? hnswRows : flatRows;
@@ -144,6 +145,7 @@ for (const factory of values.factories!.split(values.factories!.includes(';') ? 
       `${f((rows * dim * 4) / 1e6 / phase(mine, 'add'), 0)} | ` +
       `${f(phase(mine, 'write_index'))} (${f(m(theirs, 'write_index_s'))}) | ` +
       `${f(m(mine, 'maxrss_mb'), 0)} | ${f(m(theirs, 'maxrss_mb'), 0)} | ` +
+      `${f(m(mine, 'cpu_s'))} (${f(m(theirs, 'cpu_s'))}) | ` +
       `${f(bytes / 1e9 / (phase(mine, 'checksum') || 1e-9))} (${f(bytes / 1e9 / xs)}) |`,
   );
   console.error(JSON.stringify({ factory, runs, ours: mine, linked, theirs, xxhsumSeconds: xs }));
