@@ -125,6 +125,10 @@ const peerFigures: Record<string, (stdout: string, argv: string[]) => void> = {
     for (const cell of column(stdout, 'python + same files s')) assert.match(cell, number);
     for (const cell of column(stdout, 'python build s')) assert.match(cell, number);
     for (const cell of column(stdout, 'write_index s (python)')) assert.match(cell, /^[\d.]+ \([\d.]+\)$/);
+    // Both sides' CPU seconds (a field missing from a child's JSON prints NaN).
+    const cpu = column(stdout, 'CPU s (python)');
+    assert.equal(cpu.length, factories.length);
+    for (const cell of cpu) assert.match(cell, /^[\d.]+ \([\d.]+\)$/);
   },
   'dist/bench/drift.js': (stdout) => {
     const ratios = column(stdout, 'drift ratio');
