@@ -4,8 +4,8 @@
  * same vectors already in memory, interleaved, `--runs` times each (medians). Also: the same build
  * with `--link-chunks`, the Python build plus writing the files a version holds (the floor),
  * ingestion MB/s, indexctl's checksum speed against `xxhsum -H1` on the same version files, and the
- * median seconds of each build stage (docs/build.md#stages), and each side's CPU seconds (user +
- * system, every thread) beside the wall time: on 2 cores, work that overlaps still costs CPU.
+ * median seconds of each build stage (docs/build.md#stages). Each side's CPU seconds (user + system,
+ * every thread) stand beside its wall time: on 2 cores, work that overlaps still costs CPU.
  *
  *   node dist/bench/build.js [--rows 1000000] [--dim 384] [--hnsw-rows 100000] [--factories Flat,HNSW32] [--runs 3] [--data lowrank] [--tiny]
  * `--factories 'Flat;IVF1024,Flat'`: `;` separates factory strings that contain commas.

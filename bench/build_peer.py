@@ -2,7 +2,8 @@
 
 usage: build_peer.py VECTORS_F32 IDS_I64 D FACTORY OUT_INDEX [CHUNKS_PARQUET] -> one JSON line
 Timed: IndexIDMap2(index_factory) + train (same sample size rule) + add_with_ids + write_index
-(`seconds`; `cpu_s`, the process's user + system CPU seconds over the same span, all threads). With CHUNKS_PARQUET, also the floor of writing what a version holds besides the index
+(`seconds`; `cpu_s`: the process's user + system CPU seconds over the same span, all threads).
+With CHUNKS_PARQUET, also the floor of writing what a version holds besides the index
 (`seconds_with_files`): a copy of the chunks file next to OUT_INDEX, the (row, id) pairs as raw
 int64, and an fsync of the three files, as indexctl's build does (it also writes a catalog).
 """

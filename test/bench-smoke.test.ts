@@ -85,6 +85,8 @@ function run(command: string): string {
 
 const number = /^\d+(\.\d+)?$/;
 const secondsAndCpu = /^\d+\.\d{3} \(\d+\.\d{2}\)$/;
+/** A figure of ours with the peer's in parentheses, as build.js prints them: `0.41 (0.49)`. */
+const oursAndPeer = /^[\d.]+ \([\d.]+\)$/;
 
 /** What each bench's peer prints, checked on one run's stdout. */
 const peerFigures: Record<string, (stdout: string, argv: string[]) => void> = {
@@ -124,11 +126,11 @@ const peerFigures: Record<string, (stdout: string, argv: string[]) => void> = {
     assert.deepEqual(column(stdout, 'factory'), factories);
     for (const cell of column(stdout, 'python + same files s')) assert.match(cell, number);
     for (const cell of column(stdout, 'python build s')) assert.match(cell, number);
-    for (const cell of column(stdout, 'write_index s (python)')) assert.match(cell, /^[\d.]+ \([\d.]+\)$/);
+    for (const cell of column(stdout, 'write_index s (python)')) assert.match(cell, oursAndPeer);
     // Both sides' CPU seconds (a field missing from a child's JSON prints NaN).
     const cpu = column(stdout, 'CPU s (python)');
     assert.equal(cpu.length, factories.length);
-    for (const cell of cpu) assert.match(cell, /^[\d.]+ \([\d.]+\)$/);
+    for (const cell of cpu) assert.match(cell, oursAndPeer);
   },
   'dist/bench/drift.js': (stdout) => {
     const ratios = column(stdout, 'drift ratio');
