@@ -119,6 +119,25 @@ describe('signals, tiny terminals, progress and --quiet in a real pseudo-termina
     assert.deepEqual(versions(), ['v1', 'v2']);
   });
 
+  it('Ctrl-C while the CLI modules evaluate (the loop not turning): 130, not ignored', () => {
+    // The signal reaches libuv while the main thread runs cli.js's body; it is handed to JavaScript
+    // only at the next turn of the loop, after the import. The shim's holding listeners were
+    // removed before the CLI's were added, which closed libuv's handle with the signal still
+    // pending in it: the build ran to the end and exited 0 (seen in CI under load).
+    const r = runInPty({
+      args: ['--root', root, 'build', '--chunks', big, '--factory', 'Flat', '--version', 'v5'],
+      env: {
+        NODE_OPTIONS: `--import ${path.join(packageRoot, 'dist/test/helpers/slow-cli-load.js')}`,
+        SLOW_CLI_MS: '1000',
+        SLOW_CLI_PHASE: 'evaluate',
+      },
+      waitFor: 'slow-cli-load: evaluating',
+      send: 'ctrl-c',
+    });
+    assertInterrupted(r, /indexctl: build interrupted/, 130, 'SIGINT');
+    assert.deepEqual(versions(), ['v1', 'v2']);
+  });
+
   it('SIGTERM stops a build in a pipe (no terminal): 143', async () => {
     const child = spawn(
       process.execPath,
